@@ -1,0 +1,221 @@
+import { openDB, unwrap } from 'idb';
+import { StrataError, toStorageError } from '../errors.js';
+import { assertRecord } from '../record.js';
+import type { StorageKind } from '../types.js';
+import { encodeNamespace, type StorageAdapter } from './adapter.js';
+
+const RECORDS = 'records';
+const META = 'meta';
+const SCHEMA_VERSION = 1;
+
+/** Options of {@link indexedDbAdapter}. */
+export interface IndexedDbAdapterOptions {
+  /** `'indexedDB'`, or `'secure'` for the encrypted-only layer (its own database). */
+  kind?: Extract<StorageKind, 'indexedDB' | 'secure'>;
+  /** Milliseconds to wait for `open()` (it can hang forever in some browsers). Default 3,000. */
+  openTimeout?: number;
+}
+
+/**
+ * IndexedDB through one connection per adapter. Requests issued in the same task share
+ * one transaction (a transaction stays active until the task's microtasks end), so a
+ * burst of `set`s commits once; each write resolves only when its transaction completes.
+ * A connection closed by a `versionchange` or by the browser is reopened on next use, and
+ * an operation that met a closing connection is retried once.
+ */
+export function indexedDbAdapter(namespace: string, options: IndexedDbAdapterOptions = {}): StorageAdapter {
+  const kind = options.kind ?? 'indexedDB';
+  const name = `strata${kind === 'secure' ? '-secure' : ''}:${encodeNamespace(namespace)}`;
+  const openTimeout = options.openTimeout ?? 3_000;
+  let db: IDBDatabase | undefined;
+  let opening: Promise<IDBDatabase> | undefined;
+  let readTx: IDBTransaction | undefined;
+  let writeTx: { tx: IDBTransaction; done: Promise<void> } | undefined;
+  let closed = false;
+
+  const connection = (): Promise<IDBDatabase> => {
+    if (closed) return Promise.reject(new StrataError('CLOSED', 'This storage layer is closed.'));
+    if (db) return Promise.resolve(db);
+    opening ??= open().finally(() => {
+      opening = undefined;
+    });
+    return opening;
+  };
+
+  const open = async (): Promise<IDBDatabase> => {
+    if (typeof indexedDB === 'undefined') throw new StrataError('STORAGE_UNAVAILABLE', 'IndexedDB is not available here.');
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new StrataError('TIMEOUT', `IndexedDB open did not answer within ${openTimeout} ms.`)),
+        openTimeout,
+      );
+    });
+    const pending = openDB(name, SCHEMA_VERSION, {
+      upgrade(database) {
+        const records = database.createObjectStore(RECORDS);
+        records.createIndex('exp', 'e');
+        records.createIndex('tags', 'g', { multiEntry: true });
+        database.createObjectStore(META);
+      },
+    });
+    try {
+      const opened = unwrap(await Promise.race([pending, timeout]));
+      opened.onversionchange = () => {
+        opened.close(); // let the other tab upgrade; we reopen on next use
+        if (db === opened) db = undefined;
+      };
+      opened.onclose = () => {
+        if (db === opened) db = undefined;
+      };
+      if (closed) opened.close();
+      else db = opened;
+      return opened;
+    } catch (error) {
+      // A late open that succeeds after the timeout must not leak a connection.
+      pending.then((late) => late.close(), () => undefined);
+      throw toStorageError(error, 'IndexedDB open');
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  /** Runs `run` on a database; a connection found closing is dropped and the run retried once. */
+  const withDb = async <T>(what: string, run: (database: IDBDatabase) => Promise<T>, key?: string): Promise<T> => {
+    for (let attempt = 0; ; attempt++) {
+      const database = await connection();
+      try {
+        return await run(database);
+      } catch (error) {
+        const retryable = isClosingError(error) && attempt === 0 && !closed;
+        if (!retryable) throw toStorageError(error, `IndexedDB ${what}`, key);
+        if (db === database) db = undefined;
+        readTx = undefined;
+        writeTx = undefined;
+      }
+    }
+  };
+
+  /** Issues a read on the readonly transaction already open in this task, or on a new one. */
+  const readRequest = <T>(database: IDBDatabase, issue: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> => {
+    if (readTx && readTx.db === database) {
+      try {
+        return request(issue(readTx.objectStore(RECORDS)));
+      } catch (error) {
+        if (!isInactiveError(error)) throw error;
+      }
+    }
+    readTx = database.transaction(RECORDS, 'readonly');
+    return request(issue(readTx.objectStore(RECORDS)));
+  };
+
+  /** Queues a put or delete on this task's readwrite transaction; resolves when it commits. */
+  const mutate = (what: string, key: string, apply: (store: IDBObjectStore) => void): Promise<void> =>
+    withDb(what, (database) => {
+      if (writeTx && writeTx.tx.db === database) {
+        try {
+          apply(writeTx.tx.objectStore(RECORDS));
+          return writeTx.done;
+        } catch (error) {
+            if (!isInactiveError(error)) throw error;
+        }
+      }
+      const tx = database.transaction(RECORDS, 'readwrite', { durability: 'relaxed' });
+      const done = completion(tx);
+      writeTx = { tx, done };
+      done.then(
+        () => { if (writeTx?.tx === tx) writeTx = undefined; },
+        () => { if (writeTx?.tx === tx) writeTx = undefined; },
+      );
+      apply(tx.objectStore(RECORDS));
+      return done;
+    }, key);
+
+  const queryKeys = (what: string, query: (store: IDBObjectStore) => Promise<IDBValidKey[]>): Promise<string[]> =>
+    withDb(what, async (database) => (await query(database.transaction(RECORDS, 'readonly').objectStore(RECORDS))).map(String));
+
+  const prefixRange = (prefix: string): IDBKeyRange | undefined =>
+    prefix === '' ? undefined : IDBKeyRange.bound(prefix, `${prefix}\uffff`, false, false);
+
+  return {
+    kind,
+    shared: true,
+    isAvailable: async () => {
+      try {
+        await connection();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    read: (key) =>
+      withDb('read', async (database) => {
+        const value: unknown = await readRequest(database, (store) => store.get(key));
+        if (value === undefined) return undefined;
+        assertRecord(value, key);
+        return value;
+      }, key),
+    write: (key, record) => mutate('write', key, (store) => store.put(record, key)),
+    delete: (key) => mutate('delete', key, (store) => store.delete(key)),
+    keys: (prefix, now) =>
+      queryKeys('keys', async (store) => {
+        const [all, expired] = await Promise.all([
+          request(store.getAllKeys(prefixRange(prefix))),
+          request(store.index('exp').getAllKeys(IDBKeyRange.upperBound(now))),
+        ]);
+        if (expired.length === 0) return all;
+        const dead = new Set(expired);
+        return all.filter((key) => !dead.has(key));
+      }),
+    keysTagged: (tags, prefix) =>
+      queryKeys('tag query', async (store) => {
+        const index = store.index('tags');
+        const lists = await Promise.all(tags.map((tag) => request(index.getAllKeys(tag))));
+        const keys = new Set(lists.flat().map(String));
+        return [...keys].filter((key) => key.startsWith(prefix));
+      }),
+    expiredKeys: (now) => queryKeys('sweep', (store) => request(store.index('exp').getAllKeys(IDBKeyRange.upperBound(now)))),
+    allKeys: () => queryKeys('keys', (store) => request(store.getAllKeys())),
+    readMeta: (metaName) =>
+      withDb('read', async (database) => {
+        const value: unknown = await request(database.transaction(META, 'readonly').objectStore(META).get(metaName));
+        return typeof value === 'string' ? value : undefined;
+      }),
+    writeMeta: (metaName, value) =>
+      withDb('write', (database) => {
+        const tx = database.transaction(META, 'readwrite');
+        tx.objectStore(META).put(value, metaName);
+        return completion(tx);
+      }),
+    close: async () => {
+      closed = true;
+      await writeTx?.done.catch(() => undefined);
+      db?.close();
+      db = undefined;
+    },
+  };
+}
+
+function request<T>(req: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error ?? new Error('IndexedDB request failed'));
+  });
+}
+
+function completion(tx: IDBTransaction): Promise<void> {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onabort = () => reject(tx.error ?? new DOMException('Transaction aborted', 'AbortError'));
+    tx.onerror = (event) => event.preventDefault(); // the abort handler reports it
+  });
+}
+
+/** The transaction of an earlier task is no longer usable: open a new one. */
+function isInactiveError(error: unknown): boolean {
+  return error instanceof DOMException && (error.name === 'TransactionInactiveError' || error.name === 'InvalidStateError');
+}
+
+function isClosingError(error: unknown): boolean {
+  return error instanceof DOMException && (error.name === 'InvalidStateError' || error.name === 'TransactionInactiveError' || error.name === 'UnknownError');
+}

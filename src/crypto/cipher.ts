@@ -1,0 +1,87 @@
+import { StrataError } from '../errors.js';
+import { base64ToBytes, bytesToBase64 } from '../codec/base64.js';
+
+const IV_BYTES = 12;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * AES-GCM with a fresh random 96-bit IV per message. Each ciphertext is bound to its
+ * namespace and record key through the additional data, so a record copied to another
+ * key, namespace or encryption key fails to decrypt. Tags are never stored: only keyed
+ * HMAC-SHA-256 hashes of them, so `clear({ tags })` works without decrypting values.
+ */
+export class Cipher {
+  readonly #key: CryptoKey;
+  readonly #namespace: string;
+  readonly #tagKey: Promise<CryptoKey>;
+  readonly #tagHashes = new Map<string, Promise<string>>();
+
+  constructor(key: CryptoKey, namespace: string) {
+    this.#key = key;
+    this.#namespace = namespace;
+    this.#tagKey = deriveTagKey(key, namespace);
+  }
+
+  /** Encrypts `plain`, returning base64 of IV ‖ ciphertext. */
+  async encrypt(plain: string, context: string): Promise<string> {
+    const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
+    const sealed = await crypto.subtle.encrypt(
+      { name: 'AES-GCM', iv, additionalData: this.#aad(context) },
+      this.#key,
+      encoder.encode(plain),
+    );
+    const out = new Uint8Array(IV_BYTES + sealed.byteLength);
+    out.set(iv, 0);
+    out.set(new Uint8Array(sealed), IV_BYTES);
+    return bytesToBase64(out);
+  }
+
+  /** Decrypts {@link encrypt} output; throws `DECRYPT_FAILED` on a wrong key, tampering or truncation. */
+  async decrypt(sealed: string, context: string): Promise<string> {
+    try {
+      const bytes = base64ToBytes(sealed);
+      if (bytes.length < IV_BYTES + 16) throw new Error('truncated');
+      const plain = await crypto.subtle.decrypt(
+        { name: 'AES-GCM', iv: bytes.subarray(0, IV_BYTES), additionalData: this.#aad(context) },
+        this.#key,
+        bytes.subarray(IV_BYTES),
+      );
+      return decoder.decode(plain);
+    } catch (cause) {
+      throw new StrataError('DECRYPT_FAILED', 'A stored record could not be decrypted (wrong key, tampered or truncated); it reads as null.', { cause });
+    }
+  }
+
+  /** Keyed hash of a tag, stable for this key and namespace (`#` + 22 base64 characters). */
+  tagHash(tag: string): Promise<string> {
+    let hash = this.#tagHashes.get(tag);
+    if (!hash) {
+      hash = this.#tagKey.then(async (tagKey) => {
+        const mac = await crypto.subtle.sign('HMAC', tagKey, encoder.encode(`${this.#namespace}\u0000${tag}`));
+        return `#${bytesToBase64(new Uint8Array(mac, 0, 16)).slice(0, 22)}`;
+      });
+      this.#tagHashes.set(tag, hash);
+    }
+    return hash;
+  }
+
+  #aad(context: string): Uint8Array<ArrayBuffer> {
+    return encoder.encode(`strata/1\u0000${this.#namespace}\u0000${context}`);
+  }
+}
+
+/**
+ * Derives the tag-hash key from the AES key itself, so it works for password, device and
+ * caller keys alike (a caller's key may be non-extractable): AES-GCM of a fixed block
+ * under a fixed IV is a pseudo-random function of the key. That IV is used for this one
+ * constant only; data IVs are random 96-bit values.
+ */
+async function deriveTagKey(key: CryptoKey, namespace: string): Promise<CryptoKey> {
+  const stream = await crypto.subtle.encrypt(
+    { name: 'AES-GCM', iv: new Uint8Array(IV_BYTES) },
+    key,
+    encoder.encode(`strata tag key v1\u0000${namespace}`.padEnd(32, '\u0000')),
+  );
+  return crypto.subtle.importKey('raw', new Uint8Array(stream, 0, 32), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+}

@@ -1,0 +1,70 @@
+import { openDB } from 'idb';
+import { StrataError } from '../errors.js';
+import { base64ToBytes, bytesToBase64 } from '../codec/base64.js';
+
+/** The floor the SDK enforces for PBKDF2-SHA-256 (OWASP 2023 guidance). */
+export const MIN_PBKDF2_ITERATIONS = 600_000;
+
+/** Derives a non-extractable AES-GCM key from a password. Slow by design: call once per instance. */
+export async function derivePasswordKey(password: string, salt: Uint8Array<ArrayBuffer>, iterations: number, keySize: 128 | 256): Promise<CryptoKey> {
+  const material = await crypto.subtle.importKey('raw', new TextEncoder().encode(password), 'PBKDF2', false, ['deriveKey']);
+  return crypto.subtle.deriveKey(
+    { name: 'PBKDF2', hash: 'SHA-256', salt, iterations },
+    material,
+    { name: 'AES-GCM', length: keySize },
+    false,
+    ['encrypt', 'decrypt'],
+  );
+}
+
+/** A fresh random salt, base64. */
+export function newSalt(): string {
+  return bytesToBase64(crypto.getRandomValues(new Uint8Array(16)));
+}
+
+/** Decodes a stored salt. */
+export function saltBytes(salt: string): Uint8Array<ArrayBuffer> {
+  return base64ToBytes(salt);
+}
+
+const KEYRING = 'strata-keyring';
+
+/**
+ * The device key of a namespace: a non-extractable AES-GCM key generated once and kept in
+ * IndexedDB (as a `CryptoKey`, whose bytes script can never read). Two tabs starting at
+ * once agree on one key: the first to commit wins and the other adopts it.
+ * `created` is true when no key existed before.
+ */
+export async function deviceKey(namespace: string, keySize: 128 | 256): Promise<{ key: CryptoKey; created: boolean }> {
+  if (typeof indexedDB === 'undefined') {
+    throw new StrataError('STORAGE_UNAVAILABLE', 'A device key needs IndexedDB; pass encryption.password or encryption.key instead.');
+  }
+  const db = await openDB(KEYRING, 1, { upgrade: (database) => database.createObjectStore('keys') });
+  try {
+    const existing: unknown = await db.get('keys', namespace);
+    if (existing instanceof CryptoKey) return { key: existing, created: false };
+    const fresh = await crypto.subtle.generateKey({ name: 'AES-GCM', length: keySize }, false, ['encrypt', 'decrypt']);
+    const tx = db.transaction('keys', 'readwrite');
+    const raced: unknown = await tx.store.get(namespace);
+    if (raced instanceof CryptoKey) {
+      await tx.done;
+      return { key: raced, created: false };
+    }
+    await tx.store.put(fresh, namespace);
+    await tx.done;
+    return { key: fresh, created: true };
+  } finally {
+    db.close();
+  }
+}
+
+/** Deletes a namespace's device key: every ciphertext under it becomes unreadable (crypto-shredding). */
+export async function destroyDeviceKey(namespace: string): Promise<void> {
+  if (typeof indexedDB === 'undefined') return;
+  const db = await openDB(KEYRING, 1, { upgrade: (database) => database.createObjectStore('keys') });
+  try {
+    await db.delete('keys', namespace);
+  } finally {
+    db.close();
+  }
+}

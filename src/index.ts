@@ -1,0 +1,20 @@
+/**
+ * strata-storage: session state for single-page apps. Layered browser storage with
+ * AES-GCM at rest, TTL, tags, cross-tab sync, and the session layer built on it.
+ * React bindings live in `strata-storage/react`.
+ * @packageDocumentation
+ */
+export { Strata, type StrataEvents } from './strata.js';
+export { StrataError, isStrataError, type StrataErrorCode } from './errors.js';
+export type {
+  StorageKind,
+  StrataOptions,
+  EncryptionOptions,
+  TtlOptions,
+  SyncOptions,
+  SetOptions,
+  ClearFilter,
+  StorageChange,
+  ChangeListener,
+} from './types.js';
+export { withLock, type LockOptions } from './sync/lock.js';

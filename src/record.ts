@@ -1,0 +1,88 @@
+import { StrataError } from './errors.js';
+
+/** Format version written by this build. Records of a newer version are never read or overwritten by sweeps. */
+export const RECORD_VERSION = 1;
+
+/**
+ * What an adapter stores for one key: the envelope. Short field names keep Web Storage
+ * small. `p` is the value's JSON text, or, when `x` is set, base64 of IV ‖ AES-GCM
+ * ciphertext. Tags of encrypted items are keyed hashes, never the tag text.
+ */
+export interface StoredRecord {
+  /** Format version. */
+  v: number;
+  /** Payload: JSON text, or base64 ciphertext when `x` is 1. */
+  p: string;
+  /** 1 when `p` is ciphertext. */
+  x?: 1;
+  /** Expiry, epoch ms. */
+  e?: number;
+  /** TTL in ms, kept for sliding and extendTTL. */
+  t?: number;
+  /** 1 when the expiry slides on read. */
+  s?: 1;
+  /** Tags (plain) or tag hashes (encrypted items). */
+  g?: string[];
+  /** Write time, epoch ms: with `w`, orders concurrent writes (last writer wins). */
+  u: number;
+  /** Id of the tab that wrote it. */
+  w: string;
+}
+
+/** Web Storage layout: a short JSON header line, then the payload as is (no double escaping). */
+export function encodeRecordText(record: StoredRecord): string {
+  const header = [record.v, record.u, record.w, record.x ?? 0, record.e ?? 0, record.t ?? 0, record.s ?? 0, record.g ?? 0];
+  return `${JSON.stringify(header)}\n${record.p}`;
+}
+
+/** Parses {@link encodeRecordText} output; throws `CORRUPT_RECORD` on anything else. */
+export function decodeRecordText(text: string, key?: string): StoredRecord {
+  const newline = text.indexOf('\n');
+  if (newline < 0) throw corrupt(key);
+  let header: unknown;
+  try {
+    header = JSON.parse(text.slice(0, newline));
+  } catch (cause) {
+    throw corrupt(key, cause);
+  }
+  if (!Array.isArray(header) || header.length < 8) throw corrupt(key);
+  const [v, u, w, x, e, t, s, g] = header as unknown[];
+  if (typeof v !== 'number' || typeof u !== 'number' || typeof w !== 'string') throw corrupt(key);
+  const record: StoredRecord = { v, u, w, p: text.slice(newline + 1) };
+  if (x === 1) record.x = 1;
+  if (typeof e === 'number' && e > 0) record.e = e;
+  if (typeof t === 'number' && t > 0) record.t = t;
+  if (s === 1) record.s = 1;
+  if (Array.isArray(g) && g.every((tag) => typeof tag === 'string')) record.g = g as string[];
+  return record;
+}
+
+/** Validates a record read from IndexedDB or a sync message (both may hold anything). */
+export function assertRecord(value: unknown, key?: string): asserts value is StoredRecord {
+  if (typeof value !== 'object' || value === null) throw corrupt(key);
+  const r = value as Partial<Record<keyof StoredRecord, unknown>>;
+  const ok =
+    typeof r.v === 'number' && typeof r.p === 'string' && typeof r.u === 'number' && typeof r.w === 'string' &&
+    (r.x === undefined || r.x === 1) && (r.e === undefined || typeof r.e === 'number') &&
+    (r.t === undefined || typeof r.t === 'number') && (r.s === undefined || r.s === 1) &&
+    (r.g === undefined || (Array.isArray(r.g) && r.g.every((tag) => typeof tag === 'string')));
+  if (!ok) throw corrupt(key);
+}
+
+/** True when the record's format is newer than this build understands. */
+export function isFutureRecord(record: StoredRecord): boolean {
+  return record.v > RECORD_VERSION;
+}
+
+/** Orders two writes: positive when `a` is newer. Ties on time break on writer id. */
+export function compareWrites(a: Pick<StoredRecord, 'u' | 'w'>, b: Pick<StoredRecord, 'u' | 'w'>): number {
+  if (a.u !== b.u) return a.u - b.u;
+  return a.w < b.w ? -1 : a.w > b.w ? 1 : 0;
+}
+
+function corrupt(key: string | undefined, cause?: unknown): StrataError {
+  const options: { cause?: unknown; key?: string } = {};
+  if (cause !== undefined) options.cause = cause;
+  if (key !== undefined) options.key = key;
+  return new StrataError('CORRUPT_RECORD', 'A stored record is malformed; it reads as null and is left in place.', options);
+}

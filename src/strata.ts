@@ -1,0 +1,650 @@
+import type { StorageAdapter } from './adapters/adapter.js';
+import { createAdapter } from './adapters/create.js';
+import { deserialize, serialize } from './codec/serialize.js';
+import { randomHex } from './codec/base64.js';
+import type { Cipher } from './crypto/cipher.js';
+import { setupCipher } from './crypto/setup.js';
+import { isQuotaError, StrataError, toStorageError } from './errors.js';
+import { assertKey, compilePattern } from './keys.js';
+import { assertClearFilter, assertSetOptions, resolveOptions, type ResolvedOptions } from './options.js';
+import { ReadCache } from './read-cache.js';
+import { compareWrites, isFutureRecord, RECORD_VERSION, type StoredRecord } from './record.js';
+import { Subscribers } from './subscribers.js';
+import type { SyncChannel } from './sync/channel.js';
+import type { SyncMessage } from './sync/messages.js';
+import { isExpired, shouldSlide, timeLeft } from './ttl.js';
+import type { ChangeListener, ClearFilter, SetOptions, StorageKind, StrataOptions } from './types.js';
+
+/** Events of {@link Strata.on}. */
+export interface StrataEvents {
+  /** Something failed that did not throw: a tampered record, a broken layer, a bad message. */
+  error: StrataError;
+  /** A write did not fit its layer and went to a later one. */
+  fallback: { key: string; from: StorageKind; to: StorageKind; reason: StrataError };
+}
+
+interface Found {
+  record: StoredRecord;
+  layer: number;
+  /** Decoded JSON text, when the cache already had it. */
+  text?: string;
+  /** Cache ticket taken before the read: a fill with it is dropped if the key changed since. */
+  ticket: number;
+}
+
+/** Remembered removals, so a late cross-tab write older than a removal is not resurrected. */
+const TOMBSTONE_MS = 120_000;
+const CACHE_LIMIT = 5_000;
+
+/**
+ * Layered browser storage for one namespace: `localStorage`, `sessionStorage`, IndexedDB,
+ * an encrypted IndexedDB (`'secure'`) and memory behind one async API, with AES-GCM at rest,
+ * TTL (fixed or sliding), tags, and cross-tab sync. Constructing touches no browser
+ * global; the first call (or {@link ready}) picks the layers.
+ *
+ * @example
+ * const strata = new Strata({ namespace: 'app', encryption: { enabled: true } });
+ * await strata.set('session:cart', items, { ttl: 30 * 60_000, sliding: true, tags: ['user'] });
+ * const cart = await strata.get<Item[]>('session:cart');
+ */
+export class Strata {
+  readonly #options: ResolvedOptions;
+  readonly #id = randomHex(8);
+  readonly #subscribers: Subscribers;
+  readonly #listeners = { error: new Set<(e: StrataError) => void>(), fallback: new Set<(e: StrataEvents['fallback']) => void>() };
+  readonly #tombstones = new Map<string, { u: number; w: string }>();
+  #layers: StorageAdapter[] = [];
+  #occupied: boolean[] = [];
+  #ready: Promise<void> | undefined;
+  #closed = false;
+  #cipher: Promise<Cipher> | undefined;
+  #channel: SyncChannel | undefined;
+  #cache: ReadCache | undefined;
+  #sweeper: ReturnType<typeof setTimeout> | undefined;
+  #lastStamp = 0;
+  #applying: Promise<void> = Promise.resolve();
+
+  constructor(options: StrataOptions = {}) {
+    this.#options = resolveOptions(options);
+    this.#subscribers = new Subscribers((error) => this.#report(new StrataError('INVALID_OPTIONS', 'A subscriber threw; the others were still called.', { cause: error })));
+  }
+
+  /** The namespace this instance isolates. */
+  get namespace(): string {
+    return this.#options.namespace;
+  }
+
+  /** The layer in use: the first available of `defaultStorage`, `fallbackStorage`, `'memory'`. Before {@link ready}, the configured default. */
+  get storage(): StorageKind {
+    return this.#layers[0]?.kind ?? this.#options.chain[0] ?? 'memory';
+  }
+
+  /** The layers found available, in the order reads look through them. */
+  get layers(): StorageKind[] {
+    return this.#layers.map((layer) => layer.kind);
+  }
+
+  /** An id unique to this instance; it orders concurrent writes and names our cross-tab messages. */
+  get instanceId(): string {
+    return this.#id;
+  }
+
+  /**
+   * Probes the layers with real operations, derives or loads the key once, and opens the
+   * sync channel. Every method calls it; call it yourself to surface `WRONG_PASSWORD`
+   * early. Idempotent.
+   */
+  ready(): Promise<void> {
+    if (this.#closed) return Promise.reject(closedError());
+    this.#ready ??= this.#start();
+    return this.#ready;
+  }
+
+  /** Reads a value: `null` when missing, expired, or unreadable (tampered, wrong key: reported through `on('error')`). */
+  async get<T = unknown>(key: string): Promise<T | null> {
+    this.#assertOpen();
+    assertKey(key);
+    await this.ready();
+    const found = await this.#find(key);
+    if (!found) return null;
+    const now = this.#now();
+    if (isExpired(found.record, now)) {
+      await this.#expire([key]);
+      return null;
+    }
+    const text = found.text ?? (await this.#plaintext(key, found.record));
+    if (text === undefined) return null;
+    let value: T;
+    try {
+      value = deserialize(text) as T;
+    } catch (cause) {
+      this.#report(new StrataError('CORRUPT_RECORD', 'A stored value is not valid JSON; it reads as null and is left in place.', { cause, key }));
+      return null;
+    }
+    if (shouldSlide(found.record, now)) await this.#slide(key, found, now, text);
+    else if (found.text === undefined) this.#cache?.fill(key, found.ticket, { record: found.record, layer: found.layer, text });
+    return value;
+  }
+
+  /**
+   * Stores a value. Refuses what cannot round-trip (`UNSERIALIZABLE`) before writing
+   * anything. With `sliding` but no `ttl`, the item keeps the TTL it already had.
+   */
+  async set(key: string, value: unknown, options: SetOptions = {}): Promise<void> {
+    this.#assertOpen();
+    assertKey(key);
+    assertSetOptions(options);
+    const text = serialize(value, key);
+    await this.ready();
+    const now = this.#now();
+    let ttl = options.ttl ?? this.#options.ttlDefault;
+    if (options.ttl === undefined && options.sliding === true) {
+      const current = await this.#find(key);
+      if (current?.record.t !== undefined && !isExpired(current.record, now)) ttl = current.record.t;
+    }
+    const encrypt = options.encrypt ?? this.#options.encryptByDefault;
+    const record: StoredRecord = { v: RECORD_VERSION, p: text, u: this.#stamp(now), w: this.#id };
+    if (ttl !== undefined) {
+      record.e = now + ttl;
+      record.t = ttl;
+      if (options.sliding ?? this.#options.slidingDefault) record.s = 1;
+    }
+    if (options.tags && options.tags.length > 0) {
+      const tags = [...new Set(options.tags)];
+      record.g = encrypt ? await this.#hashTags(tags) : tags;
+    }
+    if (encrypt) await this.#seal(key, record);
+    const oldValue = this.#subscribers.watches(key) ? await this.#valueOf(key) : null;
+    const layer = await this.#write(key, record);
+    this.#cache?.set(key, { record, layer, text });
+    this.#post({ kind: 'set', key, layer: this.#layers[layer]?.kind ?? 'memory', record });
+    if (this.#subscribers.watches(key)) this.#subscribers.emit({ key, oldValue, newValue: deserialize(text), source: 'local' });
+  }
+
+  /** True when the key holds an unexpired item (its value is not decrypted). */
+  async has(key: string): Promise<boolean> {
+    this.#assertOpen();
+    assertKey(key);
+    await this.ready();
+    const found = await this.#find(key);
+    return found !== undefined && !isExpired(found.record, this.#now());
+  }
+
+  /** Milliseconds until the item expires; `null` when missing or without expiry. */
+  async getTTL(key: string): Promise<number | null> {
+    this.#assertOpen();
+    assertKey(key);
+    await this.ready();
+    const found = await this.#find(key);
+    if (!found || isExpired(found.record, this.#now())) return null;
+    return timeLeft(found.record, this.#now());
+  }
+
+  /** Sets the expiry to now + `ms` (and the sliding TTL to `ms`); `false` when the key is missing. */
+  async extendTTL(key: string, ms: number): Promise<boolean> {
+    this.#assertOpen();
+    assertKey(key);
+    assertSetOptions({ ttl: ms });
+    await this.ready();
+    const found = await this.#find(key);
+    const now = this.#now();
+    if (!found || isExpired(found.record, now) || isFutureRecord(found.record)) return false;
+    const record: StoredRecord = { ...found.record, e: now + ms, t: ms, u: this.#stamp(now), w: this.#id };
+    const layer = await this.#write(key, record);
+    if (found.text !== undefined) this.#cache?.set(key, { record, layer, text: found.text });
+    else this.#cache?.invalidate(key);
+    this.#post({ kind: 'set', key, layer: this.#layers[layer]?.kind ?? 'memory', record });
+    return true;
+  }
+
+  /** Removes a key from every layer. */
+  async remove(key: string): Promise<void> {
+    this.#assertOpen();
+    assertKey(key);
+    await this.ready();
+    await this.#removeKeys([key], false);
+  }
+
+  /**
+   * Lists unexpired keys: all, those starting with `pattern`, or matching a glob with `*`
+   * (`'session:*'`; `\*` is a literal star). Reads headers and indexes, never values.
+   */
+  async keys(pattern?: string): Promise<string[]> {
+    this.#assertOpen();
+    const compiled = compilePattern(pattern);
+    await this.ready();
+    const now = this.#now();
+    const found = new Set<string>();
+    await this.#eachLayer(async (layer) => {
+      for (const key of await layer.keys(compiled.prefix, now)) if (compiled.matches(key)) found.add(key);
+    });
+    return [...found].sort();
+  }
+
+  /**
+   * Removes items. No filter: everything in this namespace (other namespaces untouched).
+   * `{ tags }`: items carrying any of the tags; with `prefix` too, only those under it.
+   */
+  async clear(filter: ClearFilter = {}): Promise<void> {
+    this.#assertOpen();
+    assertClearFilter(filter);
+    await this.ready();
+    const tags = filter.tags && filter.tags.length > 0 ? await this.#tagsToMatch(filter.tags) : undefined;
+    const prefix = filter.prefix ?? '';
+    const everything = tags === undefined && prefix === '';
+    const keys = new Set<string>();
+    await this.#eachLayer(async (layer) => {
+      const found = everything ? await layer.allKeys() : tags ? await layer.keysTagged(tags, prefix) : await layer.keys(prefix, Number.NEGATIVE_INFINITY);
+      for (const key of found) keys.add(key);
+    });
+    const stamp = this.#stamp(this.#now());
+    const removed = await this.#deleteEverywhere([...keys], { u: stamp, w: this.#id });
+    const msg: SyncMessage = { kind: 'clear', keys: removed, u: stamp, w: this.#id };
+    if (filter.prefix !== undefined) msg.prefix = filter.prefix;
+    if (tags) msg.tags = tags;
+    this.#post(msg);
+  }
+
+  /** Calls `listener` on every change to a key matching `pattern` (as in {@link keys}), local or from another tab. */
+  subscribe<T = unknown>(pattern: string, listener: ChangeListener<T>): () => void {
+    this.#assertOpen();
+    compilePattern(pattern);
+    if (typeof listener !== 'function') throw new StrataError('INVALID_OPTIONS', 'subscribe needs a listener function.');
+    return this.#subscribers.add(pattern, listener as ChangeListener);
+  }
+
+  /** Listens to `'error'` (reported failures) or `'fallback'` (a write moved to a later layer). */
+  on<E extends keyof StrataEvents>(event: E, handler: (payload: StrataEvents[E]) => void): () => void {
+    const set = this.#listeners[event] as Set<(payload: StrataEvents[E]) => void>;
+    if (!set) throw new StrataError('INVALID_OPTIONS', `Unknown event "${String(event)}".`);
+    set.add(handler);
+    return () => {
+      set.delete(handler);
+    };
+  }
+
+  /** Deletes expired items now (the sweeper does it every `ttl.cleanupInterval`). Resolves to how many. */
+  async sweep(): Promise<number> {
+    this.#assertOpen();
+    await this.ready();
+    const now = this.#now();
+    const keys = new Set<string>();
+    await this.#eachLayer(async (layer) => {
+      for (const key of await layer.expiredKeys(now)) keys.add(key);
+    });
+    if (keys.size > 0) await this.#expire([...keys]);
+    return keys.size;
+  }
+
+  /** Stops the sweeper, closes the channel and connections. Later calls fail with `CLOSED`. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#sweeper);
+    this.#subscribers.clear();
+    await this.#ready?.catch(() => undefined);
+    await Promise.all([this.#channel?.close(), ...this.#layers.map((layer) => layer.close())]);
+  }
+
+  // ── start-up ────────────────────────────────────────────────────────────────────────
+
+  async #start(): Promise<void> {
+    const { namespace, chain, idbOpenTimeout } = this.#options;
+    for (const kind of chain) {
+      const adapter = createAdapter(kind, namespace, idbOpenTimeout);
+      if (await adapter.isAvailable()) this.#layers.push(adapter);
+      else this.#report(new StrataError('STORAGE_UNAVAILABLE', `${kind} is not available here; trying the next layer.`));
+    }
+    this.#occupied = await Promise.all(
+      this.#layers.map(async (layer, index) => index === 0 || (await layer.allKeys().then((keys) => keys.length > 0, () => true))),
+    );
+    const encryption = this.#options.encryption;
+    const needsKey = this.#options.encryptByDefault || this.#layers.some((l) => l.kind === 'secure') || encryption?.password !== undefined || encryption?.key !== undefined;
+    if (needsKey) await this.#keyCipher();
+    if (this.#options.sync) {
+      const { SyncChannel } = await import('./sync/channel.js');
+      this.#cache = new ReadCache(CACHE_LIMIT);
+      this.#channel = new SyncChannel(this.#options.sync.channel, namespace, this.#id, {
+        onMessage: (msg) => {
+          // One at a time, in arrival order: two changes to a key must not interleave.
+          this.#applying = this.#applying.then(() => this.#apply(msg)).catch((error: unknown) => this.#report(toStorageError(error, 'Applying a cross-tab change')));
+        },
+        onInvalid: (error) => this.#report(error),
+      });
+    }
+    this.#scheduleSweep();
+  }
+
+  #keyCipher(): Promise<Cipher> {
+    this.#cipher ??= setupCipher(this.#options.namespace, this.#options.encryption ?? { enabled: false }, this.#layers, (e) => this.#report(e));
+    return this.#cipher;
+  }
+
+  #scheduleSweep(): void {
+    const interval = this.#options.cleanupInterval;
+    if (interval <= 0 || this.#closed) return;
+    this.#sweeper = setTimeout(() => {
+      const run = (): void => {
+        this.sweep().catch((error: unknown) => this.#report(toStorageError(error, 'Sweeping expired items'))).finally(() => this.#scheduleSweep());
+      };
+      // Sweep when the page is idle, so a large store never janks an interaction.
+      if (typeof requestIdleCallback === 'function') requestIdleCallback(run, { timeout: interval });
+      else run();
+    }, interval);
+    (this.#sweeper as { unref?: () => void }).unref?.();
+  }
+
+  // ── reading ─────────────────────────────────────────────────────────────────────────
+
+  /** Finds the record of `key` in the first layer holding it (through the cache when on). */
+  async #find(key: string): Promise<Found | undefined> {
+    const cached = this.#cache?.get(key);
+    const ticket = this.#cache?.ticket(key) ?? 0;
+    if (cached) return { record: cached.record, layer: cached.layer, text: cached.text, ticket };
+    for (let index = 0; index < this.#layers.length; index++) {
+      if (!this.#occupied[index]) continue;
+      const layer = this.#layers[index] as StorageAdapter;
+      let record: StoredRecord | undefined;
+      try {
+        record = await layer.read(key);
+      } catch (error) {
+        this.#report(toStorageError(error, `Reading from ${layer.kind}`, key));
+        continue;
+      }
+      if (record === undefined) continue;
+      if (isFutureRecord(record)) {
+        this.#report(new StrataError('UNSUPPORTED_VERSION', `A record has format version ${record.v}, newer than this build reads (${RECORD_VERSION}); it reads as null and is left in place.`, { key }));
+        return undefined;
+      }
+      return { record, layer: index, ticket };
+    }
+    return undefined;
+  }
+
+  /** The JSON text of a record: decrypted when sealed. `undefined` (and a report) when unreadable. */
+  async #plaintext(key: string, record: StoredRecord): Promise<string | undefined> {
+    if (record.x !== 1) return record.p;
+    try {
+      return await (await this.#keyCipher()).decrypt(record.p, key);
+    } catch (error) {
+      this.#report(error instanceof StrataError ? new StrataError(error.code, error.message, { cause: error.cause, key }) : toStorageError(error, 'Decrypting', key));
+      return undefined;
+    }
+  }
+
+  /** The current value of `key` for change events; `null` when missing or unreadable. */
+  async #valueOf(key: string): Promise<unknown> {
+    const found = await this.#find(key);
+    if (!found || isExpired(found.record, this.#now())) return null;
+    return this.#decode(key, found.record, found.text);
+  }
+
+  async #decode(key: string, record: StoredRecord, text?: string): Promise<unknown> {
+    const plain = text ?? (await this.#plaintext(key, record));
+    if (plain === undefined) return null;
+    try {
+      return deserialize(plain);
+    } catch {
+      return null;
+    }
+  }
+
+  /** Pushes a sliding item's expiry to now + ttl in the layer holding it (not broadcast: other tabs slide on their own reads). */
+  async #slide(key: string, found: Found, now: number, text: string): Promise<void> {
+    const record: StoredRecord = { ...found.record, e: now + (found.record.t ?? 0) };
+    const layer = this.#layers[found.layer] as StorageAdapter;
+    try {
+      await layer.write(key, record);
+      this.#cache?.fill(key, found.ticket, { record, layer: found.layer, text });
+    } catch (error) {
+      this.#report(toStorageError(error, `Sliding the expiry in ${layer.kind}`, key));
+    }
+  }
+
+  // ── writing ─────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Writes to the first layer that accepts the record; a full or broken layer passes the
+   * write to the next (reported as `'fallback'`). Copies in other layers are removed so
+   * an old value is never shadowed or resurrected. Returns the index of the layer used.
+   */
+  async #write(key: string, record: StoredRecord): Promise<number> {
+    let failure: StrataError | undefined;
+    for (let index = 0; index < this.#layers.length; index++) {
+      const layer = this.#layers[index] as StorageAdapter;
+      let stored = record;
+      if (layer.kind === 'secure' && record.x !== 1) {
+        stored = { ...record, g: record.g ? await this.#hashTags(record.g) : undefined } as StoredRecord;
+        if (stored.g === undefined) delete stored.g;
+        await this.#seal(key, stored);
+      }
+      try {
+        await layer.write(key, stored);
+      } catch (error) {
+        const reason = toStorageError(error, `Writing to ${layer.kind}`, key);
+        if (reason.code !== 'QUOTA_EXCEEDED' && reason.code !== 'STORAGE_UNAVAILABLE') throw reason;
+        failure ??= reason;
+        continue;
+      }
+      this.#occupied[index] = true;
+      if (failure) this.#emitFallback(key, this.#layers[0]?.kind ?? layer.kind, layer.kind, failure);
+      await Promise.all(
+        this.#layers.map((other, i) => (i !== index && this.#occupied[i] ? other.delete(key).catch((e: unknown) => this.#report(toStorageError(e, `Removing a stale copy from ${other.kind}`, key))) : undefined)),
+      );
+      return index;
+    }
+    throw failure ?? new StrataError('STORAGE_UNAVAILABLE', 'No storage layer accepted the write.', { key });
+  }
+
+  async #seal(key: string, record: StoredRecord): Promise<void> {
+    record.p = await (await this.#keyCipher()).encrypt(record.p, key);
+    record.x = 1;
+  }
+
+  async #hashTags(tags: readonly string[]): Promise<string[]> {
+    const cipher = await this.#keyCipher();
+    return Promise.all(tags.map((tag) => cipher.tagHash(tag)));
+  }
+
+  /** Tags as stored: the plain tag for clear items, plus its keyed hash when this namespace has a key. */
+  async #tagsToMatch(tags: readonly string[]): Promise<string[]> {
+    if (!this.#cipher && !(await this.#hasKeyMeta())) return [...tags];
+    return [...tags, ...(await this.#hashTags(tags))];
+  }
+
+  /** True when some layer keeps key metadata: items may have been encrypted in an earlier session. */
+  async #hasKeyMeta(): Promise<boolean> {
+    const found = await Promise.all(this.#layers.map((layer) => layer.readMeta('keys').catch(() => undefined)));
+    return found.some((meta) => meta !== undefined);
+  }
+
+  /** Removes keys from every layer, notifies and broadcasts; `expired` sweeps keep only what is still expired. */
+  async #removeKeys(keys: string[], expired: boolean): Promise<void> {
+    const stamp = this.#stamp(this.#now());
+    const removed = await this.#deleteEverywhere(keys, { u: stamp, w: this.#id }, expired);
+    if (removed.length > 0 || !expired) this.#post({ kind: 'remove', keys: expired ? removed : keys, u: stamp, w: this.#id, expired });
+  }
+
+  #expire(keys: string[]): Promise<void> {
+    return this.#removeKeys(keys, true);
+  }
+
+  /**
+   * Deletes keys from every layer (expired-only when `onlyExpired`), records tombstones,
+   * updates the cache and tells local subscribers. Returns the keys actually removed.
+   */
+  async #deleteEverywhere(keys: string[], stamp: { u: number; w: string }, onlyExpired = false): Promise<string[]> {
+    const watched = keys.filter((key) => this.#subscribers.watches(key));
+    const oldValues = new Map<string, unknown>();
+    for (const key of watched) oldValues.set(key, await this.#valueOf(key).catch(() => null));
+    const now = this.#now();
+    const removed = new Set<string>();
+    await this.#eachLayer(async (layer) => {
+      await Promise.all(
+        keys.map(async (key) => {
+          if (onlyExpired) {
+            const record = await layer.read(key).catch(() => undefined);
+            if (!record || !isExpired(record, now)) return;
+          }
+          await layer.delete(key);
+          removed.add(key);
+        }),
+      );
+    }, true);
+    for (const key of keys) {
+      this.#cache?.invalidate(key);
+      if (!onlyExpired || removed.has(key)) this.#tombstones.set(key, stamp);
+    }
+    this.#pruneTombstones(now);
+    for (const key of watched) {
+      if (onlyExpired && !removed.has(key)) continue;
+      this.#subscribers.emit({ key, oldValue: oldValues.get(key) ?? null, newValue: null, source: 'local' });
+    }
+    return onlyExpired ? [...removed] : keys;
+  }
+
+  // ── cross-tab ───────────────────────────────────────────────────────────────────────
+
+  #post(msg: SyncMessage): void {
+    this.#channel?.post(msg).catch((error: unknown) => this.#report(toStorageError(error, 'Broadcasting a change')));
+  }
+
+  /**
+   * Applies a change from another tab. Per-tab layers (memory, sessionStorage) take it when
+   * it is newer than what they hold (last writer wins, writer id breaks ties) and newer
+   * than any removal seen since; shared layers already hold it, so only the cache drops
+   * its copy. Subscribers hear it with `source: 'remote'`.
+   */
+  async #apply(msg: SyncMessage): Promise<void> {
+    if (this.#closed) return;
+    const now = this.#now();
+    switch (msg.kind) {
+      case 'set': {
+        const { key, record } = msg;
+        this.#lastStamp = Math.max(this.#lastStamp, record.u);
+        if (record.x === 1 && (await this.#plaintext(key, record)) === undefined) return; // forged or foreign-key record: reported, not applied
+        const tomb = this.#tombstones.get(key);
+        if (tomb && compareWrites(record, tomb) <= 0) return;
+        const oldValue = this.#oldValueForRemote(key);
+        this.#cache?.invalidate(key);
+        const target = this.#layers.findIndex((layer) => !layer.shared && layer.kind === msg.layer);
+        if (target >= 0) {
+          const layer = this.#layers[target] as StorageAdapter;
+          const local = await layer.read(key).catch(() => undefined);
+          if (local && compareWrites(record, local) <= 0) return;
+          await layer.write(key, record);
+          this.#occupied[target] = true;
+        }
+        if (this.#subscribers.watches(key)) {
+          const newValue = isExpired(record, now) ? null : await this.#decode(key, record);
+          this.#subscribers.emit({ key, oldValue, newValue, source: 'remote' });
+        }
+        return;
+      }
+      case 'remove':
+      case 'clear': {
+        this.#lastStamp = Math.max(this.#lastStamp, msg.u);
+        const stamp = { u: msg.u, w: msg.w };
+        const keys = new Set(msg.keys);
+        for (const layer of this.#layers) {
+          if (layer.shared) continue;
+          const candidates = msg.kind === 'remove' ? msg.keys : await this.#clearCandidates(layer, msg);
+          for (const key of candidates) {
+            const local = await layer.read(key).catch(() => undefined);
+            if (!local) continue;
+            const stale = msg.kind === 'remove' && msg.expired ? isExpired(local, now) : compareWrites(local, stamp) < 0;
+            if (!stale) continue;
+            await layer.delete(key);
+            keys.add(key);
+          }
+        }
+        for (const key of keys) {
+          const oldValue = this.#oldValueForRemote(key);
+          this.#cache?.invalidate(key);
+          if (!(msg.kind === 'remove' && msg.expired)) this.#tombstones.set(key, stamp);
+          if (this.#subscribers.watches(key)) this.#subscribers.emit({ key, oldValue, newValue: null, source: 'remote' });
+        }
+        return;
+      }
+    }
+  }
+
+  async #clearCandidates(layer: StorageAdapter, msg: Extract<SyncMessage, { kind: 'clear' }>): Promise<string[]> {
+    const prefix = msg.prefix ?? '';
+    if (msg.tags) return layer.keysTagged(msg.tags, prefix);
+    if (prefix === '') return layer.allKeys();
+    return layer.keys(prefix, Number.NEGATIVE_INFINITY);
+  }
+
+  /** The value this tab last saw for a key changed elsewhere: known only when cached. */
+  #oldValueForRemote(key: string): unknown {
+    const cached = this.#cache?.get(key);
+    if (!cached) return null;
+    try {
+      return deserialize(cached.text);
+    } catch {
+      return null;
+    }
+  }
+
+  // ── plumbing ────────────────────────────────────────────────────────────────────────
+
+  /** Runs `work` on each layer that may hold data (all layers with `all`); a failing layer is reported and skipped. */
+  async #eachLayer(work: (layer: StorageAdapter) => Promise<void>, all = false): Promise<void> {
+    await Promise.all(
+      this.#layers.map(async (layer, index) => {
+        if (!all && !this.#occupied[index]) return;
+        try {
+          await work(layer);
+        } catch (error) {
+          if (isQuotaError(error)) throw error;
+          this.#report(toStorageError(error, `Using ${layer.kind}`));
+        }
+      }),
+    );
+  }
+
+  #emitFallback(key: string, from: StorageKind, to: StorageKind, reason: StrataError): void {
+    for (const handler of this.#listeners.fallback) handler({ key, from, to, reason });
+    this.#report(new StrataError(reason.code, `${reason.message} The item "${key}" was written to ${to} instead${to === 'memory' ? ' (it will not survive a reload)' : ''}.`, { cause: reason, key }));
+  }
+
+  #report(error: StrataError): void {
+    const handlers = [...this.#listeners.error];
+    if (this.#options.onError) handlers.push(this.#options.onError);
+    if (handlers.length === 0) {
+      console.warn(`[strata-storage] ${error.code}: ${error.message}`);
+      return;
+    }
+    for (const handler of handlers) {
+      try {
+        handler(error);
+      } catch {
+        // an error handler that throws must not break storage
+      }
+    }
+  }
+
+  #pruneTombstones(now: number): void {
+    if (this.#tombstones.size < 1_000) return;
+    for (const [key, stamp] of this.#tombstones) if (now - stamp.u > TOMBSTONE_MS) this.#tombstones.delete(key);
+  }
+
+  /** A write stamp: the clock, but never behind a stamp already seen, so later writes always win. */
+  #stamp(now: number): number {
+    this.#lastStamp = Math.max(now, this.#lastStamp + 1);
+    return this.#lastStamp;
+  }
+
+  #now(): number {
+    return this.#options.clock();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw closedError();
+  }
+}
+
+function closedError(): StrataError {
+  return new StrataError('CLOSED', 'This Strata instance is closed; create a new one.');
+}

@@ -1,0 +1,88 @@
+/** The storage layers a {@link Strata} can sit on. `'secure'` is IndexedDB with every item encrypted. */
+export type StorageKind = 'memory' | 'sessionStorage' | 'localStorage' | 'indexedDB' | 'secure';
+
+/** Every storage kind, in no particular order. */
+export const STORAGE_KINDS: readonly StorageKind[] = ['memory', 'sessionStorage', 'localStorage', 'indexedDB', 'secure'];
+
+/** Encryption at rest. */
+export interface EncryptionOptions {
+  /** Encrypt every item unless `set(…, { encrypt: false })` says otherwise. */
+  enabled: boolean;
+  /** PBKDF2-SHA-256 (≥ 600,000 iterations) → AES-GCM key; the random salt is kept with the namespace. */
+  password?: string;
+  /** Or bring your own AES-GCM `CryptoKey` (usages encrypt + decrypt). */
+  key?: CryptoKey;
+  /** Only AES-GCM is offered. */
+  algorithm?: 'AES-GCM';
+  /** AES key size for password-derived and device keys. Default 256. */
+  keySize?: 128 | 256;
+  /** PBKDF2 iterations for `password`; at least 600,000 (the default). */
+  iterations?: number;
+}
+
+/** Time-to-live defaults, in milliseconds. */
+export interface TtlOptions {
+  /** TTL for items set without one. */
+  default?: number;
+  /** Whether items set without `sliding` slide. Default false. */
+  sliding?: boolean;
+  /** How often expired items are swept from storage. Default 60,000; 0 turns the sweeper off. */
+  cleanupInterval?: number;
+}
+
+/** Cross-tab sync over BroadcastChannel. */
+export interface SyncOptions {
+  enabled: boolean;
+  /** Channel name. Default `strata:<namespace>`. */
+  broadcastChannel?: string;
+}
+
+/** Options of `new Strata(…)`. */
+export interface StrataOptions {
+  /** Isolates instances; default `'strata'`. Any string: it is encoded, so namespaces never collide. */
+  namespace?: string;
+  /** Default `'localStorage'`. */
+  defaultStorage?: StorageKind;
+  /** Tried in order when a layer is unavailable or full; `'memory'` is always the last resort. */
+  fallbackStorage?: StorageKind | StorageKind[];
+  encryption?: EncryptionOptions;
+  ttl?: TtlOptions;
+  sync?: SyncOptions;
+  /** Milliseconds to wait for `indexedDB.open()` before falling back. Default 3,000. */
+  idbOpenTimeout?: number;
+  /** The clock, injectable for tests. Default `Date.now`. */
+  clock?: () => number;
+  /** Receives every error the SDK reports instead of throwing (tampered records, failed layers…). */
+  onError?: (error: import('./errors.js').StrataError) => void;
+}
+
+/** Options of `strata.set(…)`. */
+export interface SetOptions {
+  /** Milliseconds until the item expires. */
+  ttl?: number;
+  /** Every successful `get` pushes the expiry to now + ttl. */
+  sliding?: boolean;
+  /** Overrides the instance's `encryption.enabled` for this item. */
+  encrypt?: boolean;
+  /** Labels for `clear({ tags })`. Stored as keyed hashes when the item is encrypted. */
+  tags?: string[];
+}
+
+/** Filter of `strata.clear(…)`: items matching every given criterion are removed. */
+export interface ClearFilter {
+  /** Items carrying any of these tags. */
+  tags?: string[];
+  /** Items whose key starts with this prefix. */
+  prefix?: string;
+}
+
+/** What a subscriber receives. `newValue` is `null` on removal or expiry. */
+export interface StorageChange<T = unknown> {
+  key: string;
+  oldValue: T | null;
+  newValue: T | null;
+  source: 'local' | 'remote';
+}
+
+/** A subscriber callback. */
+export type ChangeListener<T = unknown> = (change: StorageChange<T>) => void;

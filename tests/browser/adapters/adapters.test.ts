@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { indexedDbAdapter } from '../../../src/adapters/indexed-db.js';
+import { memoryAdapter } from '../../../src/adapters/memory.js';
+import { webStorageAdapter } from '../../../src/adapters/web-storage.js';
+import { uniqueNamespace } from '../helpers.js';
+import { testAdapter } from './contract.js';
+
+testAdapter('memory', (ns) => memoryAdapter(ns));
+testAdapter('localStorage', (ns) => webStorageAdapter('localStorage', ns), () => {
+  it('is shared across tabs; sessionStorage is not', () => {
+    expect(webStorageAdapter('localStorage', 'x').shared).toBe(true);
+    expect(webStorageAdapter('sessionStorage', 'x').shared).toBe(false);
+  });
+});
+testAdapter('sessionStorage', (ns) => webStorageAdapter('sessionStorage', ns));
+testAdapter('indexedDB', (ns) => indexedDbAdapter(ns), (create) => {
+  it('commits a burst of writes issued in one task in a single transaction', async () => {
+    const adapter = create(uniqueNamespace('idb-batch'));
+    await adapter.isAvailable();
+    const original = IDBDatabase.prototype.transaction;
+    let readwrite = 0;
+    IDBDatabase.prototype.transaction = function (this: IDBDatabase, ...args: Parameters<IDBDatabase['transaction']>) {
+      if (args[1] === 'readwrite') readwrite++;
+      return original.apply(this, args);
+    } as IDBDatabase['transaction'];
+    try {
+      await Promise.all(Array.from({ length: 200 }, (_, i) => adapter.write(`k${i}`, { v: 1, p: String(i), u: 1, w: 'w' })));
+    } finally {
+      IDBDatabase.prototype.transaction = original;
+    }
+    expect(readwrite).toBe(1);
+    expect((await adapter.allKeys()).length).toBe(200);
+  });
+
+  it('reopens after the browser closes the connection (versionchange from another open)', async () => {
+    const namespace = uniqueNamespace('idb-reopen');
+    const adapter = create(namespace);
+    await adapter.write('a', { v: 1, p: '1', u: 1, w: 'w' });
+    // Another connection upgrading the database forces ours to close.
+    await new Promise<void>((resolve, reject) => {
+      const request = indexedDB.open(`strata:${encodeURIComponent(namespace)}`, 2);
+      request.onsuccess = () => {
+        request.result.close();
+        resolve();
+      };
+      request.onerror = () => reject(request.error);
+    });
+    // Our schema version is now behind: the adapter reports the layer unavailable instead of hanging.
+    await expect(adapter.read('a')).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE' });
+  });
+
+  it('gives up on an open that never answers after the timeout', async () => {
+    const original = indexedDB.open;
+    indexedDB.open = (() => ({}) as IDBOpenDBRequest) as typeof indexedDB.open; // a request whose events never fire
+    try {
+      const adapter = indexedDbAdapter(uniqueNamespace('idb-hang'), { openTimeout: 200 });
+      expect(await adapter.isAvailable()).toBe(false);
+    } finally {
+      indexedDB.open = original;
+    }
+  });
+});
+testAdapter('secure', (ns) => indexedDbAdapter(ns, { kind: 'secure' }));
+
+describe('adapters', () => {
+  it('web storage reports a blocked storage area as unavailable', async () => {
+    const descriptor = Object.getOwnPropertyDescriptor(window, 'localStorage');
+    Object.defineProperty(window, 'localStorage', { configurable: true, get: () => { throw new DOMException('blocked', 'SecurityError'); } });
+    try {
+      expect(await webStorageAdapter('localStorage', 'blocked').isAvailable()).toBe(false);
+    } finally {
+      if (descriptor) Object.defineProperty(window, 'localStorage', descriptor);
+    }
+  });
+});
