@@ -484,7 +484,7 @@ export class Strata {
         keys.map(async (key) => {
           if (onlyExpired) {
             const record = await layer.read(key).catch(() => undefined);
-            if (!record || !isExpired(record, now)) return;
+            if (!record || !isExpired(record, now) || isFutureRecord(record)) return;
           }
           await layer.delete(key);
           removed.add(key);

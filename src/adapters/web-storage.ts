@@ -1,4 +1,4 @@
-import { toStorageError } from '../errors.js';
+import { isQuotaError, toStorageError } from '../errors.js';
 import { decodeRecordText, encodeRecordText, type StoredRecord } from '../record.js';
 import { isExpired } from '../ttl.js';
 import { encodeNamespace, type StorageAdapter } from './adapter.js';
@@ -54,15 +54,21 @@ export function webStorageAdapter(kind: WebStorageKind, namespace: string): Stor
     kind,
     shared: kind === 'localStorage',
     isAvailable: async () => {
+      let storage: Storage;
       try {
-        const storage = area();
-        const probe = `${metaPrefix}probe`;
+        storage = area();
+      } catch {
+        return false;
+      }
+      const probe = `${metaPrefix}probe`;
+      try {
         storage.setItem(probe, '1');
         const ok = storage.getItem(probe) === '1';
         storage.removeItem(probe);
         return ok;
-      } catch {
-        return false;
+      } catch (error) {
+        // Full is not broken: what is stored must stay readable; writes fall through.
+        return isQuotaError(error);
       }
     },
     read: (key) =>
