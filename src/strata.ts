@@ -304,7 +304,7 @@ export class Strata {
     if (this.#options.sync) {
       const { SyncChannel } = await import('./sync/channel.js');
       this.#cache = new ReadCache(CACHE_LIMIT);
-      this.#channel = new SyncChannel(this.#options.sync.channel, namespace, this.#id, {
+      this.#channel = await SyncChannel.open(this.#options.sync.channel, namespace, this.#id, {
         onMessage: (msg) => {
           // One at a time, in arrival order: two changes to a key must not interleave.
           this.#applying = this.#applying.then(() => this.#apply(msg)).catch((error: unknown) => this.#report(toStorageError(error, 'Applying a cross-tab change')));
@@ -316,7 +316,16 @@ export class Strata {
   }
 
   #keyCipher(): Promise<Cipher> {
-    this.#cipher ??= setupCipher(this.#options.namespace, this.#options.encryption ?? { enabled: false }, this.#layers, (e) => this.#report(e));
+    this.#cipher ??= (async () => {
+      // Key metadata (salt, verifier: nothing secret) is also kept in localStorage when the
+      // chain has only per-tab layers, so every tab of the origin derives the same key.
+      const metaLayers = [...this.#layers];
+      if (!metaLayers.some((layer) => layer.shared)) {
+        const shared = createAdapter('localStorage', this.#options.namespace, this.#options.idbOpenTimeout);
+        if (await shared.isAvailable()) metaLayers.unshift(shared);
+      }
+      return setupCipher(this.#options.namespace, this.#options.encryption ?? { enabled: false }, metaLayers, (e) => this.#report(e));
+    })();
     return this.#cipher;
   }
 

@@ -9,15 +9,16 @@ export interface LockOptions {
 /**
  * Runs `work` while holding a lock named `name` across every tab of the origin: Web Locks
  * (`navigator.locks`) where present, which the browser releases when a holder's tab
- * closes, so a lock is never orphaned; otherwise `broadcast-channel` leader election,
- * whose leader heartbeats let a waiting tab take over from a closed one. A lock not
- * acquired within `timeout` rejects with `LOCK_TIMEOUT` and `work` does not run.
+ * closes, so a lock is never orphaned; otherwise an IndexedDB lease that a closed tab
+ * stops renewing. (Leader election over `broadcast-channel` was tried here and let two
+ * tabs hold the lock at once in the exclusivity test, so it is not used for locking.)
+ * A lock not acquired within `timeout` rejects with `LOCK_TIMEOUT` and `work` does not run.
  */
 export async function withLock<T>(name: string, work: () => Promise<T>, options: LockOptions = {}): Promise<T> {
   const timeout = options.timeout ?? 10_000;
   const locks = typeof navigator === 'undefined' ? undefined : (navigator as Navigator & { locks?: LockManager }).locks;
   if (locks) return withWebLock(locks, name, work, timeout);
-  return withElection(name, work, timeout);
+  return withLease(name, work, timeout);
 }
 
 async function withWebLock<T>(locks: LockManager, name: string, work: () => Promise<T>, timeout: number): Promise<T> {
@@ -38,24 +39,11 @@ async function withWebLock<T>(locks: LockManager, name: string, work: () => Prom
   }
 }
 
-async function withElection<T>(name: string, work: () => Promise<T>, timeout: number): Promise<T> {
-  const { BroadcastChannel, createLeaderElection } = await import('broadcast-channel');
-  const channel = new BroadcastChannel(`strata-lock:${name}`);
-  const elector = createLeaderElection(channel, { fallbackInterval: 50, responseTime: 50 });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    await Promise.race([
-      elector.awaitLeadership(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(lockTimeout(name, timeout)), timeout);
-      }),
-    ]);
-    return await work();
-  } finally {
-    clearTimeout(timer);
-    await elector.die();
-    await channel.close();
-  }
+async function withLease<T>(name: string, work: () => Promise<T>, timeout: number): Promise<T> {
+  const { withLeaseLock } = await import('./lease-lock.js');
+  const outcome = await withLeaseLock(name, work, Date.now() + timeout);
+  if (!outcome.acquired) throw lockTimeout(name, timeout);
+  return outcome.result;
 }
 
 function lockTimeout(name: string, timeout: number): StrataError {

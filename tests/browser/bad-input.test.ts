@@ -39,7 +39,7 @@ describe('bad input is refused clearly and changes nothing', () => {
     await strata.close();
   });
 
-  it.each([['', 'empty'], ['x'.repeat(5000), 'too long'], [42, 'a number'], [null, 'null']])('refuses the key %#', async (key) => {
+  it.each([['', 'empty'], ['x'.repeat(5000), 'too long'], [42, 'a number'], [null, 'null']] as Array<[unknown, string]>)('refuses the key %#: %s', async (key) => {
     const { strata } = makeStrata();
     await expect(strata.set(key as string, 1)).rejects.toMatchObject({ code: 'INVALID_KEY' });
     await expect(strata.get(key as string)).rejects.toMatchObject({ code: 'INVALID_KEY' });

@@ -1,0 +1,58 @@
+import { expect, test, type Page } from '@playwright/test';
+import { openTabs, withoutModernApis } from './tabs.js';
+
+for (const variant of ['Web Locks', 'IndexedDB lease (no Web Locks)'] as const) {
+const tabOptions = variant === 'Web Locks' ? {} : { initScript: withoutModernApis };
+
+test(`the cross-tab lock admits one holder at a time across pages: ${variant}`, async ({ context }) => {
+  const tabs = await openTabs(context, 3, tabOptions);
+  const name = `lock-${Date.now()}`;
+  // Each holder records when it entered and left (one clock for all tabs of the machine).
+  const intervals = (await Promise.all(tabs.map((tab: Page) => tab.evaluate(async (name) => {
+    const held: Array<[number, number]> = [];
+    const now = () => performance.timeOrigin + performance.now();
+    for (let round = 0; round < 5; round++) {
+      await window.S.withLock(name, async () => {
+        const start = now();
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        held.push([start, now()]);
+      });
+    }
+    return held;
+  }, name)))).flat().sort((x, y) => x[0] - y[0]);
+  expect(intervals).toHaveLength(15);
+  for (let i = 1; i < intervals.length; i++) expect(intervals[i]![0]).toBeGreaterThanOrEqual(intervals[i - 1]![1]);
+});
+
+test(`a lock not acquired within its timeout fails with LOCK_TIMEOUT and the work never runs: ${variant}`, async ({ context }) => {
+  const [a, b] = await openTabs(context, 2, tabOptions) as [Page, Page];
+  const name = `held-${Date.now()}`;
+  await a.evaluate((name) => new Promise<void>((acquired) => {
+    void window.S.withLock(name, () => new Promise<void>((resolve) => {
+      window.t.release = resolve;
+      acquired();
+    }));
+  }), name);
+  const result = await b.evaluate(async (name) => {
+    let ran = false;
+    try {
+      await window.S.withLock(name, async () => { ran = true; }, { timeout: 200 });
+      return { ran, code: 'none' };
+    } catch (error) {
+      return { ran, code: (error as { code?: string }).code };
+    }
+  }, name);
+  expect(result).toEqual({ ran: false, code: 'LOCK_TIMEOUT' });
+});
+
+test(`a lock held by a tab that closes is released to the next waiter: ${variant}`, async ({ context }) => {
+  const [a, b] = await openTabs(context, 2, tabOptions) as [Page, Page];
+  const name = `orphan-${Date.now()}`;
+  await a.evaluate((name) => new Promise<void>((acquired) => {
+    void window.S.withLock(name, () => new Promise<void>(() => acquired())); // never releases
+  }), name);
+  const waiting = b.evaluate((name) => window.S.withLock(name, async () => 'acquired', { timeout: 10_000 }), name);
+  await a.close();
+  expect(await waiting).toBe('acquired');
+});
+}

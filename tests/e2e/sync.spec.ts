@@ -1,0 +1,168 @@
+import { expect, test, type Page } from '@playwright/test';
+import { openTabs, uniqueNamespace, withoutModernApis } from './tabs.js';
+
+type Options = Record<string, unknown>;
+
+/** Creates a Strata in the tab as `t.strata`, recording its changes in `t.changes` and errors in `t.errors`. */
+async function startStrata(page: Page, options: Options, pattern = ''): Promise<void> {
+  await page.evaluate(async ({ options, pattern }) => {
+    const t = window.t;
+    t.changes = [];
+    t.errors = [];
+    const strata = new window.S.Strata({ ...options, onError: (e) => (t.errors as unknown[]).push(e.code) });
+    await strata.ready();
+    strata.subscribe(pattern, (change) => (t.changes as unknown[]).push(change));
+    t.strata = strata;
+  }, { options, pattern });
+}
+
+const strata = (page: Page) => ({
+  set: (key: string, value: unknown, options: Options = {}) =>
+    page.evaluate(({ key, value, options }) => (window.t.strata as InstanceType<typeof window.S.Strata>).set(key, value, options), { key, value, options }),
+  get: (key: string) => page.evaluate((key) => (window.t.strata as InstanceType<typeof window.S.Strata>).get(key), key),
+  keys: () => page.evaluate(() => (window.t.strata as InstanceType<typeof window.S.Strata>).keys()),
+  remove: (key: string) => page.evaluate((key) => (window.t.strata as InstanceType<typeof window.S.Strata>).remove(key), key),
+  clear: (filter: Options = {}) => page.evaluate((filter) => (window.t.strata as InstanceType<typeof window.S.Strata>).clear(filter), filter),
+  changes: () => page.evaluate(() => window.t.changes as Array<{ key: string; newValue: unknown; oldValue: unknown; source: string }>),
+  errors: () => page.evaluate(() => window.t.errors as string[]),
+  close: () => page.evaluate(() => (window.t.strata as InstanceType<typeof window.S.Strata>).close()),
+});
+
+for (const kind of ['localStorage', 'indexedDB', 'sessionStorage', 'memory'] as const) {
+  test(`a change in one tab reaches subscribers of another as remote (${kind})`, async ({ context }) => {
+    const [a, b] = await openTabs(context, 2) as [Page, Page];
+    const options = { namespace: uniqueNamespace('remote'), defaultStorage: kind, sync: { enabled: true } };
+    await startStrata(a, options, 'session:*');
+    await startStrata(b, options, 'session:*');
+    await strata(a).set('session:user', { name: 'Ada' });
+    await expect.poll(() => strata(b).changes()).toEqual([{ key: 'session:user', oldValue: null, newValue: { name: 'Ada' }, source: 'remote' }]);
+    expect(await strata(b).get('session:user')).toEqual({ name: 'Ada' });
+    await strata(a).set('other', 1);
+    await strata(a).remove('session:user');
+    await expect.poll(async () => (await strata(b).changes()).length).toBe(2);
+    expect((await strata(b).changes())[1]).toMatchObject({ key: 'session:user', newValue: null, source: 'remote' });
+    expect(await strata(b).get('session:user')).toBeNull();
+    // No echo: the writer heard each of its own changes once, as local.
+    expect((await strata(a).changes()).map((c) => c.source)).toEqual(['local', 'local']);
+  });
+}
+
+test('per-tab layers are replicated: sessionStorage of the other tab holds the write', async ({ context }) => {
+  const [a, b] = await openTabs(context, 2) as [Page, Page];
+  const namespace = uniqueNamespace('replica');
+  const options = { namespace, defaultStorage: 'sessionStorage', sync: { enabled: true } };
+  await startStrata(a, options);
+  await startStrata(b, options);
+  await strata(a).set('cart', ['apple']);
+  await expect.poll(() => b.evaluate((ns) => Object.keys(sessionStorage).filter((k) => k.startsWith(encodeURIComponent(ns))).length, namespace)).toBe(1);
+  await strata(b).close();
+  await startStrata(b, { ...options });
+  expect(await strata(b).get('cart')).toEqual(['apple']);
+});
+
+test('clear with a tag filter propagates to every tab', async ({ context }) => {
+  const [a, b] = await openTabs(context, 2) as [Page, Page];
+  const options = { namespace: uniqueNamespace('clear'), defaultStorage: 'sessionStorage', sync: { enabled: true } };
+  await startStrata(a, options);
+  await startStrata(b, options);
+  await strata(a).set('auth-session', 1, { tags: ['auth'] });
+  await strata(a).set('prefs', 2);
+  await expect.poll(() => strata(b).keys()).toEqual(['auth-session', 'prefs']);
+  await strata(b).clear({ tags: ['auth'] });
+  await expect.poll(() => strata(a).keys()).toEqual(['prefs']);
+  expect(await strata(b).keys()).toEqual(['prefs']);
+});
+
+test('encrypted values cross the channel as ciphertext and decrypt in the other tab', async ({ context }) => {
+  const [a, b] = await openTabs(context, 2) as [Page, Page];
+  const namespace = uniqueNamespace('enc');
+  const options = { namespace, defaultStorage: 'sessionStorage', encryption: { enabled: true, password: 'shared secret' }, sync: { enabled: true } };
+  await startStrata(a, options);
+  await startStrata(b, options);
+  await b.evaluate((name) => {
+    const raw = new BroadcastChannel(name);
+    window.t.wire = [];
+    raw.onmessage = (event) => (window.t.wire as string[]).push(JSON.stringify(event.data));
+  }, `strata:${namespace}`);
+  await strata(a).set('token', 'PLAINTEXT-SECRET-123', { tags: ['auth-tag-secret'] });
+  await expect.poll(() => strata(b).changes()).toHaveLength(1);
+  expect((await strata(b).changes())[0]?.newValue).toBe('PLAINTEXT-SECRET-123');
+  const wire = (await b.evaluate(() => window.t.wire as string[])).join('\n');
+  expect(wire.length).toBeGreaterThan(0);
+  expect(wire).not.toContain('PLAINTEXT-SECRET');
+  expect(wire).not.toContain('auth-tag-secret');
+  expect(await strata(b).get('token')).toBe('PLAINTEXT-SECRET-123');
+});
+
+test('malformed and forged messages are ignored and reported, never applied', async ({ context }) => {
+  const [a, b] = await openTabs(context, 2) as [Page, Page];
+  const namespace = uniqueNamespace('forged');
+  await startStrata(b, { namespace, defaultStorage: 'sessionStorage', encryption: { enabled: true }, sync: { enabled: true } });
+  await a.evaluate((ns) => {
+    const raw = new BroadcastChannel(`strata:${ns}`);
+    raw.postMessage('garbage');
+    raw.postMessage({ strata: 99, ns, from: 'x', msg: {} });
+    raw.postMessage({ strata: 1, ns, from: 'x', msg: { kind: 'set', key: 'k', layer: 'sessionStorage', record: { v: 1 } } });
+    // Well-formed, but not sealed with this namespace's key: must not be applied.
+    raw.postMessage({ strata: 1, ns, from: 'x', msg: { kind: 'set', key: 'admin', layer: 'sessionStorage', record: { v: 1, p: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', x: 1, u: 9e15, w: 'x' } } });
+  }, namespace);
+  await expect.poll(() => strata(b).errors()).toEqual(['INVALID_MESSAGE', 'INVALID_MESSAGE', 'INVALID_MESSAGE', 'DECRYPT_FAILED']);
+  expect(await strata(b).keys()).toEqual([]);
+  expect(await strata(b).changes()).toEqual([]);
+});
+
+test('a closed instance stops receiving', async ({ context }) => {
+  const [a, b] = await openTabs(context, 2) as [Page, Page];
+  const options = { namespace: uniqueNamespace('closed'), defaultStorage: 'localStorage', sync: { enabled: true } };
+  await startStrata(a, options);
+  await startStrata(b, options);
+  await strata(b).close();
+  await strata(a).set('k', 1);
+  await a.waitForTimeout(0);
+  await strata(a).set('k', 2);
+  await startStrata(b, options); // a new instance in b hears only what comes after it
+  await strata(a).set('k', 3);
+  await expect.poll(() => strata(b).changes()).toEqual([{ key: 'k', oldValue: null, newValue: 3, source: 'remote' }]);
+});
+
+for (const kind of ['sessionStorage', 'localStorage'] as const) {
+  test(`four tabs writing shared and distinct keys concurrently converge with nothing lost (${kind})`, async ({ context }) => {
+    const tabs = await openTabs(context, 4);
+    const namespace = uniqueNamespace('converge');
+    const options = { namespace, defaultStorage: kind, sync: { enabled: true } };
+    for (const tab of tabs) await startStrata(tab, options);
+    const ROUNDS = 150;
+    await Promise.all(tabs.map((tab, index) => tab.evaluate(async ({ index, ROUNDS }) => {
+      const s = window.t.strata as InstanceType<typeof window.S.Strata>;
+      const writes: Promise<void>[] = [];
+      for (let i = 0; i < ROUNDS; i++) {
+        writes.push(s.set(`shared:${i % 5}`, { tab: index, i }));
+        writes.push(s.set(`own:${index}:${i}`, i));
+        if (i % 10 === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+      await Promise.all(writes);
+    }, { index, ROUNDS })));
+    const snapshot = (tab: Page) => tab.evaluate(async () => {
+      const s = window.t.strata as InstanceType<typeof window.S.Strata>;
+      const keys = await s.keys();
+      const out: Record<string, unknown> = {};
+      for (const key of keys) out[key] = await s.get(key);
+      return out;
+    });
+    await expect.poll(async () => {
+      const states = await Promise.all(tabs.map(snapshot));
+      return states.every((state) => JSON.stringify(state) === JSON.stringify(states[0])) ? Object.keys(states[0] ?? {}).length : -1;
+    }, { timeout: 20_000 }).toBe(4 * ROUNDS + 5);
+    for (const tab of tabs) expect(await strata(tab).errors()).toEqual([]);
+  });
+}
+
+test('without native BroadcastChannel, the broadcast-channel fallback carries changes', async ({ context }) => {
+  const [a, b] = await openTabs(context, 2, { initScript: withoutModernApis }) as [Page, Page];
+  expect(await a.evaluate(() => typeof window.BroadcastChannel)).toBe('undefined');
+  const options = { namespace: uniqueNamespace('fallback-channel'), defaultStorage: 'sessionStorage', sync: { enabled: true } };
+  await startStrata(a, options);
+  await startStrata(b, options);
+  await strata(a).set('k', { via: 'fallback' });
+  await expect.poll(() => strata(b).get('k'), { timeout: 15_000 }).toEqual({ via: 'fallback' });
+});
