@@ -1,7 +1,8 @@
 import { defineConfig } from '@playwright/test';
 import { chromiumLaunchOptions } from './scripts/chromium.mjs';
 
-const HARNESS_PORT = 5183;
+// Ports are configurable so several runs can share a machine.
+const HARNESS_PORT = Number(process.env.STRATA_E2E_PORT ?? 5183);
 
 export default defineConfig({
   testDir: 'tests/e2e',
@@ -20,7 +21,7 @@ export default defineConfig({
     {
       command: `npx vite --config tests/e2e/harness/vite.config.ts --port ${HARNESS_PORT}`,
       url: `http://127.0.0.1:${HARNESS_PORT}/`,
-      reuseExistingServer: !process.env.CI,
+      reuseExistingServer: false,
       stdout: 'ignore',
     },
   ],

@@ -18,3 +18,8 @@ export type {
   ChangeListener,
 } from './types.js';
 export { withLock, type LockOptions } from './sync/lock.js';
+
+// sessions: auth
+export { TokenManager, isInvalidGrant, type TokenManagerOptions, type TokenResponse, type HeldTokens, type TokenStatus, type TokenEvents } from './session/token-manager.js';
+export { AuthSession, type AuthSessionOptions, type AuthState, type SessionUser, type UserSession, type RestoreGuard } from './session/auth-session.js';
+export { httpRefresh } from './session/http-refresh.js';

@@ -1,0 +1,256 @@
+import { StrataError } from '../errors.js';
+import type { Strata } from '../strata.js';
+import { withLock } from '../sync/lock.js';
+import { Emitter } from './emitter.js';
+import type { TokenManager, TokenResponse } from './token-manager.js';
+
+/** The signed-in user as the app describes it. */
+export interface SessionUser {
+  userId: string;
+  username?: string;
+  email?: string;
+  roles?: string[];
+  permissions?: string[];
+  [extra: string]: unknown;
+}
+
+/** A stored session: the user plus the times the SDK keeps. */
+export interface UserSession extends SessionUser {
+  roles: string[];
+  permissions: string[];
+  loginTime: number;
+  lastActivity: number;
+  expiresAt: number;
+  rememberMe: boolean;
+}
+
+/** `getState()` of an {@link AuthSession}. */
+export interface AuthState {
+  status: 'loading' | 'authenticated' | 'unauthenticated';
+  session: UserSession | null;
+}
+
+/** Checks a device before a session is restored (see `SessionFingerprint`). */
+export interface RestoreGuard {
+  create(): Promise<unknown>;
+  validate(): Promise<boolean>;
+}
+
+/** Options of {@link AuthSession}. */
+export interface AuthSessionOptions {
+  storage: Strata;
+  /** Holds the tokens; its refresh lock also guards restores, so one tab restores for all. */
+  tokens?: TokenManager;
+  /** Turns a refresh token into a user and fresh tokens when the session is gone. */
+  restore?: (refreshToken: string) => Promise<{ user: SessionUser; tokens: TokenResponse }>;
+  /** Refuses to restore on a device whose fingerprint changed. */
+  fingerprint?: RestoreGuard;
+  /** Session lifetime without / with "remember me". Defaults 24 h / 30 days. */
+  durations?: { session?: number; remembered?: number };
+  /** How often `getSession()` may rewrite `lastActivity`. Default 60,000 ms. */
+  activityThrottle?: number;
+  /** Storage key of the session. Default `'auth-session'`. */
+  key?: string;
+  clock?: () => number;
+}
+
+const DAY = 24 * 60 * 60 * 1000;
+const REFRESH_KEY = 'auth:refresh-token';
+
+/**
+ * The signed-in state of the app, kept in a {@link Strata} (encrypted when it encrypts,
+ * tagged `auth`), with the seed's sliding 24 h / 30-day sessions. When the session is gone
+ * but a refresh token is held, `getSession()` restores it once for every caller and every
+ * tab. `logout()` clears the session, every item tagged `auth` and the tokens; with sync
+ * on, every tab turns `'unauthenticated'`.
+ */
+export class AuthSession {
+  readonly #options: AuthSessionOptions;
+  readonly #key: string;
+  readonly #events = new Emitter<{ change: AuthState }>();
+  #state: AuthState = { status: 'loading', session: null };
+  #restoring: Promise<UserSession | null> | undefined;
+  #lastTouch = 0;
+  readonly #unsubscribe: () => void;
+
+  constructor(options: AuthSessionOptions) {
+    if (typeof options?.storage?.get !== 'function') throw new StrataError('INVALID_OPTIONS', 'AuthSession needs { storage: Strata }.');
+    this.#options = options;
+    this.#key = options.key ?? 'auth-session';
+    this.#unsubscribe = options.storage.subscribe(this.#key, (change) => {
+      if (change.key !== this.#key || change.source !== 'remote') return;
+      const session = change.newValue as UserSession | null;
+      this.#setState(session ? { status: 'authenticated', session } : { status: 'unauthenticated', session: null });
+    });
+    options.tokens?.on('cleared', ({ reason }) => {
+      if (reason === 'invalid_grant' || reason === 'remote') void this.#signedOutElsewhere();
+    });
+  }
+
+  /** The tokens this session uses, when it was given a TokenManager. */
+  get tokens(): TokenManager | undefined {
+    return this.#options.tokens;
+  }
+
+  /** Signs in: stores the session for 24 h (30 days with `rememberMe`), sliding with use, and the tokens. */
+  async login(user: SessionUser, options: { rememberMe?: boolean; tokens?: TokenResponse } = {}): Promise<void> {
+    if (typeof user?.userId !== 'string' || user.userId === '') throw new StrataError('INVALID_OPTIONS', 'login needs a user with a non-empty userId.');
+    const rememberMe = options.rememberMe === true;
+    const duration = rememberMe ? this.#options.durations?.remembered ?? 30 * DAY : this.#options.durations?.session ?? DAY;
+    const now = this.#now();
+    const session: UserSession = {
+      ...user,
+      roles: user.roles ?? [],
+      permissions: user.permissions ?? [],
+      loginTime: now,
+      lastActivity: now,
+      expiresAt: now + duration,
+      rememberMe,
+    };
+    await this.#options.storage.set(this.#key, session, { ttl: duration, sliding: true, encrypt: true, tags: ['auth', 'user', `user:${user.userId}`] });
+    if (options.tokens) await this.#storeTokens(options.tokens, rememberMe ? 30 * DAY : duration);
+    await this.#options.fingerprint?.create();
+    this.#lastTouch = now;
+    this.#setState({ status: 'authenticated', session });
+  }
+
+  /**
+   * The current session, touching `lastActivity` (at most once a minute). When it is gone
+   * and a refresh token is held, restores it through `restore` (one restore for all
+   * concurrent callers and tabs); `null` when signed out.
+   */
+  async getSession(): Promise<UserSession | null> {
+    const strata = this.#options.storage;
+    const session = await strata.get<UserSession>(this.#key);
+    const now = this.#now();
+    if (session && session.expiresAt > now) {
+      if (now - this.#lastTouch >= (this.#options.activityThrottle ?? 60_000)) {
+        this.#lastTouch = now;
+        session.lastActivity = now;
+        session.expiresAt = Math.max(session.expiresAt, now + ((await strata.getTTL(this.#key)) ?? 0));
+        await strata.set(this.#key, session, { sliding: true, encrypt: true, tags: ['auth', 'user', `user:${session.userId}`] });
+      }
+      this.#setState({ status: 'authenticated', session });
+      return session;
+    }
+    const restored = await this.#restoreOnce();
+    this.#setState(restored ? { status: 'authenticated', session: restored } : { status: 'unauthenticated', session: null });
+    return restored;
+  }
+
+  /** True when a session exists and has not expired. */
+  async isAuthenticated(): Promise<boolean> {
+    const session = await this.getSession();
+    return session !== null && session.expiresAt > this.#now();
+  }
+
+  async hasPermission(permission: string): Promise<boolean> {
+    return (await this.getSession())?.permissions.includes(permission) ?? false;
+  }
+
+  async hasRole(role: string): Promise<boolean> {
+    return (await this.getSession())?.roles.includes(role) ?? false;
+  }
+
+  /** Moves the expiry to now + `ms` (default 1 h). `false` when signed out. */
+  async extendSession(ms = 60 * 60 * 1000): Promise<boolean> {
+    const session = await this.getSession();
+    if (!session) return false;
+    session.expiresAt = this.#now() + ms;
+    await this.#options.storage.set(this.#key, session, { ttl: ms, sliding: true, encrypt: true, tags: ['auth', 'user', `user:${session.userId}`] });
+    this.#setState({ status: 'authenticated', session });
+    return true;
+  }
+
+  /** Signs out here and, with sync on, in every tab: removes the session, every item tagged `auth`, and the tokens. */
+  async logout(): Promise<void> {
+    const strata = this.#options.storage;
+    await Promise.all([strata.remove(this.#key), strata.remove(REFRESH_KEY), strata.clear({ tags: ['auth'] }), this.#options.tokens?.clear()]);
+    this.#setState({ status: 'unauthenticated', session: null });
+  }
+
+  /** The current state, synchronously (`'loading'` until the first `getSession()` or `login()`). */
+  getState(): AuthState {
+    return this.#state;
+  }
+
+  /** Calls `listener` with each new state. */
+  subscribe(listener: (state: AuthState) => void): () => void {
+    return this.#events.on('change', listener);
+  }
+
+  /** Resolves the initial state: `getSession()` once, never throwing. */
+  async initialize(): Promise<AuthState> {
+    await this.getSession().catch(() => this.#setState({ status: 'unauthenticated', session: null }));
+    return this.#state;
+  }
+
+  /** Stops following other tabs. */
+  dispose(): void {
+    this.#unsubscribe();
+  }
+
+  // ── restore ─────────────────────────────────────────────────────────────────────────
+
+  #restoreOnce(): Promise<UserSession | null> {
+    this.#restoring ??= this.#restore().finally(() => {
+      this.#restoring = undefined;
+    });
+    return this.#restoring;
+  }
+
+  async #restore(): Promise<UserSession | null> {
+    const { restore, tokens, fingerprint, storage } = this.#options;
+    if (!restore) return null;
+    if (fingerprint && !(await fingerprint.validate())) return null;
+    const sessionNow = async (): Promise<UserSession | null> => {
+      const session = await storage.get<UserSession>(this.#key);
+      return session && session.expiresAt > this.#now() ? session : null;
+    };
+    const restoreWith = async (refreshToken: string) => {
+      const result = await restore(refreshToken);
+      await this.login(result.user, { rememberMe: true, tokens: result.tokens });
+      return result;
+    };
+    try {
+      if (tokens) {
+        if (!(await tokens.getTokens())?.refreshToken) return null;
+        await tokens.exchange(restoreWith, async () => (await sessionNow()) !== null);
+        return sessionNow();
+      }
+      return await withLock(`strata-restore:${storage.namespace}/${this.#key}`, async () => {
+        const already = await sessionNow();
+        if (already) return already;
+        const refreshToken = await storage.get<string>(REFRESH_KEY);
+        if (!refreshToken) return null;
+        await restoreWith(refreshToken);
+        return sessionNow();
+      });
+    } catch {
+      return null; // a failed restore is a signed-out state; TokenManager reports why
+    }
+  }
+
+  async #storeTokens(response: TokenResponse, refreshTtl: number): Promise<void> {
+    if (this.#options.tokens) {
+      await this.#options.tokens.setTokens(response);
+    } else if (response.refreshToken) {
+      await this.#options.storage.set(REFRESH_KEY, response.refreshToken, { ttl: refreshTtl, encrypt: true, tags: ['auth'] });
+    }
+  }
+
+  async #signedOutElsewhere(): Promise<void> {
+    await this.#options.storage.remove(this.#key).catch(() => undefined);
+    this.#setState({ status: 'unauthenticated', session: null });
+  }
+
+  #setState(state: AuthState): void {
+    if (state.status === this.#state.status && state.session === this.#state.session) return;
+    this.#state = state;
+    this.#events.emit('change', state);
+  }
+
+  #now(): number {
+    return (this.#options.clock ?? Date.now)();
+  }
+}

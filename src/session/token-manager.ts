@@ -1,0 +1,515 @@
+import { StrataError, isStrataError } from '../errors.js';
+import type { Strata } from '../strata.js';
+import { withLock } from '../sync/lock.js';
+import { readJwtTimes } from './jwt.js';
+import { hashToken, RotationMarker } from './rotation-marker.js';
+import { Emitter } from './emitter.js';
+
+/** What a token endpoint answers. `expiresAt` is epoch ms (or s); `expiresIn` is seconds. */
+export interface TokenResponse {
+  accessToken: string;
+  refreshToken?: string;
+  idToken?: string;
+  expiresAt?: number;
+  expiresIn?: number;
+  /** Lifetime of the refresh token in seconds, when the server says. */
+  refreshExpiresIn?: number;
+}
+
+/** The tokens a {@link TokenManager} holds, with local-clock times. */
+export interface HeldTokens {
+  accessToken: string;
+  refreshToken?: string;
+  idToken?: string;
+  /** When the access token expires, epoch ms by this browser's clock; `null` when unknown. */
+  expiresAt: number | null;
+  /** When this browser received the access token. */
+  issuedAt: number;
+  lastRefreshAt: number | null;
+}
+
+/** `status()` of a {@link TokenManager}: all times in epoch ms, durations in ms. */
+export interface TokenStatus {
+  isValid: boolean;
+  expiresAt: number | null;
+  refreshAt: number | null;
+  lastRefreshAt: number | null;
+  timeUntilExpiry: number | null;
+  timeUntilRefresh: number | null;
+  needsRefresh: boolean;
+  isRunning: boolean;
+}
+
+/** Payloads of {@link TokenManager.on}; none carries a token. */
+export interface TokenEvents {
+  refreshed: { expiresAt: number | null; by: 'this-tab' | 'other-tab' };
+  refreshFailed: { error: StrataError; attempt: number; willRetry: boolean };
+  expired: { expiresAt: number | null };
+  cleared: { reason: 'logout' | 'invalid_grant' | 'key_lost' | 'remote' };
+}
+
+/** Options of {@link TokenManager}. */
+export interface TokenManagerOptions {
+  storage: Strata;
+  /** Exchanges a refresh token. Throw `new StrataError('INVALID_GRANT', …)` (or an error with `status` 400/401) when the server rejects it. */
+  refresh: (refreshToken: string) => Promise<TokenResponse>;
+  /** Refresh this long before expiry; clamped to a quarter of the token's lifetime. Default 60,000. */
+  refreshBuffer?: number;
+  /** Longest pause between proactive checks. Default 30,000. */
+  checkInterval?: number;
+  /** Refresh in the background before expiry once `start()`ed. Default true. */
+  proactive?: boolean;
+  /** Decides after a failed refresh; default `'retry'` (with backoff). Invalid grants always sign out. */
+  onRefreshFailed?: (error: unknown, attempt: number) => 'retry' | 'logout';
+  /** Storage keys prefix. Default `'auth:tokens'`. */
+  keyPrefix?: string;
+  /** `'memory'` keeps the refresh token out of storage (lost on reload). Default `'storage'`. */
+  refreshTokenStorage?: 'storage' | 'memory';
+  /** Milliseconds to wait for another tab's refresh. Default 15,000. */
+  lockTimeout?: number;
+  clock?: () => number;
+  /** Timer functions, injectable for tests. */
+  timers?: { setTimeout: (fn: () => void, ms: number) => unknown; clearTimeout: (handle: unknown) => void };
+  /** The fetch used by {@link TokenManager.fetch}. Default `globalThis.fetch`. */
+  fetch?: typeof fetch;
+}
+
+const MIN_BUFFER_SHARE = 0.25;
+const MAX_BACKOFF = 60_000;
+const CATCH_UP_MS = 3_000;
+
+/**
+ * Holds access, refresh and id tokens in a {@link Strata} (encrypted, tagged `auth`) and
+ * keeps the access token fresh. A refresh is single-flight: concurrent callers in a tab
+ * share one promise, and across tabs a lock lets one tab call the server while the others
+ * wait and then read its result, so a rotating refresh token is never spent twice.
+ * Listeners run after the lock is released; no event or error carries a token.
+ */
+export class TokenManager {
+  readonly #options: Required<Pick<TokenManagerOptions, 'refreshBuffer' | 'checkInterval' | 'proactive' | 'keyPrefix' | 'refreshTokenStorage' | 'lockTimeout'>> & TokenManagerOptions;
+  readonly #events = new Emitter<TokenEvents>();
+  readonly #marker: RotationMarker;
+  readonly #keys: { access: string; refresh: string; id: string };
+  #held: HeldTokens | undefined;
+  #memoryRefreshToken: string | undefined;
+  #inflight: Promise<HeldTokens> | undefined;
+  #timer: unknown;
+  #running = false;
+  #attempt = 0;
+  #expiredAnnounced = false;
+  #unsubscribe: Array<() => void> = [];
+
+  constructor(options: TokenManagerOptions) {
+    if (typeof options?.refresh !== 'function' || typeof options.storage?.get !== 'function') {
+      throw new StrataError('INVALID_OPTIONS', 'TokenManager needs { storage: Strata, refresh: (refreshToken) => Promise<TokenResponse> }.');
+    }
+    this.#options = {
+      refreshBuffer: 60_000,
+      checkInterval: 30_000,
+      proactive: true,
+      keyPrefix: 'auth:tokens',
+      refreshTokenStorage: 'storage',
+      lockTimeout: 15_000,
+      ...options,
+    };
+    const prefix = this.#options.keyPrefix;
+    this.#keys = { access: `${prefix}:access`, refresh: `${prefix}:refresh`, id: `${prefix}:id` };
+    this.#marker = new RotationMarker(`${options.storage.namespace}/${prefix}`);
+    this.#watchStorage();
+  }
+
+  /** Stores tokens from a login or an external refresh. */
+  async setTokens(tokens: TokenResponse): Promise<void> {
+    const held = this.#normalize(tokens, undefined, this.#now());
+    await this.#save(held);
+    await this.#marker.write(held.refreshToken);
+    this.#expiredAnnounced = false;
+    this.#reschedule();
+  }
+
+  /** The tokens held (from storage on first call); `undefined` when signed out. */
+  async getTokens(): Promise<HeldTokens | undefined> {
+    return this.#load();
+  }
+
+  /** A valid access token, refreshed first when expired or due; `null` when signed out or the refresh failed and the old one expired. */
+  async getAccessToken(): Promise<string | null> {
+    const held = await this.#load();
+    if (!held) return null;
+    const status = this.#statusOf(held);
+    if (!status.needsRefresh) return held.accessToken;
+    if (!(await this.#refreshTokenOf(held))) {
+      if (status.isValid) return held.accessToken;
+      this.#announceExpired(held);
+      return null;
+    }
+    try {
+      return (await this.refresh()).accessToken;
+    } catch {
+      return status.isValid ? held.accessToken : null;
+    }
+  }
+
+  /**
+   * Refreshes now (single flight in the tab and across tabs). Without `force` a token that
+   * is still fresh, or that another tab refreshed meanwhile, is returned as is.
+   */
+  refresh(options: { force?: boolean } = {}): Promise<HeldTokens> {
+    return this.#singleFlight(options.force === true ? { force: true } : {});
+  }
+
+  /**
+   * Runs `exchange` with the refresh token under the same single flight and lock as a
+   * refresh, storing the tokens it returns. `skipIf` is checked once the lock is held: when
+   * it resolves true (another tab already did the work), `exchange` is not called.
+   */
+  async exchange<R extends { tokens: TokenResponse }>(exchange: (refreshToken: string) => Promise<R>, skipIf: () => Promise<boolean>): Promise<R | undefined> {
+    let result: R | undefined;
+    await this.#locked(async (current) => {
+      if (await skipIf()) return { tokens: current, didRefresh: false };
+      const refreshToken = await this.#refreshTokenOf(current);
+      if (!refreshToken) throw new StrataError('NOT_AUTHENTICATED', 'There is no refresh token to restore a session from.');
+      result = await exchange(refreshToken);
+      return { tokens: this.#normalize(result.tokens, current, this.#now()), didRefresh: true };
+    });
+    return result;
+  }
+
+  /** The state of the tokens, synchronously, from what this tab last read. */
+  status(): TokenStatus {
+    return this.#statusOf(this.#held);
+  }
+
+  /** Listens to `refreshed`, `refreshFailed`, `expired` or `cleared`. */
+  on<E extends keyof TokenEvents>(event: E, handler: (payload: TokenEvents[E]) => void): () => void {
+    return this.#events.on(event, handler);
+  }
+
+  /**
+   * `fetch` with `Authorization: Bearer <access token>`. On a 401 it refreshes once
+   * (single flight, skipped when another caller already replaced the token) and retries
+   * once; a second 401 is returned as is, never looped.
+   */
+  async fetch(input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> {
+    const doFetch = this.#options.fetch ?? globalThis.fetch.bind(globalThis);
+    const token = await this.getAccessToken();
+    const send = (access: string | null): Promise<Response> => {
+      const headers = new Headers(init.headers);
+      if (access) headers.set('Authorization', `Bearer ${access}`);
+      return doFetch(input, { ...init, headers });
+    };
+    const response = await send(token);
+    if (response.status !== 401 || token === null) return response;
+    let fresh: HeldTokens;
+    try {
+      fresh = await this.#singleFlight({ force: true, stale: token });
+    } catch {
+      return response;
+    }
+    return send(fresh.accessToken);
+  }
+
+  /** Starts proactive refresh (when `proactive`). */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    void this.#load().then(() => this.#reschedule(), () => this.#reschedule());
+  }
+
+  /** Stops proactive refresh. */
+  stop(): void {
+    this.#running = false;
+    this.#clearTimer();
+  }
+
+  /** Forgets every token here and in every tab. */
+  async clear(): Promise<void> {
+    await this.#forget('logout');
+  }
+
+  /** Stops timers and storage subscriptions. */
+  dispose(): void {
+    this.stop();
+    this.#unsubscribe.forEach((stop) => stop());
+    this.#unsubscribe = [];
+  }
+
+  // ── refresh ─────────────────────────────────────────────────────────────────────────
+
+  #singleFlight(request: { force?: true; stale?: string }): Promise<HeldTokens> {
+    this.#inflight ??= this.#locked(async (current) => {
+      const stale = request.stale !== undefined && current.accessToken !== request.stale;
+      if (stale || (!request.force && !this.#statusOf(current).needsRefresh)) return { tokens: current, didRefresh: false };
+      const refreshToken = await this.#refreshTokenOf(current);
+      if (!refreshToken) throw new StrataError('NOT_AUTHENTICATED', 'There is no refresh token; sign in again.');
+      const response = await this.#options.refresh(refreshToken);
+      if (typeof response?.accessToken !== 'string') throw new StrataError('REFRESH_FAILED', 'The refresh function returned no accessToken.');
+      return { tokens: this.#normalize(response, current, this.#now()), didRefresh: true };
+    }).finally(() => {
+      this.#inflight = undefined;
+    });
+    return this.#inflight;
+  }
+
+  /**
+   * Runs `work` under the cross-tab refresh lock with the tokens as they are now (re-read
+   * from storage, waiting for another tab's rotation to arrive). Saves what it returns,
+   * then, after the lock is released, emits `refreshed` or handles the failure.
+   */
+  async #locked(work: (current: HeldTokens) => Promise<{ tokens: HeldTokens; didRefresh: boolean }>): Promise<HeldTokens> {
+    let outcome: { tokens: HeldTokens; didRefresh: boolean; byOther: boolean };
+    try {
+      outcome = await withLock(`strata-refresh:${this.#options.storage.namespace}/${this.#options.keyPrefix}`, async () => {
+        const before = this.#held?.refreshToken;
+        const current = await this.#currentUnderLock();
+        if (!current) throw new StrataError('NOT_AUTHENTICATED', 'Signed out: there are no tokens to refresh.');
+        const result = await work(current);
+        if (result.didRefresh) {
+          await this.#save(result.tokens);
+          await this.#marker.write(result.tokens.refreshToken);
+        }
+        return { ...result, byOther: !result.didRefresh && before !== undefined && current.refreshToken !== before };
+      }, { timeout: this.#options.lockTimeout });
+    } catch (error) {
+      await this.#failed(error);
+      throw this.#wrap(error);
+    }
+    this.#attempt = 0;
+    this.#expiredAnnounced = false;
+    if (outcome.didRefresh || outcome.byOther) this.#events.emit('refreshed', { expiresAt: outcome.tokens.expiresAt, by: outcome.didRefresh ? 'this-tab' : 'other-tab' });
+    this.#reschedule();
+    return outcome.tokens;
+  }
+
+  /** Tokens read under the lock. When the marker says another tab rotated, waits for that tab's tokens to reach this one. */
+  async #currentUnderLock(): Promise<HeldTokens | undefined> {
+    const marker = await this.#marker.read();
+    const deadline = this.#now() + CATCH_UP_MS;
+    for (;;) {
+      const current = await this.#load({ fresh: true });
+      const token = current && (await this.#refreshTokenOf(current));
+      if (!marker || !token || (await hashToken(token)) === marker) return current;
+      if (this.#now() >= deadline) {
+        throw new StrataError('REFRESH_FAILED', 'Another tab rotated the refresh token, but its new tokens did not arrive here; not spending the old one.');
+      }
+      await new Promise((resolve) => setTimeout(resolve, 15));
+    }
+  }
+
+  async #failed(error: unknown): Promise<void> {
+    if (isStrataError(error, 'NOT_AUTHENTICATED')) return;
+    if (isInvalidGrant(error)) {
+      await this.#forget('invalid_grant');
+      this.#events.emit('refreshFailed', { error: this.#wrap(error), attempt: ++this.#attempt, willRetry: false });
+      return;
+    }
+    const attempt = ++this.#attempt;
+    const decision = this.#options.onRefreshFailed?.(this.#wrap(error), attempt) ?? 'retry';
+    this.#events.emit('refreshFailed', { error: this.#wrap(error), attempt, willRetry: decision === 'retry' && this.#running });
+    if (decision === 'logout') await this.#forget('logout');
+    else this.#reschedule(Math.min(1_000 * 2 ** (attempt - 1), MAX_BACKOFF));
+  }
+
+  /** A StrataError for a refresh failure, its message free of any token. */
+  #wrap(error: unknown): StrataError {
+    if (error instanceof StrataError) return error;
+    const code = isInvalidGrant(error) ? 'INVALID_GRANT' : 'REFRESH_FAILED';
+    const status = typeof (error as { status?: unknown })?.status === 'number' ? ` (HTTP ${(error as { status: number }).status})` : '';
+    return new StrataError(code, code === 'INVALID_GRANT' ? 'The server rejected the refresh token; signed out.' : `The token refresh failed${status}.`, { cause: this.#mask(error) });
+  }
+
+  /** Copies an error with every token this manager knows masked out of its message. */
+  #mask(error: unknown): unknown {
+    if (!(error instanceof Error)) return error;
+    const secrets = [this.#held?.accessToken, this.#held?.refreshToken, this.#held?.idToken, this.#memoryRefreshToken].filter((s): s is string => !!s && s.length >= 8);
+    let message = error.message;
+    for (const secret of secrets) message = message.split(secret).join('[token]');
+    if (message === error.message) return error;
+    const masked = new Error(message);
+    masked.name = error.name;
+    return masked;
+  }
+
+  // ── storage ─────────────────────────────────────────────────────────────────────────
+
+  async #load(options: { fresh?: boolean } = {}): Promise<HeldTokens | undefined> {
+    if (this.#held && !options.fresh) return this.#held;
+    const strata = this.#options.storage;
+    const [access, refresh, id] = await Promise.all([
+      strata.get<Omit<HeldTokens, 'refreshToken' | 'idToken'>>(this.#keys.access),
+      this.#options.refreshTokenStorage === 'memory' ? Promise.resolve(this.#memoryRefreshToken ?? null) : strata.get<string>(this.#keys.refresh),
+      strata.get<string>(this.#keys.id),
+    ]);
+    if (!access && !refresh) {
+      // Empty reads while the page is hidden (storage being torn down) mean "unknown", not "signed out".
+      if (this.#held && isPageHidden()) return this.#held;
+      this.#held = undefined;
+      return undefined;
+    }
+    const held: HeldTokens = {
+      accessToken: access?.accessToken ?? '',
+      expiresAt: access ? access.expiresAt : 0,
+      issuedAt: access?.issuedAt ?? 0,
+      lastRefreshAt: access?.lastRefreshAt ?? null,
+    };
+    if (refresh) held.refreshToken = refresh;
+    if (id) held.idToken = id;
+    this.#held = held;
+    return held;
+  }
+
+  async #save(held: HeldTokens): Promise<void> {
+    const strata = this.#options.storage;
+    const base = { encrypt: true, tags: ['auth'] };
+    const now = this.#now();
+    const accessTtl = held.expiresAt === null ? undefined : Math.max(held.expiresAt - now, 1);
+    const writes: Promise<void>[] = [
+      strata.set(this.#keys.access, { accessToken: held.accessToken, expiresAt: held.expiresAt, issuedAt: held.issuedAt, lastRefreshAt: held.lastRefreshAt }, accessTtl === undefined ? base : { ...base, ttl: accessTtl }),
+    ];
+    if (this.#options.refreshTokenStorage === 'memory') this.#memoryRefreshToken = held.refreshToken;
+    else if (held.refreshToken) writes.push(strata.set(this.#keys.refresh, held.refreshToken, base));
+    if (held.idToken) writes.push(strata.set(this.#keys.id, held.idToken, base));
+    await Promise.all(writes);
+    this.#held = held;
+  }
+
+  async #refreshTokenOf(held: HeldTokens): Promise<string | undefined> {
+    return held.refreshToken ?? this.#memoryRefreshToken;
+  }
+
+  async #forget(reason: TokenEvents['cleared']['reason']): Promise<void> {
+    const strata = this.#options.storage;
+    const had = this.#held !== undefined;
+    this.#held = undefined;
+    this.#memoryRefreshToken = undefined;
+    this.#clearTimer();
+    await Promise.all([strata.remove(this.#keys.access), strata.remove(this.#keys.refresh), strata.remove(this.#keys.id), this.#marker.write(undefined)]);
+    if (had || reason !== 'logout') this.#events.emit('cleared', { reason });
+  }
+
+  /** Follows changes other tabs make: a rotation, a sign-out, or a key that can no longer decrypt. */
+  #watchStorage(): void {
+    const strata = this.#options.storage;
+    this.#unsubscribe.push(
+      strata.subscribe(`${this.#options.keyPrefix}:`, (change) => {
+        if (change.source !== 'remote') return;
+        if (change.key === this.#keys.refresh && change.newValue === null) {
+          const had = this.#held !== undefined;
+          this.#held = undefined;
+          this.#clearTimer();
+          if (had) this.#events.emit('cleared', { reason: 'remote' });
+        } else if (change.key === this.#keys.access && change.newValue !== null) {
+          this.#held = undefined; // re-read on next use
+          void this.#load().then(() => this.#reschedule(), () => undefined);
+        }
+      }),
+      strata.on('error', (error) => {
+        const ours = error.key !== undefined && Object.values(this.#keys).includes(error.key);
+        if (ours && (error.code === 'DECRYPT_FAILED' || error.code === 'KEY_LOST') && this.#held) {
+          this.#held = undefined;
+          this.#events.emit('cleared', { reason: 'key_lost' });
+        }
+      }),
+    );
+  }
+
+  // ── time ────────────────────────────────────────────────────────────────────────────
+
+  #normalize(response: TokenResponse, previous: HeldTokens | undefined, now: number): HeldTokens {
+    const held: HeldTokens = {
+      accessToken: response.accessToken,
+      expiresAt: expiryOf(response, now),
+      issuedAt: now,
+      lastRefreshAt: previous ? now : null,
+    };
+    const refreshToken = response.refreshToken ?? previous?.refreshToken ?? this.#memoryRefreshToken;
+    if (refreshToken) held.refreshToken = refreshToken;
+    const idToken = response.idToken ?? previous?.idToken;
+    if (idToken) held.idToken = idToken;
+    return held;
+  }
+
+  #statusOf(held: HeldTokens | undefined): TokenStatus {
+    const now = this.#now();
+    if (!held) {
+      return { isValid: false, expiresAt: null, refreshAt: null, lastRefreshAt: null, timeUntilExpiry: null, timeUntilRefresh: null, needsRefresh: false, isRunning: this.#running };
+    }
+    const { expiresAt } = held;
+    const lifetime = expiresAt === null ? null : Math.max(expiresAt - held.issuedAt, 0);
+    const buffer = lifetime === null ? 0 : Math.min(this.#options.refreshBuffer, lifetime * MIN_BUFFER_SHARE);
+    const refreshAt = expiresAt === null ? null : expiresAt - buffer;
+    const isValid = held.accessToken !== '' && (expiresAt === null || expiresAt > now);
+    return {
+      isValid,
+      expiresAt,
+      refreshAt,
+      lastRefreshAt: held.lastRefreshAt,
+      timeUntilExpiry: expiresAt === null ? null : Math.max(expiresAt - now, 0),
+      timeUntilRefresh: refreshAt === null ? null : Math.max(refreshAt - now, 0),
+      needsRefresh: !isValid || (refreshAt !== null && now >= refreshAt),
+      isRunning: this.#running,
+    };
+  }
+
+  #announceExpired(held: HeldTokens): void {
+    if (this.#expiredAnnounced) return;
+    this.#expiredAnnounced = true;
+    this.#events.emit('expired', { expiresAt: held.expiresAt });
+  }
+
+  /** Plans the next proactive check: at the refresh time, or after `delay` (backoff), capped by checkInterval. */
+  #reschedule(delay?: number): void {
+    this.#clearTimer();
+    if (!this.#running || !this.#options.proactive) return;
+    const status = this.status();
+    const wait = delay ?? Math.min(this.#options.checkInterval, status.timeUntilRefresh ?? this.#options.checkInterval);
+    const timers = this.#options.timers ?? { setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout: (h: unknown) => clearTimeout(h as ReturnType<typeof setTimeout>) };
+    this.#timer = timers.setTimeout(() => void this.#check(), Math.max(wait, 0));
+  }
+
+  async #check(): Promise<void> {
+    this.#timer = undefined;
+    if (!this.#running) return;
+    const held = await this.#load({ fresh: true }).catch(() => this.#held);
+    if (!held) return this.#reschedule();
+    if (!this.#statusOf(held).needsRefresh) return this.#reschedule();
+    if (!(await this.#refreshTokenOf(held))) {
+      this.#announceExpired(held);
+      return;
+    }
+    await this.refresh().catch(() => undefined); // failures are emitted and rescheduled in #failed
+  }
+
+  #clearTimer(): void {
+    if (this.#timer === undefined) return;
+    const timers = this.#options.timers;
+    if (timers) timers.clearTimeout(this.#timer);
+    else clearTimeout(this.#timer as ReturnType<typeof setTimeout>);
+    this.#timer = undefined;
+  }
+
+  #now(): number {
+    return (this.#options.clock ?? Date.now)();
+  }
+}
+
+/** Expiry by this browser's clock: from `expiresIn` (relative: immune to clock skew), `expiresAt`, or the JWT's lifetime. */
+function expiryOf(response: TokenResponse, now: number): number | null {
+  if (typeof response.expiresIn === 'number' && response.expiresIn > 0) return now + response.expiresIn * 1000;
+  if (typeof response.expiresAt === 'number' && response.expiresAt > 0) return response.expiresAt < 1e12 ? response.expiresAt * 1000 : response.expiresAt;
+  const times = readJwtTimes(response.accessToken);
+  if (times?.exp !== undefined) return times.iat !== undefined ? now + (times.exp - times.iat) * 1000 : times.exp * 1000;
+  return null;
+}
+
+/** True for an error that means "this refresh token is no good" (the user must sign in again). */
+export function isInvalidGrant(error: unknown): boolean {
+  if (isStrataError(error, 'INVALID_GRANT')) return true;
+  if (typeof error !== 'object' || error === null) return false;
+  const { error: oauthError, status } = error as { error?: unknown; status?: unknown };
+  return oauthError === 'invalid_grant' || status === 400 || status === 401;
+}
+
+function isPageHidden(): boolean {
+  return typeof document !== 'undefined' && document.visibilityState === 'hidden';
+}
