@@ -1,6 +1,7 @@
 import { StrataError } from '../errors.js';
 import type { Strata } from '../strata.js';
 import { withLock } from '../sync/lock.js';
+import { browserSessionId } from './browser-session.js';
 import { Emitter } from './emitter.js';
 import type { TokenManager, TokenResponse } from './token-manager.js';
 
@@ -52,10 +53,17 @@ export interface AuthSessionOptions {
   /** Storage key of the session. Default `'auth-session'`. */
   key?: string;
   clock?: () => number;
+  /**
+   * The id of the current browser session; a session signed in without "remember me" ends
+   * when it changes (the browser was closed). Default: a session cookie (see `browserSessionId`).
+   */
+  browserSession?: () => string | null;
 }
 
 const DAY = 24 * 60 * 60 * 1000;
 const REFRESH_KEY = 'auth:refresh-token';
+/** Marks a session signed in without "remember me" with the browser session it belongs to. */
+const BROWSER_SESSION_KEY = 'auth:browser-session';
 
 /**
  * The signed-in state of the app, kept in a {@link Strata} (encrypted when it encrypts,
@@ -108,6 +116,7 @@ export class AuthSession {
       rememberMe,
     };
     await this.#options.storage.set(this.#key, session, { ttl: duration, sliding: true, encrypt: true, tags: ['auth', 'user', `user:${user.userId}`] });
+    await this.#markBrowserSession(rememberMe, duration);
     if (options.tokens) await this.#storeTokens(options.tokens, rememberMe ? 30 * DAY : duration);
     await this.#options.fingerprint?.create();
     this.#lastTouch = now;
@@ -121,6 +130,10 @@ export class AuthSession {
    */
   async getSession(): Promise<UserSession | null> {
     const strata = this.#options.storage;
+    if (await this.#browserSessionEnded()) {
+      await this.logout();
+      return null;
+    }
     const session = await strata.get<UserSession>(this.#key);
     const now = this.#now();
     if (session && session.expiresAt > now) {
@@ -165,7 +178,7 @@ export class AuthSession {
   /** Signs out here and, with sync on, in every tab: removes the session, every item tagged `auth`, and the tokens. */
   async logout(): Promise<void> {
     const strata = this.#options.storage;
-    await Promise.all([strata.remove(this.#key), strata.remove(REFRESH_KEY), strata.clear({ tags: ['auth'] }), this.#options.tokens?.clear()]);
+    await Promise.all([strata.remove(this.#key), strata.remove(REFRESH_KEY), strata.remove(BROWSER_SESSION_KEY), strata.clear({ tags: ['auth'] }), this.#options.tokens?.clear()]);
     this.#setState({ status: 'unauthenticated', session: null });
   }
 
@@ -209,7 +222,8 @@ export class AuthSession {
     };
     const restoreWith = async (refreshToken: string) => {
       const result = await restore(refreshToken);
-      await this.login(result.user, { rememberMe: true, tokens: result.tokens });
+      const rememberMe = (await storage.get(BROWSER_SESSION_KEY)) === null;
+      await this.login(result.user, { rememberMe, tokens: result.tokens });
       return result;
     };
     try {
@@ -231,6 +245,21 @@ export class AuthSession {
     }
   }
 
+  /** Records the browser session a non-remembered sign-in belongs to (and forgets it for a remembered one). */
+  async #markBrowserSession(rememberMe: boolean, duration: number): Promise<void> {
+    const id = rememberMe ? null : (this.#options.browserSession ?? browserSessionId)();
+    if (id === null) await this.#options.storage.remove(BROWSER_SESSION_KEY);
+    else await this.#options.storage.set(BROWSER_SESSION_KEY, id, { ttl: duration, encrypt: true, tags: ['auth'] });
+  }
+
+  /** True when the stored sign-in was not remembered and its browser session is over. */
+  async #browserSessionEnded(): Promise<boolean> {
+    const marked = await this.#options.storage.get<string>(BROWSER_SESSION_KEY);
+    if (marked === null) return false;
+    const current = (this.#options.browserSession ?? browserSessionId)();
+    return current !== null && current !== marked;
+  }
+
   async #storeTokens(response: TokenResponse, refreshTtl: number): Promise<void> {
     if (this.#options.tokens) {
       await this.#options.tokens.setTokens(response);
@@ -245,7 +274,8 @@ export class AuthSession {
   }
 
   #setState(state: AuthState): void {
-    if (state.status === this.#state.status && state.session === this.#state.session) return;
+    // Each read gives a new object: only a real change is news to subscribers.
+    if (state.status === this.#state.status && JSON.stringify(state.session) === JSON.stringify(this.#state.session)) return;
     this.#state = state;
     this.#events.emit('change', state);
   }

@@ -284,12 +284,12 @@ export class TokenManager {
   /** Tokens read under the lock. When the marker says another tab rotated, waits for that tab's tokens to reach this one. */
   async #currentUnderLock(): Promise<HeldTokens | undefined> {
     const marker = await this.#marker.read();
-    const deadline = this.#now() + CATCH_UP_MS;
+    const deadline = performance.now() + CATCH_UP_MS; // real time: an injected clock may stand still
     for (;;) {
       const current = await this.#load({ fresh: true });
       const token = current && (await this.#refreshTokenOf(current));
       if (!marker || !token || (await hashToken(token)) === marker) return current;
-      if (this.#now() >= deadline) {
+      if (performance.now() >= deadline) {
         throw new StrataError('REFRESH_FAILED', 'Another tab rotated the refresh token, but its new tokens did not arrive here; not spending the old one.');
       }
       await new Promise((resolve) => setTimeout(resolve, 15));

@@ -1,0 +1,140 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { AuthSession, type AuthState, type Strata } from 'strata-storage';
+import { makeStrata, manualClock, rawDump } from '../helpers.js';
+
+const HOUR = 60 * 60 * 1000;
+const DAY = 24 * HOUR;
+const alice = { userId: 'u-alice', username: 'alice', roles: ['user'], permissions: ['cart:write'] };
+
+const open: Strata[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+
+/** An AuthSession over a fresh encrypted localStorage Strata sharing one manual clock. */
+async function setup(extra: Partial<ConstructorParameters<typeof AuthSession>[0]> = {}) {
+  const clock = manualClock(Date.now());
+  const { strata, errors, namespace } = makeStrata({ defaultStorage: 'localStorage', encryption: { enabled: true }, clock: clock.now });
+  await strata.ready();
+  open.push(strata);
+  const auth = new AuthSession({ storage: strata, clock: clock.now, browserSession: () => 'browser-1', ...extra });
+  const states: AuthState['status'][] = [];
+  auth.subscribe((state) => states.push(state.status));
+  return { auth, strata, clock, errors, namespace, states };
+}
+
+describe('AuthSession', () => {
+  it('moves loading → authenticated → unauthenticated through login and logout', async () => {
+    const { auth, states } = await setup();
+    expect(auth.getState()).toEqual({ status: 'loading', session: null });
+    expect(await auth.initialize()).toEqual({ status: 'unauthenticated', session: null });
+    await auth.login(alice);
+    expect(auth.getState().status).toBe('authenticated');
+    expect(auth.getState().session).toMatchObject({ userId: 'u-alice', rememberMe: false });
+    expect(await auth.isAuthenticated()).toBe(true);
+    await auth.logout();
+    expect(await auth.getSession()).toBeNull();
+    expect(states).toEqual(['unauthenticated', 'authenticated', 'unauthenticated']);
+  });
+
+  it('answers permissions and roles from the session', async () => {
+    const { auth } = await setup();
+    expect(await auth.hasPermission('cart:write')).toBe(false);
+    await auth.login({ ...alice, roles: ['admin'], permissions: ['cart:write', 'users:read'] });
+    expect(await auth.hasPermission('users:read')).toBe(true);
+    expect(await auth.hasPermission('users:delete')).toBe(false);
+    expect(await auth.hasRole('admin')).toBe(true);
+    expect(await auth.hasRole('owner')).toBe(false);
+  });
+
+  it('lasts 24 hours without rememberMe and 30 days with it', async () => {
+    const plain = await setup();
+    const remembered = await setup();
+    await plain.auth.login(alice);
+    await remembered.auth.login(alice, { rememberMe: true });
+    for (const { clock } of [plain, remembered]) clock.advance(DAY + HOUR);
+    expect(await plain.auth.getSession()).toBeNull();
+    expect(plain.auth.getState().status).toBe('unauthenticated');
+    const session = await remembered.auth.getSession();
+    expect(session).toMatchObject({ userId: 'u-alice', rememberMe: true });
+    remembered.clock.advance(30 * DAY);
+    expect(await remembered.auth.getSession()).toBeNull();
+  });
+
+  it('slides with activity: a session used every 20 hours never lapses', async () => {
+    const { auth, clock } = await setup();
+    await auth.login(alice);
+    for (let i = 0; i < 4; i++) {
+      clock.advance(20 * HOUR);
+      const session = await auth.getSession();
+      expect(session?.lastActivity).toBe(clock.now());
+      expect(session?.expiresAt).toBeGreaterThanOrEqual(clock.now() + 23 * HOUR);
+    }
+    clock.advance(DAY + HOUR);
+    expect(await auth.getSession()).toBeNull();
+  });
+
+  it('throttles lastActivity writes: reads within a minute do not rewrite storage', async () => {
+    const { auth, strata, clock } = await setup();
+    await auth.login(alice);
+    const writes: string[] = [];
+    strata.subscribe('', (change) => writes.push(change.key));
+    for (let i = 0; i < 20; i++) {
+      clock.advance(1_000);
+      await auth.getSession();
+    }
+    expect(writes.filter((key) => key === 'auth-session').length).toBeLessThanOrEqual(1);
+    clock.advance(60_000);
+    await auth.getSession();
+    expect(writes.filter((key) => key === 'auth-session').length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('extendSession moves the expiry; it is false when signed out', async () => {
+    const { auth, clock } = await setup();
+    expect(await auth.extendSession()).toBe(false);
+    await auth.login(alice);
+    expect(await auth.extendSession(3 * DAY)).toBe(true);
+    clock.advance(2 * DAY);
+    expect(await auth.getSession()).not.toBeNull();
+  });
+
+  it('logout removes every item tagged auth and leaves the rest', async () => {
+    const { auth, strata } = await setup();
+    await auth.login(alice);
+    await strata.set('user:u-alice:avatar', 'a.png', { tags: ['auth'] });
+    await strata.set('prefs:theme', 'dark');
+    await auth.logout();
+    expect(await strata.keys()).toEqual(['prefs:theme']);
+  });
+
+  it('stores the session encrypted: no user field, tag or permission in raw storage', async () => {
+    const { auth, namespace } = await setup();
+    await auth.login({ ...alice, email: 'alice@example.test' }, { tokens: { accessToken: 'access-token-raw-value', refreshToken: 'refresh-token-raw-value', expiresIn: 900 } });
+    const raw = await rawDump(namespace);
+    for (const secret of ['alice@example.test', 'u-alice', 'cart:write', 'refresh-token-raw-value', '"auth"']) expect(raw).not.toContain(secret);
+  });
+
+  it('drops a session signed in without rememberMe once the browser session changes', async () => {
+    let browser = 'browser-1';
+    const { auth } = await setup({ browserSession: () => browser });
+    await auth.login(alice, { tokens: { accessToken: 'a'.repeat(20), refreshToken: 'r'.repeat(20), expiresIn: 900 } });
+    expect(await auth.getSession()).not.toBeNull();
+    browser = 'browser-2';
+    expect(await auth.getSession()).toBeNull();
+    expect(auth.getState().status).toBe('unauthenticated');
+  });
+
+  it('keeps a remembered session across browser sessions', async () => {
+    let browser = 'browser-1';
+    const { auth } = await setup({ browserSession: () => browser });
+    await auth.login(alice, { rememberMe: true });
+    browser = 'browser-2';
+    expect(await auth.getSession()).toMatchObject({ userId: 'u-alice' });
+  });
+
+  it('refuses a login without a userId', async () => {
+    const { auth } = await setup();
+    await expect(auth.login({ userId: '' })).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
+    expect(auth.getState().status).toBe('loading');
+  });
+});
