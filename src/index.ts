@@ -17,9 +17,9 @@ export type {
   StorageChange,
   ChangeListener,
 } from './types.js';
-export { withLock, type LockOptions } from './sync/lock.js';
+export { withLock, onceAcrossTabs, type LockOptions, type SharedResult } from './sync/lock.js';
 
 // sessions: auth
 export { TokenManager, isInvalidGrant, type TokenManagerOptions, type TokenResponse, type HeldTokens, type TokenStatus, type TokenEvents } from './session/token-manager.js';
 export { AuthSession, type AuthSessionOptions, type AuthState, type SessionUser, type UserSession, type RestoreGuard } from './session/auth-session.js';
-export { httpRefresh } from './session/http-refresh.js';
+export { httpRefresh, httpRestore, type HttpRefreshOptions } from './session/http-refresh.js';

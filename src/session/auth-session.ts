@@ -86,7 +86,7 @@ export class AuthSession {
     this.#options = options;
     this.#key = options.key ?? 'auth-session';
     this.#unsubscribe = options.storage.subscribe(this.#key, (change) => {
-      if (change.key !== this.#key || change.source !== 'remote') return;
+      if (change.key !== this.#key) return; // another tab, or app code, changed or removed the session
       const session = change.newValue as UserSession | null;
       this.#setState(session ? { status: 'authenticated', session } : { status: 'unauthenticated', session: null });
     });

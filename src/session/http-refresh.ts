@@ -1,5 +1,15 @@
 import { StrataError } from '../errors.js';
+import type { SessionUser } from './auth-session.js';
 import type { TokenResponse } from './token-manager.js';
+
+/** Options of {@link httpRefresh} and {@link httpRestore}. */
+export interface HttpRefreshOptions {
+  fetch?: typeof fetch;
+  init?: RequestInit;
+}
+
+/** What a refresh endpoint answers: `{ tokens, user }`, or the token fields at the top level. */
+type RefreshBody = { tokens?: TokenResponse; user?: Record<string, unknown> } & Partial<TokenResponse>;
 
 /**
  * A `refresh` function for {@link TokenManager} that POSTs `{ refreshToken }` as JSON to
@@ -7,25 +17,48 @@ import type { TokenResponse } from './token-manager.js';
  * same fields at the top level. 400/401 throw `INVALID_GRANT`; other failures
  * `REFRESH_FAILED` or `NETWORK`, none with a token in the message.
  */
-export function httpRefresh(url: string, options: { fetch?: typeof fetch; init?: RequestInit } = {}): (refreshToken: string) => Promise<TokenResponse & { user?: unknown }> {
+export function httpRefresh(url: string, options: HttpRefreshOptions = {}): (refreshToken: string) => Promise<TokenResponse> {
+  return async (refreshToken) => tokensOf(await postRefresh(url, refreshToken, options));
+}
+
+/**
+ * A `restore` function for {@link AuthSession}: the same request as {@link httpRefresh},
+ * answering `{ user, tokens }`. The user's `userId` is taken from `userId`, `id` or `sub`.
+ */
+export function httpRestore(url: string, options: HttpRefreshOptions = {}): (refreshToken: string) => Promise<{ user: SessionUser; tokens: TokenResponse }> {
   return async (refreshToken) => {
-    const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
-    let response: Response;
-    try {
-      response = await doFetch(url, {
-        method: 'POST',
-        ...options.init,
-        headers: { 'Content-Type': 'application/json', ...(options.init?.headers as Record<string, string> | undefined) },
-        body: JSON.stringify({ refreshToken }),
-      });
-    } catch (cause) {
-      throw new StrataError('NETWORK', 'The refresh request did not reach the server.', { cause });
-    }
-    if (response.status === 400 || response.status === 401) throw new StrataError('INVALID_GRANT', `The server rejected the refresh token (HTTP ${response.status}).`);
-    if (!response.ok) throw Object.assign(new StrataError('REFRESH_FAILED', `The refresh request failed (HTTP ${response.status}).`), { status: response.status });
-    const body = (await response.json()) as { tokens?: TokenResponse; user?: unknown } & Partial<TokenResponse>;
-    const tokens = body.tokens ?? (body as TokenResponse);
-    if (typeof tokens.accessToken !== 'string') throw new StrataError('REFRESH_FAILED', 'The refresh response has no accessToken.');
-    return body.user === undefined ? tokens : { ...tokens, user: body.user };
+    const body = await postRefresh(url, refreshToken, options);
+    const user = body.user ?? {};
+    const userId = user.userId ?? user.id ?? user.sub;
+    if (typeof userId !== 'string' || userId === '') throw new StrataError('REFRESH_FAILED', 'The refresh response has no user with an id.');
+    return { user: { ...user, userId }, tokens: tokensOf(body) };
   };
+}
+
+async function postRefresh(url: string, refreshToken: string, options: HttpRefreshOptions): Promise<RefreshBody> {
+  const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  let response: Response;
+  try {
+    response = await doFetch(url, {
+      method: 'POST',
+      ...options.init,
+      headers: { 'Content-Type': 'application/json', ...(options.init?.headers as Record<string, string> | undefined) },
+      body: JSON.stringify({ refreshToken }),
+    });
+  } catch (cause) {
+    throw new StrataError('NETWORK', 'The refresh request did not reach the server.', { cause });
+  }
+  if (response.status === 400 || response.status === 401) throw new StrataError('INVALID_GRANT', `The server rejected the refresh token (HTTP ${response.status}).`);
+  if (!response.ok) throw Object.assign(new StrataError('REFRESH_FAILED', `The refresh request failed (HTTP ${response.status}).`), { status: response.status });
+  try {
+    return (await response.json()) as RefreshBody;
+  } catch {
+    throw new StrataError('REFRESH_FAILED', 'The refresh response is not JSON.');
+  }
+}
+
+function tokensOf(body: RefreshBody): TokenResponse {
+  const tokens = body.tokens ?? (body as TokenResponse);
+  if (typeof tokens.accessToken !== 'string') throw new StrataError('REFRESH_FAILED', 'The refresh response has no accessToken.');
+  return tokens;
 }

@@ -49,3 +49,23 @@ async function withLease<T>(name: string, work: () => Promise<T>, timeout: numbe
 function lockTimeout(name: string, timeout: number): StrataError {
   return new StrataError('LOCK_TIMEOUT', `The cross-tab lock "${name}" was not acquired within ${timeout} ms.`);
 }
+
+/** What {@link onceAcrossTabs} resolved to, and which tab did the work. */
+export interface SharedResult<T> {
+  value: T;
+  by: 'this-tab' | 'other-tab';
+}
+
+/**
+ * Does `work` once for all tabs that ask at the same time, and shares its result: under
+ * the lock `name`, `find` looks for a result another tab already produced (typically in a
+ * shared {@link Strata}); only when there is none does this tab run `work`, whose result
+ * the next waiter's `find` then sees (the pattern of the refresh-token single flight).
+ */
+export async function onceAcrossTabs<T>(name: string, find: () => Promise<T | undefined>, work: () => Promise<T>, options: LockOptions = {}): Promise<SharedResult<T>> {
+  return withLock(name, async () => {
+    const existing = await find();
+    if (existing !== undefined) return { value: existing, by: 'other-tab' as const };
+    return { value: await work(), by: 'this-tab' as const };
+  }, options);
+}

@@ -55,4 +55,21 @@ test(`a lock held by a tab that closes is released to the next waiter: ${variant
   await a.close();
   expect(await waiting).toBe('acquired');
 });
+
+test(`onceAcrossTabs runs the work in one tab and hands its result to the others: ${variant}`, async ({ context }) => {
+  const tabs = await openTabs(context, 3, tabOptions);
+  const name = `once-${Date.now()}`;
+  // The result is shared through localStorage, the way a Strata would hold it.
+  const outcomes = await Promise.all(tabs.map((tab: Page, index) => tab.evaluate(async ({ name, index }) => {
+    const find = async () => localStorage.getItem(name) ?? undefined;
+    const work = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      localStorage.setItem(name, `result of tab ${index}`);
+      return `result of tab ${index}`;
+    };
+    return window.S.onceAcrossTabs(name, find, work);
+  }, { name, index })));
+  expect(outcomes.filter((o) => o.by === 'this-tab')).toHaveLength(1);
+  expect(new Set(outcomes.map((o) => o.value)).size).toBe(1);
+});
 }
