@@ -34,6 +34,7 @@ export default defineConfig(({ mode }) => ({
           name: 'node',
           include: ['tests/unit/**/*.test.ts', 'tests/server/**/*.test.ts'],
           environment: 'node',
+          globalSetup: ['tests/setup/auth-server.global.ts'],
         },
       },
       {
@@ -43,6 +44,7 @@ export default defineConfig(({ mode }) => ({
           name: 'chromium',
           include: ['tests/browser/**/*.test.ts', 'tests/browser/**/*.test.tsx'],
           testTimeout: 30_000,
+          globalSetup: ['tests/setup/auth-server.global.ts'],
           browser: {
             enabled: true,
             headless: true,

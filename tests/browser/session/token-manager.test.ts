@@ -1,0 +1,249 @@
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { httpRefresh, StrataError, TokenManager, type Strata, type TokenEvents, type TokenManagerOptions } from 'strata-storage';
+import { failNextRefresh, login, refreshDelay, revoke, stats, uniqueUser } from '../../setup/auth-client.js';
+import { makeStrata, rawDump } from '../helpers.js';
+
+// TokenManager against the reference auth server (real ES256 JWTs, rotating refresh
+// tokens with reuse detection), started by the Vitest global setup on 127.0.0.1.
+const server = inject('authServerUrl');
+const HOUR = 60 * 60 * 1000;
+
+let strata: Strata;
+let namespace: string;
+let managers: TokenManager[] = [];
+beforeEach(async () => {
+  ({ strata, namespace } = makeStrata({ defaultStorage: 'localStorage', encryption: { enabled: true } }));
+  await strata.ready();
+});
+afterEach(async () => {
+  managers.splice(0).forEach((manager) => manager.dispose());
+  await strata.close();
+});
+
+/** A TokenManager on the test's Strata talking to the real server; its clock runs `skew` ms ahead. */
+function manager(options: Partial<TokenManagerOptions> = {}, clock = { skew: 0 }): TokenManager {
+  const tokens = new TokenManager({ storage: strata, refresh: httpRefresh(`${server}/api/auth/refresh`), clock: () => Date.now() + clock.skew, ...options });
+  managers.push(tokens);
+  return tokens;
+}
+
+/** Every event the manager emits, in order. */
+function record(tokens: TokenManager) {
+  const events: Array<{ type: keyof TokenEvents; payload: unknown }> = [];
+  for (const type of ['refreshed', 'refreshFailed', 'expired', 'cleared'] as const) tokens.on(type, (payload) => events.push({ type, payload }));
+  return events;
+}
+
+const me = (tokens: TokenManager) => tokens.fetch(`${server}/api/me`);
+
+/** The real fetch, counting the requests that go through it. */
+function countingFetch(): { fetch: typeof fetch; calls: () => number } {
+  let calls = 0;
+  return { fetch: (input, init) => (calls++, fetch(input, init)), calls: () => calls };
+}
+
+describe('TokenManager against the reference server', () => {
+  it('holds a login\'s tokens and calls the API with a Bearer header', async () => {
+    const user = uniqueUser('bearer');
+    const { tokens: issued } = await login(server, user);
+    const tokens = manager();
+    await tokens.setTokens(issued);
+    expect(await tokens.getAccessToken()).toBe(issued.accessToken);
+    const response = await me(tokens);
+    expect(response.status).toBe(200);
+    expect((await response.json()).user.name).toBe(user);
+    expect((await stats(server, user)).refreshRequests).toBe(0);
+    const status = tokens.status();
+    expect(status.isValid).toBe(true);
+    expect(status.needsRefresh).toBe(false);
+    expect(status.timeUntilExpiry).toBeGreaterThan(800_000);
+  });
+
+  it('refreshes an expired token once and rotates the refresh token', async () => {
+    const user = uniqueUser('expired');
+    const { tokens: issued } = await login(server, user);
+    const clock = { skew: 0 };
+    const tokens = manager({}, clock);
+    const events = record(tokens);
+    await tokens.setTokens(issued);
+    clock.skew = 2 * HOUR; // this browser now believes the token expired
+    const fresh = await tokens.getAccessToken();
+    expect(fresh).not.toBe(issued.accessToken);
+    expect((await me(tokens)).status).toBe(200);
+    const held = await tokens.getTokens();
+    expect(held?.refreshToken).not.toBe(issued.refreshToken);
+    expect(held?.lastRefreshAt).toBe(tokens.status().lastRefreshAt);
+    expect(await stats(server, user)).toMatchObject({ refreshRequests: 1, refreshes: 1, reuseDetected: 0 });
+    expect(events.map((e) => e.type)).toEqual(['refreshed']);
+    expect(events[0]?.payload).toMatchObject({ by: 'this-tab' });
+  });
+
+  it('fifty concurrent callers on an expired token share one refresh request', async () => {
+    const user = uniqueUser('flight');
+    const { tokens: issued } = await login(server, user);
+    const clock = { skew: 0 };
+    const tokens = manager({}, clock);
+    await tokens.setTokens(issued);
+    await refreshDelay(server, user, 150);
+    clock.skew = 2 * HOUR;
+    const results = await Promise.all(Array.from({ length: 50 }, () => tokens.getAccessToken()));
+    expect(new Set(results).size).toBe(1);
+    expect(results[0]).not.toBe(issued.accessToken);
+    expect(await stats(server, user)).toMatchObject({ refreshRequests: 1, reuseDetected: 0 });
+  });
+
+  it('a fresh token is not refreshed again, however often it is asked for', async () => {
+    const user = uniqueUser('calm');
+    const { tokens: issued } = await login(server, user);
+    const tokens = manager();
+    await tokens.setTokens(issued);
+    for (let i = 0; i < 20; i++) await tokens.getAccessToken();
+    await tokens.refresh(); // not forced: still fresh, nothing to do
+    expect((await stats(server, user)).refreshRequests).toBe(0);
+    await tokens.refresh({ force: true });
+    expect((await stats(server, user)).refreshRequests).toBe(1);
+  });
+
+  it('refreshes proactively before expiry, once per lifetime, clamped for a short token', async () => {
+    const user = uniqueUser('proactive');
+    const { tokens: issued } = await login(server, user, { accessTtl: 4 }); // 4-second token
+    const tokens = manager({ refreshBuffer: 60_000, checkInterval: 30_000 });
+    await tokens.setTokens(issued);
+    const status = tokens.status();
+    // A 60 s buffer on a 4 s token would refresh in a loop; it is clamped to a quarter of the lifetime.
+    expect(status.expiresAt! - status.refreshAt!).toBeLessThanOrEqual(1_000);
+    expect(status.needsRefresh).toBe(false);
+    const refreshed = new Promise<TokenEvents['refreshed']>((resolve) => tokens.on('refreshed', resolve));
+    tokens.start();
+    expect(tokens.status().isRunning).toBe(true);
+    const event = await refreshed;
+    expect(event.by).toBe('this-tab');
+    expect(await stats(server, user)).toMatchObject({ refreshes: 1 });
+    // Well before the next refresh is due, nothing more happens.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect((await stats(server, user)).refreshes).toBe(1);
+    tokens.stop();
+    expect(tokens.status().isRunning).toBe(false);
+  });
+
+  it('on a 401 it refreshes once and retries once', async () => {
+    const user = uniqueUser('retry');
+    const { tokens: issued } = await login(server, user);
+    const counter = countingFetch();
+    const tokens = manager({ fetch: counter.fetch });
+    // The browser believes this token is good for 15 minutes; the server does not accept it.
+    await tokens.setTokens({ ...issued, accessToken: 'revoked.access.token', expiresIn: 900 });
+    const response = await me(tokens);
+    expect(response.status).toBe(200);
+    expect(counter.calls()).toBe(2);
+    expect(await stats(server, user)).toMatchObject({ refreshRequests: 1, meRequests: 1 });
+  });
+
+  it('a second 401 is returned, not looped, and an invalid grant signs out', async () => {
+    const user = uniqueUser('loop');
+    const { tokens: issued } = await login(server, user);
+    const counter = countingFetch();
+    const tokens = manager({ fetch: counter.fetch });
+    const events = record(tokens);
+    await tokens.setTokens({ ...issued, accessToken: 'revoked.access.token', expiresIn: 900 });
+    await revoke(server, user);
+    const response = await me(tokens);
+    expect(response.status).toBe(401);
+    expect(counter.calls()).toBe(1);
+    expect(await stats(server, user)).toMatchObject({ refreshRequests: 1, meRequests: 0 });
+    expect(await tokens.getTokens()).toBeUndefined();
+    expect(await strata.keys('auth:')).toEqual([]);
+    expect(events.map((e) => e.type)).toEqual(['cleared', 'refreshFailed']);
+    expect(events[0]?.payload).toEqual({ reason: 'invalid_grant' });
+  });
+
+  it('a transient failure keeps the tokens, reports, backs off, and the next refresh succeeds', async () => {
+    const user = uniqueUser('transient');
+    const { tokens: issued } = await login(server, user);
+    const delays: number[] = [];
+    const timers = { setTimeout: (_fn: () => void, ms: number) => delays.push(ms), clearTimeout: () => undefined };
+    const decisions: number[] = [];
+    const tokens = manager({ timers, onRefreshFailed: (_error, attempt) => (decisions.push(attempt), 'retry') });
+    const events = record(tokens);
+    await tokens.setTokens(issued);
+    tokens.start();
+    await failNextRefresh(server, user, 2, 503);
+    await expect(tokens.refresh({ force: true })).rejects.toMatchObject({ code: 'REFRESH_FAILED' });
+    await expect(tokens.refresh({ force: true })).rejects.toMatchObject({ code: 'REFRESH_FAILED' });
+    expect(decisions).toEqual([1, 2]);
+    expect(delays.slice(-2)).toEqual([1_000, 2_000]); // exponential backoff
+    expect(events.filter((e) => e.type === 'refreshFailed').map((e) => (e.payload as TokenEvents['refreshFailed']).willRetry)).toEqual([true, true]);
+    expect((await tokens.getTokens())?.refreshToken).toBe(issued.refreshToken);
+    await tokens.refresh({ force: true });
+    expect(await stats(server, user)).toMatchObject({ refreshRequests: 3, refreshes: 1, reuseDetected: 0 });
+  });
+
+  it('onRefreshFailed can choose to sign out', async () => {
+    const user = uniqueUser('giveup');
+    const { tokens: issued } = await login(server, user);
+    const tokens = manager({ onRefreshFailed: () => 'logout' });
+    const events = record(tokens);
+    await tokens.setTokens(issued);
+    await failNextRefresh(server, user, 1, 503);
+    await expect(tokens.refresh({ force: true })).rejects.toBeInstanceOf(StrataError);
+    expect(await tokens.getTokens()).toBeUndefined();
+    expect(events.map((e) => e.type)).toEqual(['refreshFailed', 'cleared']);
+  });
+
+  it('computes expiry from expiresIn, so a browser clock hours off causes no refresh storm', async () => {
+    const user = uniqueUser('skew');
+    const { tokens: issued } = await login(server, user);
+    for (const skew of [3 * HOUR, -3 * HOUR]) {
+      const tokens = manager({}, { skew });
+      await tokens.setTokens(issued);
+      expect(tokens.status().needsRefresh).toBe(false);
+      expect(tokens.status().timeUntilExpiry).toBeGreaterThan(800_000);
+      for (let i = 0; i < 10; i++) await tokens.getAccessToken();
+    }
+    expect((await stats(server, user)).refreshRequests).toBe(0);
+  });
+
+  it('keeps every token out of raw storage, errors and events', async () => {
+    const user = uniqueUser('secret');
+    const { tokens: issued } = await login(server, user);
+    const tokens = manager();
+    const events = record(tokens);
+    await tokens.setTokens(issued);
+    await tokens.refresh({ force: true });
+    const held = (await tokens.getTokens())!;
+    await failNextRefresh(server, user, 1, 503);
+    const failure = await tokens.refresh({ force: true }).catch((error: unknown) => error);
+    const secrets = [issued.accessToken, issued.refreshToken, issued.idToken, held.accessToken, held.refreshToken!];
+    const exposed = [await rawDump(namespace), JSON.stringify(events), String(failure), JSON.stringify(failure), String((failure as Error).cause)].join('\n');
+    for (const secret of secrets) expect(exposed).not.toContain(secret);
+  });
+
+  it('keeps the refresh token in memory only when asked', async () => {
+    const user = uniqueUser('memory');
+    const { tokens: issued } = await login(server, user);
+    const tokens = manager({ refreshTokenStorage: 'memory' });
+    await tokens.setTokens(issued);
+    await tokens.refresh({ force: true });
+    expect(await strata.keys('auth:')).toEqual(['auth:tokens:access', 'auth:tokens:id']);
+    // A "reload" (a new manager) has no refresh token: it can use the access token but not refresh.
+    const reloaded = manager({ refreshTokenStorage: 'memory' });
+    expect(await reloaded.getAccessToken()).toBe((await tokens.getTokens())!.accessToken);
+    await expect(reloaded.refresh({ force: true })).rejects.toMatchObject({ code: 'NOT_AUTHENTICATED' });
+  });
+
+  it('clear() forgets the tokens and emits cleared', async () => {
+    const user = uniqueUser('clear');
+    const { tokens: issued } = await login(server, user);
+    const tokens = manager();
+    const events = record(tokens);
+    await tokens.setTokens(issued);
+    await tokens.clear();
+    expect(await tokens.getAccessToken()).toBeNull();
+    expect(tokens.status()).toMatchObject({ isValid: false, expiresAt: null });
+    expect(events).toEqual([{ type: 'cleared', payload: { reason: 'logout' } }]);
+  });
+
+  it('refuses options without storage or refresh', () => {
+    expect(() => new TokenManager({} as TokenManagerOptions)).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
+  });
+});
