@@ -7,7 +7,7 @@ import { setupCipher } from './crypto/setup.js';
 import { isQuotaError, StrataError, toStorageError } from './errors.js';
 import { assertKey, compilePattern } from './keys.js';
 import { assertClearFilter, assertSetOptions, resolveOptions, type ResolvedOptions } from './options.js';
-import { ReadCache } from './read-cache.js';
+import { ReadCache, type CachedRead } from './read-cache.js';
 import { compareWrites, isFutureRecord, RECORD_VERSION, type StoredRecord } from './record.js';
 import { Subscribers } from './subscribers.js';
 import type { SyncChannel } from './sync/channel.js';
@@ -349,7 +349,7 @@ export class Strata {
   async #find(key: string): Promise<Found | undefined> {
     const cached = this.#cache?.get(key);
     const ticket = this.#cache?.ticket(key) ?? 0;
-    if (cached) return { record: cached.record, layer: cached.layer, text: cached.text, ticket };
+    if (cached && (await this.#stillCurrent(key, cached))) return { record: cached.record, layer: cached.layer, text: cached.text, ticket };
     for (let index = 0; index < this.#layers.length; index++) {
       if (!this.#occupied[index]) continue;
       const layer = this.#layers[index] as StorageAdapter;
@@ -368,6 +368,22 @@ export class Strata {
       return { record, layer: index, ticket };
     }
     return undefined;
+  }
+
+  /**
+   * Whether a cached read may be served. Chromium propagates a localStorage write to other
+   * tabs' processes asynchronously, so the channel's invalidation can arrive before the
+   * write does and a re-read then caches the old value. A cached localStorage entry is
+   * therefore checked against the stored record's write stamp (a cheap header read that
+   * spares the decryption and parsing); IndexedDB reads are consistent across tabs.
+   */
+  async #stillCurrent(key: string, cached: CachedRead): Promise<boolean> {
+    const layer = this.#layers[cached.layer] as StorageAdapter;
+    if (layer.kind !== 'localStorage') return true;
+    const stored = await layer.read(key).catch(() => undefined);
+    if (stored && stored.u === cached.record.u && stored.w === cached.record.w && stored.e === cached.record.e) return true;
+    this.#cache?.invalidate(key);
+    return false;
   }
 
   /** The JSON text of a record: decrypted when sealed. `undefined` (and a report) when unreadable. */

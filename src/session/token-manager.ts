@@ -363,13 +363,12 @@ export class TokenManager {
     const base = { encrypt: true, tags: ['auth'] };
     const now = this.#now();
     const accessTtl = held.expiresAt === null ? undefined : Math.max(held.expiresAt - now, 1);
-    const writes: Promise<void>[] = [
-      strata.set(this.#keys.access, { accessToken: held.accessToken, expiresAt: held.expiresAt, issuedAt: held.issuedAt, lastRefreshAt: held.lastRefreshAt }, accessTtl === undefined ? base : { ...base, ttl: accessTtl }),
-    ];
+    // Refresh and id tokens first, the access token last: another tab re-reads everything
+    // when it hears of the access token, so it must find the matching refresh token there.
     if (this.#options.refreshTokenStorage === 'memory') this.#memoryRefreshToken = held.refreshToken;
-    else if (held.refreshToken) writes.push(strata.set(this.#keys.refresh, held.refreshToken, base));
-    if (held.idToken) writes.push(strata.set(this.#keys.id, held.idToken, base));
-    await Promise.all(writes);
+    else if (held.refreshToken) await strata.set(this.#keys.refresh, held.refreshToken, base);
+    if (held.idToken) await strata.set(this.#keys.id, held.idToken, base);
+    await strata.set(this.#keys.access, { accessToken: held.accessToken, expiresAt: held.expiresAt, issuedAt: held.issuedAt, lastRefreshAt: held.lastRefreshAt }, accessTtl === undefined ? base : { ...base, ttl: accessTtl });
     this.#held = held;
   }
 
@@ -398,7 +397,7 @@ export class TokenManager {
           this.#held = undefined;
           this.#clearTimer();
           if (had) this.#events.emit('cleared', { reason: 'remote' });
-        } else if (change.key === this.#keys.access && change.newValue !== null) {
+        } else if (change.newValue !== null) {
           this.#held = undefined; // re-read on next use
           void this.#load().then(() => this.#reschedule(), () => undefined);
         }
