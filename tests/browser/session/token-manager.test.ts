@@ -243,6 +243,41 @@ describe('TokenManager against the reference server', () => {
     expect(events).toEqual([{ type: 'cleared', payload: { reason: 'logout' } }]);
   });
 
+  it('an empty storage read while the page is hidden is unknown, not a sign-out', async () => {
+    const user = uniqueUser('hidden');
+    const { tokens: issued } = await login(server, user);
+    const tokens = manager();
+    await tokens.setTokens(issued);
+    // As during page hide: the storage answers empty (here: the raw records are gone).
+    for (const key of Object.keys(localStorage)) if (key.startsWith(encodeURIComponent(namespace))) localStorage.removeItem(key);
+    const visibility = Object.getOwnPropertyDescriptor(Document.prototype, 'visibilityState')!;
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+    try {
+      await tokens.refresh({ force: true }); // re-reads under the lock, keeps what it held, refreshes
+    } finally {
+      Object.defineProperty(document, 'visibilityState', visibility);
+    }
+    expect(await tokens.getTokens()).toMatchObject({ refreshToken: expect.any(String) });
+    expect(await stats(server, user)).toMatchObject({ refreshes: 1 });
+    // Visible, the same empty read means signed out.
+    for (const key of Object.keys(localStorage)) if (key.startsWith(encodeURIComponent(namespace))) localStorage.removeItem(key);
+    await expect(tokens.refresh({ force: true })).rejects.toMatchObject({ code: 'NOT_AUTHENTICATED' });
+  });
+
+  it('tokens that can no longer be decrypted are reported as key_lost, not as a sign-out by the user', async () => {
+    const user = uniqueUser('keylost');
+    const { tokens: issued } = await login(server, user);
+    const tokens = manager();
+    const events = record(tokens);
+    await tokens.setTokens(issued);
+    // Damage the stored access token's ciphertext, as a lost or replaced key would leave it.
+    const rawKey = Object.keys(localStorage).find((key) => key.startsWith(encodeURIComponent(namespace)) && key.endsWith(':auth:tokens:access'))!;
+    const raw = localStorage.getItem(rawKey)!;
+    localStorage.setItem(rawKey, raw.slice(0, -8) + (raw.endsWith('AAAAAAAA') ? 'BBBBBBBB' : 'AAAAAAAA'));
+    expect(await strata.get('auth:tokens:access')).toBeNull();
+    expect(events).toContainEqual({ type: 'cleared', payload: { reason: 'key_lost' } });
+  });
+
   it('refuses options without storage or refresh', () => {
     expect(() => new TokenManager({} as TokenManagerOptions)).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
   });
