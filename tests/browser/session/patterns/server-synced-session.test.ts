@@ -1,0 +1,169 @@
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { httpRefresh, Strata, TokenManager } from 'strata-storage';
+import { ServerSyncedSession, type SyncOutcome } from '../../../../src/session/server-synced-session.js';
+import type { IntervalTimers } from '../../../../src/session/interval.js';
+import { login, revoke, stats, uniqueUser } from '../../../setup/auth-client.js';
+import { makeStrata, manualClock } from '../../helpers.js';
+
+const url = inject('authServerUrl');
+const open: Strata[] = [];
+const stops: Array<() => void> = [];
+afterEach(async () => {
+  stops.splice(0).forEach((stop) => stop());
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+
+/** Timers the test fires by hand. */
+function handTimers(): IntervalTimers & { fire: () => void; active: () => number } {
+  const callbacks = new Map<number, () => void>();
+  let next = 1;
+  return {
+    setInterval: (callback) => {
+      callbacks.set(next, callback);
+      return next++;
+    },
+    clearInterval: (handle) => void callbacks.delete(handle as number),
+    fire: () => callbacks.forEach((callback) => callback()),
+    active: () => callbacks.size,
+  };
+}
+
+/** A signed-in user on the reference server, with its tokens in a TokenManager. */
+async function signedIn(label: string) {
+  const username = uniqueUser(label);
+  const { user, tokens } = await login(url, username);
+  const { strata, errors } = makeStrata({ defaultStorage: 'localStorage', encryption: { enabled: true } });
+  open.push(strata);
+  const tokenManager = new TokenManager({ storage: strata, refresh: httpRefresh(`${url}/api/auth/refresh`), proactive: false });
+  await tokenManager.setTokens(tokens);
+  return { username, user, tokens, strata, errors, tokenManager };
+}
+
+const stale = {
+  user: { id: 'someone-else', name: 'Stale' },
+  permissions: ['admin:write'],
+  roles: ['admin'],
+  ui: { theme: 'dark', sidebar: 'collapsed' },
+  preferences: { lang: 'fr' },
+};
+
+describe('ServerSyncedSession (reference server)', () => {
+  it('server wins for user, roles and permissions; local wins for UI state and preferences', async () => {
+    const { username, user, strata, tokenManager } = await signedIn('sync');
+    const clock = manualClock();
+    const sync = new ServerSyncedSession({ storage: strata, tokens: tokenManager, endpoint: `${url}/api/session/sync`, clock: clock.now });
+    await sync.set(stale);
+    const synced: unknown[] = [];
+    stops.push(sync.on('synced', (session) => synced.push(session)));
+    const outcome = await sync.syncNow();
+    expect(outcome.status).toBe('synced');
+    const stored = await sync.get();
+    expect(stored).toMatchObject({
+      user: { id: user.id, name: user.name },
+      roles: user.roles,
+      permissions: user.permissions,
+      ui: { theme: 'dark', sidebar: 'collapsed' },
+      preferences: { lang: 'fr' },
+      lastSync: clock.now(),
+    });
+    expect(stored?.serverData).toEqual({ serverTime: expect.any(Number) });
+    expect(synced).toEqual([stored]);
+    expect((await stats(url, username)).syncRequests).toBe(1);
+  });
+
+  it('applies a custom merge and a custom server-owned key list', async () => {
+    const { user, strata, tokenManager } = await signedIn('merge');
+    const onlyUser = new ServerSyncedSession({ storage: strata, tokens: tokenManager, endpoint: `${url}/api/session/sync`, serverKeys: ['user'] });
+    await onlyUser.set(stale);
+    await onlyUser.syncNow();
+    expect(await onlyUser.get()).toMatchObject({ user: { id: user.id }, permissions: ['admin:write'], roles: ['admin'] });
+
+    const custom = new ServerSyncedSession({
+      storage: strata,
+      tokens: tokenManager,
+      endpoint: `${url}/api/session/sync`,
+      merge: (local, server) => ({ preferences: local.preferences, who: (server.user as { id: string }).id }),
+    });
+    await custom.syncNow();
+    const stored = await custom.get();
+    expect(stored).toEqual({ preferences: { lang: 'fr' }, who: user.id, lastSync: expect.any(Number) });
+  });
+
+  it('keeps local edits made while the request was in flight', async () => {
+    const { strata, tokenManager } = await signedIn('inflight');
+    const sync: ServerSyncedSession = new ServerSyncedSession({
+      storage: strata,
+      endpoint: `${url}/api/session/sync`,
+      fetch: async (input, init) => {
+        await sync.updateSessionData('ui.theme', 'light'); // the user clicks while the request travels
+        return tokenManager.fetch(input, init);
+      },
+    });
+    await sync.set(stale);
+    expect((await sync.syncNow()).status).toBe('synced');
+    expect(await sync.get()).toMatchObject({ ui: { theme: 'light', sidebar: 'collapsed' } });
+  });
+
+  it('a 401 (after the one refresh the TokenManager tries) clears the session and stops the timer', async () => {
+    const { username, strata, tokenManager } = await signedIn('revoked');
+    const timers = handTimers();
+    const sync = new ServerSyncedSession({ storage: strata, tokens: tokenManager, endpoint: `${url}/api/session/sync`, timers });
+    await sync.set(stale);
+    const cleared: unknown[] = [];
+    stops.push(sync.on('cleared', (event) => cleared.push(event)));
+    expect((await sync.syncNow()).status).toBe('synced');
+    sync.start();
+    expect(sync.running).toBe(true);
+    await revoke(url, username);
+    const outcome = await sync.syncNow();
+    expect(outcome).toEqual({ status: 'unauthorized' });
+    expect(await sync.get()).toBeNull();
+    expect(await strata.has('session')).toBe(false);
+    expect(cleared).toEqual([{ reason: 'unauthorized' }]);
+    expect(sync.running).toBe(false);
+    expect(timers.active()).toBe(0);
+    expect((await stats(url, username)).refreshRequests).toBeGreaterThanOrEqual(1);
+  });
+
+  it('syncs on start and on every tick of injected timers; failures are events, never throws', async () => {
+    const { username, strata, tokenManager } = await signedIn('timer');
+    const timers = handTimers();
+    const sync = new ServerSyncedSession({ storage: strata, tokens: tokenManager, endpoint: `${url}/api/session/sync`, timers, interval: 5_000 });
+    await sync.set({ ui: { theme: 'dark' } });
+    const outcomes: SyncOutcome['status'][] = [];
+    stops.push(sync.on('synced', () => outcomes.push('synced')));
+    sync.start();
+    await expect.poll(() => outcomes.length).toBe(1);
+    timers.fire();
+    await expect.poll(() => outcomes.length).toBe(2);
+    expect((await stats(url, username)).syncRequests).toBe(2);
+    sync.stop();
+    expect(timers.active()).toBe(0);
+
+    // an unreachable server: reported, local session untouched, nothing thrown from the tick
+    const offline = new ServerSyncedSession({ storage: strata, tokens: tokenManager, endpoint: 'http://127.0.0.1:9/api/session/sync', timers });
+    const errors: string[] = [];
+    stops.push(offline.on('error', (error) => errors.push(error.code)));
+    const before = await offline.get();
+    offline.start();
+    await expect.poll(() => errors.length).toBe(1);
+    timers.fire();
+    await expect.poll(() => errors.length).toBe(2);
+    expect(errors).toEqual(['NETWORK', 'NETWORK']);
+    expect(await offline.get()).toEqual(before);
+    const failed = await offline.syncNow();
+    expect(failed.status).toBe('failed');
+    expect(JSON.stringify(failed)).not.toContain((await tokenManager.getAccessToken()) as string);
+    offline.stop();
+  });
+
+  it('skips when there is no local session, and refuses bad input', async () => {
+    const { strata, tokenManager } = await signedIn('empty');
+    const sync = new ServerSyncedSession({ storage: strata, tokens: tokenManager, endpoint: `${url}/api/session/sync` });
+    expect(await sync.syncNow()).toEqual({ status: 'skipped' });
+    await expect(sync.set([] as unknown as Record<string, unknown>)).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
+    await expect(sync.updateSessionData('a..b', 1)).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
+    await expect(sync.updateSessionData('__proto__.x', 1)).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
+    expect(() => new ServerSyncedSession({ storage: strata, interval: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
+  });
+});
