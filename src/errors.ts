@@ -10,6 +10,7 @@ export type StrataErrorCode =
   | 'WRONG_PASSWORD'
   | 'WRONG_KEY'
   | 'KEY_LOST'
+  | 'KEY_ROTATED'
   | 'CRYPTO_UNAVAILABLE'
   | 'DECRYPT_FAILED'
   | 'CORRUPT_RECORD'

@@ -1,9 +1,13 @@
 import type { StorageAdapter } from './adapters/adapter.js';
+import { hasAnyTag } from './adapters/memory.js';
 import { createAdapter } from './adapters/create.js';
 import { deserialize, serialize } from './codec/serialize.js';
 import { randomHex } from './codec/base64.js';
-import type { Cipher } from './crypto/cipher.js';
-import { setupCipher } from './crypto/setup.js';
+import { openKeyChannel, type KeyChannel, type KeyEvent } from './crypto/key-channel.js';
+import type { KeyRing } from './crypto/keyring.js';
+import { destroyNamespaceKey, finishPendingRotation, rotateNamespaceKey, type RotationScope } from './crypto/rotate.js';
+import { readMeta, secretOf, setupKeyRing, type KeySecret } from './crypto/setup.js';
+import { MIN_PBKDF2_ITERATIONS } from './crypto/keys.js';
 import { isQuotaError, StrataError, toStorageError } from './errors.js';
 import { assertKey, compilePattern } from './keys.js';
 import { assertClearFilter, assertSetOptions, resolveOptions, type ResolvedOptions } from './options.js';
@@ -53,11 +57,16 @@ export class Strata {
   readonly #subscribers: Subscribers;
   readonly #listeners = { error: new Set<(e: StrataError) => void>(), fallback: new Set<(e: StrataEvents['fallback']) => void>() };
   readonly #tombstones = new Map<string, { u: number; w: string }>();
+  /** Remembered `clear`s: a late cross-tab write under a cleared prefix/tag, older than the clear, is not resurrected. */
+  #clears: Array<{ prefix: string; tags: string[] | undefined; u: number; w: string }> = [];
   #layers: StorageAdapter[] = [];
   #occupied: boolean[] = [];
   #ready: Promise<void> | undefined;
   #closed = false;
-  #cipher: Promise<Cipher> | undefined;
+  #cipher: Promise<KeyRing> | undefined;
+  #secret: KeySecret;
+  #keyLayers: Promise<StorageAdapter[]> | undefined;
+  #keyChannel: KeyChannel | undefined;
   #channel: SyncChannel | undefined;
   #cache: ReadCache | undefined;
   #sweeper: ReturnType<typeof setTimeout> | undefined;
@@ -66,6 +75,7 @@ export class Strata {
 
   constructor(options: StrataOptions = {}) {
     this.#options = resolveOptions(options);
+    this.#secret = secretOf(this.#options.encryption);
     this.#subscribers = new Subscribers((error) => this.#report(new StrataError('INVALID_OPTIONS', 'A subscriber threw; the others were still called.', { cause: error })));
   }
 
@@ -240,6 +250,7 @@ export class Strata {
     const stamp = this.#stamp(this.#now());
     const removed = await this.#deleteEverywhere([...keys], { u: stamp, w: this.#id });
     const msg: SyncMessage = { kind: 'clear', keys: removed, u: stamp, w: this.#id };
+    this.#rememberClear(prefix, tags, { u: stamp, w: this.#id });
     if (filter.prefix !== undefined) msg.prefix = filter.prefix;
     if (tags) msg.tags = tags;
     this.#post(msg);
@@ -276,6 +287,51 @@ export class Strata {
     return keys.size;
   }
 
+  /**
+   * Re-keys the namespace: every encrypted item in every layer is re-encrypted under the
+   * new password (PBKDF2 with a fresh salt) or `CryptoKey`, and the old key is forgotten
+   * (a device key is deleted from the keyring). Nothing is lost and the call is resumable:
+   * the pending key is recorded first, so if the page closes half-way, the next instance
+   * opened with either the old or the new password finishes the rotation in `ready()`
+   * (with a `CryptoKey` on either side, only when that key is extractable; otherwise
+   * reopen with the key that cannot be exported). Other tabs are told over a
+   * BroadcastChannel: they cannot learn a password, so until they call `rotateKey` with
+   * the same new password or key (which adopts it without re-encrypting shared layers)
+   * they read newer items as null and refuse encrypted writes with `KEY_ROTATED`.
+   * A new instance must then be opened with the new password or key (the old one gets
+   * `WRONG_PASSWORD` / `WRONG_KEY`).
+   *
+   * @throws `INVALID_OPTIONS` for an empty password or a key that is not AES-GCM;
+   *   `KEY_ROTATED` when another rotation is pending that this instance cannot finish.
+   */
+  async rotateKey(newPasswordOrKey: string | CryptoKey): Promise<void> {
+    this.#assertOpen();
+    const target = this.#targetSecret(newPasswordOrKey);
+    await this.ready();
+    const ring = await this.#keyCipher();
+    await rotateNamespaceKey(await this.#rotationScope(ring), target);
+    this.#secret = target;
+    this.#cache?.invalidateAll();
+  }
+
+  /**
+   * Crypto-shredding: destroys the namespace key (the device key is deleted from the
+   * IndexedDB keyring; the salt, verifier and any wrapped key are removed from every
+   * layer), then removes every item as `clear()` does. Any ciphertext left behind (a
+   * copy of the profile, a layer that refused the delete, a backup) can never be
+   * decrypted again, even with the password. A later encrypted write sets up a new key.
+   * Other tabs drop the key they hold. Call it on logout of a shared device.
+   * With a caller-supplied `encryption.key`, the application must discard that key too.
+   */
+  async destroyKey(): Promise<void> {
+    this.#assertOpen();
+    await this.ready();
+    await destroyNamespaceKey(this.#options.namespace, await this.#metaLayers());
+    this.#dropKey();
+    this.#keyChannel?.post({ phase: 'destroyed', gen: 0 });
+    await this.clear();
+  }
+
   /** Stops the sweeper, closes the channel and connections. Later calls fail with `CLOSED`. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -283,6 +339,7 @@ export class Strata {
     clearTimeout(this.#sweeper);
     this.#subscribers.clear();
     await this.#ready?.catch(() => undefined);
+    this.#keyChannel?.close();
     await Promise.all([this.#channel?.close(), ...this.#layers.map((layer) => layer.close())]);
   }
 
@@ -315,18 +372,82 @@ export class Strata {
     this.#scheduleSweep();
   }
 
-  #keyCipher(): Promise<Cipher> {
+  #keyCipher(): Promise<KeyRing> {
     this.#cipher ??= (async () => {
-      // Key metadata (salt, verifier: nothing secret) is also kept in localStorage when the
-      // chain has only per-tab layers, so every tab of the origin derives the same key.
+      const metaLayers = await this.#metaLayers();
+      const ring = await setupKeyRing(this.#options.namespace, this.#secret, metaLayers, (e) => this.#report(e));
+      this.#keyChannel ??= openKeyChannel(this.#options.namespace, this.#id, (event) => this.#onKeyEvent(event));
+      await finishPendingRotation(await this.#rotationScope(ring)).catch((error: unknown) => this.#report(toStorageError(error, 'Finishing a pending key rotation')));
+      return ring;
+    })();
+    return this.#cipher;
+  }
+
+  /**
+   * Layers holding key metadata (salt, verifier: nothing secret): the instance's layers,
+   * plus localStorage when the chain has only per-tab layers, so every tab of the origin
+   * derives the same key.
+   */
+  #metaLayers(): Promise<StorageAdapter[]> {
+    this.#keyLayers ??= (async () => {
       const metaLayers = [...this.#layers];
       if (!metaLayers.some((layer) => layer.shared)) {
         const shared = createAdapter('localStorage', this.#options.namespace, this.#options.idbOpenTimeout);
         if (await shared.isAvailable()) metaLayers.unshift(shared);
       }
-      return setupCipher(this.#options.namespace, this.#options.encryption ?? { enabled: false }, metaLayers, (e) => this.#report(e));
+      return metaLayers;
     })();
-    return this.#cipher;
+    return this.#keyLayers;
+  }
+
+  async #rotationScope(ring: KeyRing): Promise<RotationScope> {
+    return {
+      namespace: this.#options.namespace,
+      metaLayers: await this.#metaLayers(),
+      dataLayers: this.#layers,
+      ring,
+      secret: this.#secret,
+      report: (e) => this.#report(e),
+      announce: (event) => this.#keyChannel?.post(event),
+    };
+  }
+
+  /** Another tab rotated or destroyed the key: stop writing with ours, forget cached records. */
+  #onKeyEvent(event: KeyEvent): void {
+    this.#cache?.invalidateAll();
+    if (event.phase === 'destroyed') {
+      this.#dropKey();
+      return;
+    }
+    this.#cipher?.then((ring) => ring.markStale(event.gen), () => undefined);
+  }
+
+  /**
+   * A record of a newer key generation was met, perhaps before the other tab's
+   * announcement: when the key metadata confirms the rotation, stop writing with the old key.
+   */
+  async #checkRotation(): Promise<void> {
+    const ring = await this.#cipher?.catch(() => undefined);
+    if (!ring) return;
+    const meta = await readMeta(await this.#metaLayers());
+    ring.markStale(Math.max(meta?.gen ?? 1, meta?.next?.gen ?? 0));
+  }
+
+  #dropKey(): void {
+    this.#cipher = undefined;
+    this.#cache?.invalidateAll();
+  }
+
+  #targetSecret(target: unknown): KeySecret {
+    const keySize = this.#options.encryption?.keySize ?? 256;
+    if (typeof target === 'string') {
+      if (target === '') throw new StrataError('INVALID_OPTIONS', 'rotateKey needs a non-empty password or an AES-GCM CryptoKey.');
+      return { kind: 'password', password: target, iterations: this.#options.encryption?.iterations ?? MIN_PBKDF2_ITERATIONS, keySize };
+    }
+    if (typeof CryptoKey !== 'undefined' && target instanceof CryptoKey && target.algorithm.name === 'AES-GCM' && target.usages.includes('encrypt') && target.usages.includes('decrypt')) {
+      return { kind: 'key', key: target };
+    }
+    throw new StrataError('INVALID_OPTIONS', 'rotateKey needs a non-empty password or an AES-GCM CryptoKey with encrypt and decrypt usages.');
   }
 
   #scheduleSweep(): void {
@@ -392,6 +513,7 @@ export class Strata {
     try {
       return await (await this.#keyCipher()).decrypt(record.p, key);
     } catch (error) {
+      if (error instanceof StrataError && error.code === 'KEY_ROTATED') await this.#checkRotation();
       this.#report(error instanceof StrataError ? new StrataError(error.code, error.message, { cause: error.cause, key }) : toStorageError(error, 'Decrypting', key));
       return undefined;
     }
@@ -550,6 +672,7 @@ export class Strata {
         if (record.x === 1 && (await this.#plaintext(key, record)) === undefined) return; // forged or foreign-key record: reported, not applied
         const tomb = this.#tombstones.get(key);
         if (tomb && compareWrites(record, tomb) <= 0) return;
+        if (this.#clearedAfter(key, record)) return;
         const oldValue = this.#oldValueForRemote(key);
         this.#cache?.invalidate(key);
         const target = this.#layers.findIndex((layer) => !layer.shared && layer.kind === msg.layer);
@@ -570,6 +693,7 @@ export class Strata {
       case 'clear': {
         this.#lastStamp = Math.max(this.#lastStamp, msg.u);
         const stamp = { u: msg.u, w: msg.w };
+        if (msg.kind === 'clear') this.#rememberClear(msg.prefix ?? '', msg.tags, stamp);
         const keys = new Set(msg.keys);
         for (const layer of this.#layers) {
           if (layer.shared) continue;
@@ -648,6 +772,20 @@ export class Strata {
         // an error handler that throws must not break storage
       }
     }
+  }
+
+  /**
+   * A clear covers keys the clearing tab did not hold yet: a write from a third tab that is
+   * older than the clear but arrives after it must not survive here while it is gone there.
+   */
+  #rememberClear(prefix: string, tags: string[] | undefined, stamp: { u: number; w: string }): void {
+    const horizon = this.#now() - TOMBSTONE_MS;
+    this.#clears = this.#clears.filter((c) => c.u > horizon).slice(-99);
+    this.#clears.push({ prefix, tags, ...stamp });
+  }
+
+  #clearedAfter(key: string, record: StoredRecord): boolean {
+    return this.#clears.some((c) => key.startsWith(c.prefix) && (c.tags === undefined || hasAnyTag(record, c.tags)) && compareWrites(record, c) <= 0);
   }
 
   #pruneTombstones(now: number): void {

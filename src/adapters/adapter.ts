@@ -28,6 +28,8 @@ export interface StorageAdapter {
   /** Namespace metadata (salt, verifier): small strings outside the key space. */
   readMeta(name: string): Promise<string | undefined>;
   writeMeta(name: string, value: string): Promise<void>;
+  /** Removes a metadata entry (crypto-shredding removes the key metadata). */
+  deleteMeta(name: string): Promise<void>;
   close(): Promise<void>;
 }
 

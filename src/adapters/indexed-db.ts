@@ -21,7 +21,7 @@ export interface IndexedDbAdapterOptions {
  * one transaction (a transaction stays active until the task's microtasks end), so a
  * burst of `set`s commits once; each write resolves only when its transaction completes.
  * A connection closed by a `versionchange` or by the browser is reopened on next use, and
- * an operation that met a closing connection is retried once.
+ * an operation that met a closing connection or an aborted transaction is retried once.
  */
 export function indexedDbAdapter(namespace: string, options: IndexedDbAdapterOptions = {}): StorageAdapter {
   const kind = options.kind ?? 'indexedDB';
@@ -89,7 +89,11 @@ export function indexedDbAdapter(namespace: string, options: IndexedDbAdapterOpt
       } catch (error) {
         const retryable = isClosingError(error) && attempt === 0 && !closed;
         if (!retryable) throw toStorageError(error, `IndexedDB ${what}`, key);
-        if (db === database) db = undefined;
+        // An aborted transaction leaves a healthy connection; a closing one is dropped.
+        if (db === database && !(error instanceof DOMException && error.name === 'AbortError')) {
+          db = undefined;
+          database.close();
+        }
         readTx = undefined;
         writeTx = undefined;
       }
@@ -187,6 +191,12 @@ export function indexedDbAdapter(namespace: string, options: IndexedDbAdapterOpt
         tx.objectStore(META).put(value, metaName);
         return completion(tx);
       }),
+    deleteMeta: (metaName) =>
+      withDb('delete', (database) => {
+        const tx = database.transaction(META, 'readwrite');
+        tx.objectStore(META).delete(metaName);
+        return completion(tx);
+      }),
     close: async () => {
       closed = true;
       await writeTx?.done.catch(() => undefined);
@@ -216,6 +226,7 @@ function isInactiveError(error: unknown): boolean {
   return error instanceof DOMException && (error.name === 'TransactionInactiveError' || error.name === 'InvalidStateError');
 }
 
+/** The connection was closing, or the transaction was aborted without a storage error: worth one retry. */
 function isClosingError(error: unknown): boolean {
-  return error instanceof DOMException && (error.name === 'InvalidStateError' || error.name === 'TransactionInactiveError' || error.name === 'UnknownError');
+  return error instanceof DOMException && (error.name === 'InvalidStateError' || error.name === 'TransactionInactiveError' || error.name === 'UnknownError' || error.name === 'AbortError');
 }

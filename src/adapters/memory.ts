@@ -38,6 +38,10 @@ export function memoryAdapter(namespace: string): StorageAdapter {
       meta.set(name, value);
       return Promise.resolve();
     },
+    deleteMeta: (name) => {
+      meta.delete(name);
+      return Promise.resolve();
+    },
     close: () => Promise.resolve(),
   };
 }

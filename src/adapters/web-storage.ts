@@ -85,6 +85,7 @@ export function webStorageAdapter(kind: WebStorageKind, namespace: string): Stor
       attempt('scan', () => Object.keys(area()).filter((k) => k.startsWith(dataPrefix)).map((k) => k.slice(dataPrefix.length))),
     readMeta: (name) => attempt('read', () => area().getItem(metaPrefix + name) ?? undefined),
     writeMeta: (name, value) => attempt('write', () => area().setItem(metaPrefix + name, value)),
+    deleteMeta: (name) => attempt('delete', () => area().removeItem(metaPrefix + name)),
     close: () => Promise.resolve(),
   };
 

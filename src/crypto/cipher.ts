@@ -14,13 +14,26 @@ const decoder = new TextDecoder();
 export class Cipher {
   readonly #key: CryptoKey;
   readonly #namespace: string;
+  readonly #tagSecret: Promise<Uint8Array<ArrayBuffer>>;
   readonly #tagKey: Promise<CryptoKey>;
   readonly #tagHashes = new Map<string, Promise<string>>();
 
-  constructor(key: CryptoKey, namespace: string) {
+  /**
+   * `tagSecret` (32 bytes) fixes the tag-hash key; without it the key is derived from `key`
+   * ({@link tagSecretOf}). A rotated key keeps the namespace's tag secret, so stored tag
+   * hashes stay valid across rotations.
+   */
+  constructor(key: CryptoKey, namespace: string, tagSecret?: Uint8Array<ArrayBuffer>) {
     this.#key = key;
     this.#namespace = namespace;
-    this.#tagKey = deriveTagKey(key, namespace);
+    this.#tagSecret = tagSecret ? Promise.resolve(tagSecret) : tagSecretOf(key, namespace);
+    this.#tagKey = this.#tagSecret.then(importTagKey);
+    this.#tagKey.catch(() => undefined); // surfaced by tagHash when used
+  }
+
+  /** The raw tag secret, for carrying it over to a rotated key (kept wrapped in the key metadata). */
+  tagSecret(): Promise<Uint8Array<ArrayBuffer>> {
+    return this.#tagSecret;
   }
 
   /** Encrypts `plain`, returning base64 of IV ‖ ciphertext. */
@@ -77,11 +90,15 @@ export class Cipher {
  * under a fixed IV is a pseudo-random function of the key. That IV is used for this one
  * constant only; data IVs are random 96-bit values.
  */
-async function deriveTagKey(key: CryptoKey, namespace: string): Promise<CryptoKey> {
+export async function tagSecretOf(key: CryptoKey, namespace: string): Promise<Uint8Array<ArrayBuffer>> {
   const stream = await crypto.subtle.encrypt(
     { name: 'AES-GCM', iv: new Uint8Array(IV_BYTES) },
     key,
     encoder.encode(`strata tag key v1\u0000${namespace}`.padEnd(32, '\u0000')),
   );
-  return crypto.subtle.importKey('raw', new Uint8Array(stream, 0, 32), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  return new Uint8Array(stream.slice(0, 32));
+}
+
+function importTagKey(secret: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
+  return crypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
 }

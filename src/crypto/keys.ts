@@ -5,14 +5,17 @@ import { base64ToBytes, bytesToBase64 } from '../codec/base64.js';
 /** The floor the SDK enforces for PBKDF2-SHA-256 (OWASP 2023 guidance). */
 export const MIN_PBKDF2_ITERATIONS = 600_000;
 
-/** Derives a non-extractable AES-GCM key from a password. Slow by design: call once per instance. */
-export async function derivePasswordKey(password: string, salt: Uint8Array<ArrayBuffer>, iterations: number, keySize: 128 | 256): Promise<CryptoKey> {
+/**
+ * Derives an AES-GCM key from a password. Slow by design: call once per instance. The key
+ * is non-extractable unless `extractable` (used only by key rotation, to wrap it).
+ */
+export async function derivePasswordKey(password: string, salt: Uint8Array<ArrayBuffer>, iterations: number, keySize: 128 | 256, extractable = false): Promise<CryptoKey> {
   const material = await crypto.subtle.importKey('raw', new TextEncoder().encode(password), 'PBKDF2', false, ['deriveKey']);
   return crypto.subtle.deriveKey(
     { name: 'PBKDF2', hash: 'SHA-256', salt, iterations },
     material,
     { name: 'AES-GCM', length: keySize },
-    false,
+    extractable,
     ['encrypt', 'decrypt'],
   );
 }

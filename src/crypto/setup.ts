@@ -1,73 +1,211 @@
 import type { StorageAdapter } from '../adapters/adapter.js';
+import { base64ToBytes, bytesToBase64 } from '../codec/base64.js';
 import { StrataError } from '../errors.js';
 import { withLock } from '../sync/lock.js';
 import type { EncryptionOptions } from '../types.js';
 import { Cipher } from './cipher.js';
+import { KeyRing } from './keyring.js';
 import { derivePasswordKey, deviceKey, MIN_PBKDF2_ITERATIONS, newSalt, saltBytes } from './keys.js';
 
-/** What a namespace keeps beside its records so a key can be re-derived and checked. */
-interface KeyMeta {
-  v: 1;
+/** One key of a namespace as its metadata describes it: how to re-derive it and how to check it. */
+export interface KeySlot {
   mode: 'password' | 'key' | 'device';
   salt?: string;
   iterations?: number;
   /** A constant encrypted under the key: decrypting it proves the key right. */
   verifier: string;
+  /** Key generation; absent means 1. */
+  gen?: number;
+  /** The namespace's tag secret encrypted under this key (generation 2 on; before, it is derived from the key). */
+  tags?: string;
 }
 
-const META_NAME = 'keys';
+/** A rotation begun and not yet committed. */
+export interface PendingSlot extends KeySlot {
+  gen: number;
+  tags: string;
+  /** The new key's bytes encrypted under the old key, when they could be exported. */
+  wrappedNew?: string;
+  /** The old key's bytes encrypted under the new key, when they could be exported. */
+  wrappedOld?: string;
+}
+
+/** What a namespace keeps beside its records (nothing secret). */
+export interface KeyMeta extends KeySlot {
+  v: 1;
+  next?: PendingSlot;
+}
+
+/** What an instance knows to open its namespace key. */
+export type KeySecret =
+  | { kind: 'password'; password: string; iterations: number; keySize: 128 | 256 }
+  | { kind: 'key'; key: CryptoKey }
+  | { kind: 'device'; keySize: 128 | 256 };
+
+/** Name of the key metadata entry in every layer. */
+export const META_NAME = 'keys';
 const VERIFIER_TEXT = 'strata-storage key verifier';
 const VERIFIER_CONTEXT = '#verifier';
+const TAGS_CONTEXT = '#tags';
+
+/** Name of the cross-tab lock every key change of a namespace runs under. */
+export function keyLockName(namespace: string): string {
+  return `strata-keys:${namespace}`;
+}
+
+/** The secret an instance's options describe. */
+export function secretOf(encryption: EncryptionOptions | undefined): KeySecret {
+  const keySize = encryption?.keySize ?? 256;
+  if (encryption?.password !== undefined) return { kind: 'password', password: encryption.password, iterations: encryption.iterations ?? MIN_PBKDF2_ITERATIONS, keySize };
+  if (encryption?.key !== undefined) return { kind: 'key', key: encryption.key };
+  return { kind: 'device', keySize };
+}
 
 /**
- * Resolves the instance's cipher once: derives or loads the key (never per write), then
+ * Resolves the instance's key ring once: derives or loads the key (never per write), then
  * checks it against the verifier stored with the namespace. A wrong password rejects with
- * `WRONG_PASSWORD`, a wrong caller key with `WRONG_KEY`. A lost device key, or a verifier
- * gone while encrypted records remain, is reported as `KEY_LOST` (data under the old key
- * reads as null) and a new key is set up, without touching any record.
+ * `WRONG_PASSWORD`, a wrong caller key with `WRONG_KEY`; a key of a namespace rotated since
+ * (generation 2 on) with `KEY_ROTATED`. A lost device key, or a verifier gone while
+ * encrypted records remain, is reported as `KEY_LOST` (data under the old key reads as
+ * null) and a new key is set up, without touching any record. After an interrupted
+ * rotation, either the old or the new secret opens the namespace: the other key is
+ * unwrapped from the pending metadata when it could be exported.
  */
-export async function setupCipher(
+export async function setupKeyRing(
   namespace: string,
-  encryption: EncryptionOptions,
+  secret: KeySecret,
   layers: readonly StorageAdapter[],
   report: (error: StrataError) => void,
-): Promise<Cipher> {
-  const keySize = encryption.keySize ?? 256;
-  return withLock(`strata-keys:${namespace}`, async () => {
+): Promise<KeyRing> {
+  return withLock(keyLockName(namespace), async () => {
     const meta = await readMeta(layers);
-    if (encryption.password !== undefined) {
-      const iterations = Math.max(meta?.mode === 'password' ? meta.iterations ?? 0 : 0, encryption.iterations ?? MIN_PBKDF2_ITERATIONS);
-      if (meta?.mode === 'password' && meta.salt) {
-        const cipher = new Cipher(await derivePasswordKey(encryption.password, saltBytes(meta.salt), meta.iterations ?? iterations, keySize), namespace);
-        if (!(await verifies(cipher, meta))) {
-          throw new StrataError('WRONG_PASSWORD', 'The password does not match the one this namespace was encrypted with.');
-        }
-        return cipher;
+    if (meta) {
+      const ring = await openRing(namespace, meta, secret);
+      if (ring) return ring;
+      const modes = [meta.mode, meta.next?.mode];
+      if (secret.kind === 'password' && modes.includes('password')) {
+        throw new StrataError('WRONG_PASSWORD', 'The password does not match the one this namespace was encrypted with.');
       }
-      const salt = newSalt();
-      const cipher = new Cipher(await derivePasswordKey(encryption.password, saltBytes(salt), iterations, keySize), namespace);
-      await startOver(layers, cipher, { v: 1, mode: 'password', salt, iterations, verifier: '' }, meta, report);
-      return cipher;
-    }
-    if (encryption.key !== undefined) {
-      const cipher = new Cipher(encryption.key, namespace);
-      if (meta?.mode === 'key') {
-        if (!(await verifies(cipher, meta))) throw new StrataError('WRONG_KEY', 'The encryption key does not match the one this namespace was encrypted with.');
-        return cipher;
+      if (secret.kind === 'key' && modes.includes('key')) {
+        throw new StrataError('WRONG_KEY', 'The encryption key does not match the one this namespace was encrypted with.');
       }
-      await startOver(layers, cipher, { v: 1, mode: 'key', verifier: '' }, meta, report);
-      return cipher;
+      if ((meta.gen ?? 1) > 1) {
+        throw new StrataError('KEY_ROTATED', 'This namespace was re-keyed with a password or key; open it with that password or key.');
+      }
     }
-    const { key } = await deviceKey(namespace, keySize);
-    const cipher = new Cipher(key, namespace);
-    if (meta?.mode === 'device' && (await verifies(cipher, meta))) return cipher;
-    await startOver(layers, cipher, { v: 1, mode: 'device', verifier: '' }, meta, report);
-    return cipher;
+    const fresh = await createSlot(namespace, secret, 1);
+    await startOver(layers, fresh.slot, meta, report);
+    return new KeyRing(1, fresh.cipher);
   });
 }
 
+/** A ring for `meta` opened with `secret` (the current key, or the pending one), or undefined. */
+export async function openRing(namespace: string, meta: KeyMeta, secret: KeySecret): Promise<KeyRing | undefined> {
+  const gen = meta.gen ?? 1;
+  const current = await openSlot(namespace, meta, secret);
+  if (current) {
+    const ring = new KeyRing(gen, current);
+    if (meta.next) {
+      const next = await unwrapSlot(namespace, meta.next, current, meta.next.wrappedNew, '#next-key');
+      if (next) ring.add(meta.next.gen, next, true);
+    }
+    return ring;
+  }
+  if (!meta.next) return undefined;
+  const next = await openSlot(namespace, meta.next, secret);
+  if (!next) return undefined;
+  const ring = new KeyRing(meta.next.gen, next);
+  const old = await unwrapSlot(namespace, meta, next, meta.next.wrappedOld, '#prev-key');
+  if (old) ring.add(gen, old, false);
+  return ring;
+}
+
+/** The cipher of a slot when `secret` opens it. */
+export async function openSlot(namespace: string, slot: KeySlot, secret: KeySecret): Promise<Cipher | undefined> {
+  if (slot.mode !== secret.kind) return undefined;
+  let key: CryptoKey;
+  if (secret.kind === 'password') {
+    if (!slot.salt) return undefined;
+    key = await derivePasswordKey(secret.password, saltBytes(slot.salt), slot.iterations ?? secret.iterations, secret.keySize);
+  } else if (secret.kind === 'key') {
+    key = secret.key;
+  } else {
+    key = (await deviceKey(namespace, secret.keySize)).key;
+  }
+  return cipherForSlot(namespace, key, slot);
+}
+
+/** The cipher of `key` when it opens `slot` (verifier, tag secret). */
+async function cipherForSlot(namespace: string, key: CryptoKey, slot: KeySlot): Promise<Cipher | undefined> {
+  const bare = new Cipher(key, namespace);
+  try {
+    if ((await bare.decrypt(slot.verifier, VERIFIER_CONTEXT)) !== VERIFIER_TEXT) return undefined;
+    if (slot.tags === undefined) return bare;
+    return new Cipher(key, namespace, base64ToBytes(await bare.decrypt(slot.tags, TAGS_CONTEXT)));
+  } catch {
+    return undefined;
+  }
+}
+
+async function unwrapSlot(namespace: string, slot: KeySlot, by: Cipher, wrapped: string | undefined, context: string): Promise<Cipher | undefined> {
+  if (wrapped === undefined) return undefined;
+  try {
+    const raw = base64ToBytes(await by.decrypt(wrapped, context));
+    const key = await crypto.subtle.importKey('raw', raw, { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']);
+    raw.fill(0);
+    return await cipherForSlot(namespace, key, slot);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A new key for `secret` at generation `gen`: its slot (fresh salt for a password) and
+ * cipher; `raw` holds the key bytes when they can be exported (password-derived keys are
+ * derived extractable for this one purpose, then re-imported non-extractable).
+ * `tagSecret` carries the namespace's tag secret over (generation 2 on).
+ */
+export async function createSlot(
+  namespace: string,
+  secret: KeySecret,
+  gen: number,
+  tagSecret?: Uint8Array<ArrayBuffer>,
+): Promise<{ slot: KeySlot; cipher: Cipher; raw?: Uint8Array<ArrayBuffer> }> {
+  let key: CryptoKey;
+  let raw: Uint8Array<ArrayBuffer> | undefined;
+  const slot: KeySlot = { mode: secret.kind, verifier: '' };
+  if (secret.kind === 'password') {
+    slot.salt = newSalt();
+    slot.iterations = secret.iterations;
+    const exportable = await derivePasswordKey(secret.password, saltBytes(slot.salt), secret.iterations, secret.keySize, true);
+    raw = new Uint8Array(await crypto.subtle.exportKey('raw', exportable));
+    key = await crypto.subtle.importKey('raw', raw, { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']);
+  } else if (secret.kind === 'key') {
+    key = secret.key;
+    if (key.extractable) raw = new Uint8Array(await crypto.subtle.exportKey('raw', key));
+  } else {
+    key = (await deviceKey(namespace, secret.keySize)).key;
+  }
+  const bare = new Cipher(key, namespace);
+  slot.verifier = await bare.encrypt(VERIFIER_TEXT, VERIFIER_CONTEXT);
+  if (gen > 1) slot.gen = gen;
+  if (tagSecret) slot.tags = await bare.encrypt(bytesToBase64(tagSecret), TAGS_CONTEXT);
+  const cipher = tagSecret ? new Cipher(key, namespace, tagSecret) : bare;
+  return raw ? { slot, cipher, raw } : { slot, cipher };
+}
+
+/** The bytes of the key `secret` opens `slot` with, when they can be exported (never for a device key). */
+export async function exportSlotKey(slot: KeySlot, secret: KeySecret): Promise<Uint8Array<ArrayBuffer> | undefined> {
+  if (secret.kind === 'password' && slot.mode === 'password' && slot.salt) {
+    const key = await derivePasswordKey(secret.password, saltBytes(slot.salt), slot.iterations ?? secret.iterations, secret.keySize, true);
+    return new Uint8Array(await crypto.subtle.exportKey('raw', key));
+  }
+  if (secret.kind === 'key' && secret.key.extractable) return new Uint8Array(await crypto.subtle.exportKey('raw', secret.key));
+  return undefined;
+}
+
 /** Reads the key metadata from the first layer that has a well-formed copy. */
-async function readMeta(layers: readonly StorageAdapter[]): Promise<KeyMeta | undefined> {
+export async function readMeta(layers: readonly StorageAdapter[]): Promise<KeyMeta | undefined> {
   for (const layer of layers) {
     try {
       const text = await layer.readMeta(META_NAME);
@@ -81,19 +219,19 @@ async function readMeta(layers: readonly StorageAdapter[]): Promise<KeyMeta | un
   return undefined;
 }
 
-async function verifies(cipher: Cipher, meta: KeyMeta): Promise<boolean> {
-  try {
-    return (await cipher.decrypt(meta.verifier, VERIFIER_CONTEXT)) === VERIFIER_TEXT;
-  } catch {
-    return false;
+/** Writes the key metadata to every layer that takes it; fails only when none does. */
+export async function writeMeta(layers: readonly StorageAdapter[], meta: KeyMeta): Promise<void> {
+  const text = JSON.stringify(meta);
+  const results = await Promise.allSettled(layers.map((layer) => layer.writeMeta(META_NAME, text)));
+  if (layers.length > 0 && results.every((r) => r.status === 'rejected')) {
+    throw new StrataError('STORAGE_UNAVAILABLE', 'No storage layer accepted the key metadata.', { cause: (results[0] as PromiseRejectedResult).reason });
   }
 }
 
 /** Writes fresh metadata to every layer; reports `KEY_LOST` when encrypted data may be orphaned. */
 async function startOver(
   layers: readonly StorageAdapter[],
-  cipher: Cipher,
-  meta: KeyMeta,
+  slot: KeySlot,
   previous: KeyMeta | undefined,
   report: (error: StrataError) => void,
 ): Promise<void> {
@@ -101,7 +239,7 @@ async function startOver(
   if (orphaned) {
     report(new StrataError('KEY_LOST', 'The key this namespace was encrypted with is gone or its metadata is missing; items encrypted before read as null.'));
   }
-  const text = JSON.stringify({ ...meta, verifier: await cipher.encrypt(VERIFIER_TEXT, VERIFIER_CONTEXT) });
+  const text = JSON.stringify({ v: 1, ...slot });
   await Promise.all(layers.map((layer) => layer.writeMeta(META_NAME, text).catch(() => undefined)));
 }
 

@@ -1,0 +1,183 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Strata, type StrataError, type StorageKind } from 'strata-storage';
+import { uniqueNamespace } from '../helpers.js';
+import { keyringHas } from './keyring.js';
+
+const OLD = 'old password 1';
+const NEW = 'new password 2';
+const open: Strata[] = [];
+
+/** A Strata collecting its reported errors; closed after each test. */
+function strataWith(namespace: string, password: string | undefined, extra: Record<string, unknown> = {}): { strata: Strata; errors: StrataError[] } {
+  const errors: StrataError[] = [];
+  const encryption = password === undefined ? { enabled: true } : { enabled: true, password };
+  const strata = new Strata({ namespace, encryption, ...extra, onError: (e) => errors.push(e) });
+  open.push(strata);
+  return { strata, errors };
+}
+
+/** Every ciphertext payload (`p` of encrypted records) of a namespace in localStorage. */
+function localCiphertexts(namespace: string): string[] {
+  const prefix = `${encodeURIComponent(namespace)}:`;
+  return Object.keys(localStorage)
+    .filter((k) => k.startsWith(prefix))
+    .map((k) => localStorage.getItem(k) ?? '')
+    .filter((text) => JSON.parse(text.slice(0, text.indexOf('\n')))[3] === 1)
+    .map((text) => text.slice(text.indexOf('\n') + 1));
+}
+
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+
+describe('rotateKey', () => {
+  it.each(['localStorage', 'sessionStorage', 'indexedDB', 'secure'] as StorageKind[])('re-encrypts every item on %s; only the new password opens them afterwards', async (kind) => {
+    const namespace = uniqueNamespace(`rot-${kind}`);
+    const { strata } = strataWith(namespace, OLD, { defaultStorage: kind });
+    const values = Array.from({ length: 25 }, (_, i) => ({ i, token: `t-${i}` }));
+    for (const [i, value] of values.entries()) await strata.set(`k${i}`, value, { tags: ['user'], ttl: 60_000 });
+    if (kind !== 'secure') await strata.set('clear-text', 'plain', { encrypt: false });
+    await strata.rotateKey(NEW);
+    for (const [i, value] of values.entries()) expect(await strata.get(`k${i}`)).toEqual(value);
+    expect(await strata.getTTL('k0')).toBeGreaterThan(50_000);
+    await strata.close();
+
+    const stale = strataWith(namespace, OLD, { defaultStorage: kind }).strata;
+    await expect(stale.ready()).rejects.toMatchObject({ code: 'WRONG_PASSWORD' });
+    const fresh = strataWith(namespace, NEW, { defaultStorage: kind });
+    for (const [i, value] of values.entries()) expect(await fresh.strata.get(`k${i}`)).toEqual(value);
+    if (kind !== 'secure') expect(await fresh.strata.get('clear-text')).toBe('plain');
+    // Tag hashes survive the rotation: clear by tag still finds every item.
+    await fresh.strata.clear({ tags: ['user'] });
+    expect(await fresh.strata.keys()).toEqual(kind === 'secure' ? [] : ['clear-text']);
+    expect(fresh.errors).toEqual([]);
+  });
+
+  it('marks each ciphertext with its key generation', async () => {
+    const namespace = uniqueNamespace('rot-gen');
+    const { strata } = strataWith(namespace, OLD);
+    await strata.set('a', 1);
+    expect(localCiphertexts(namespace)[0]).not.toMatch(/^\d+\./);
+    await strata.rotateKey(NEW);
+    expect(localCiphertexts(namespace).every((p) => p.startsWith('2.'))).toBe(true);
+    await strata.rotateKey('third password');
+    expect(localCiphertexts(namespace).every((p) => p.startsWith('3.'))).toBe(true);
+    expect(await strata.get('a')).toBe(1);
+  });
+
+  it('moves a device-key namespace to a CryptoKey and deletes the retired device key', async () => {
+    const namespace = uniqueNamespace('rot-device');
+    const { strata } = strataWith(namespace, undefined, { defaultStorage: 'indexedDB' });
+    await strata.set('s', { secret: 'x' });
+    const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+    await strata.rotateKey(key);
+    expect(await strata.get('s')).toEqual({ secret: 'x' });
+    expect(await keyringHas(namespace)).toBe(false);
+    await strata.close();
+    const reopened = strataWith(namespace, undefined, { defaultStorage: 'indexedDB', encryption: { enabled: true, key } });
+    expect(await reopened.strata.get('s')).toEqual({ secret: 'x' });
+    // The old configuration (device key) is told clearly, and destroys nothing.
+    const device = strataWith(namespace, undefined, { defaultStorage: 'indexedDB' });
+    await expect(device.strata.ready()).rejects.toMatchObject({ code: 'KEY_ROTATED' });
+    expect(await reopened.strata.get('s')).toEqual({ secret: 'x' });
+  });
+
+  it('refuses a bad new key with INVALID_OPTIONS and changes nothing', async () => {
+    const namespace = uniqueNamespace('rot-bad');
+    const { strata } = strataWith(namespace, OLD);
+    await strata.set('a', 1);
+    const hmac = await crypto.subtle.generateKey({ name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    for (const bad of ['', 42, null, {}, hmac]) {
+      await expect(strata.rotateKey(bad as string)).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
+    }
+    expect(await strata.get('a')).toBe(1);
+    expect(localCiphertexts(namespace).every((p) => !p.includes('.'))).toBe(true);
+  });
+});
+
+describe('an interrupted rotation resumes', () => {
+  /** Starts a rotation on localStorage that dies after `allowed` re-encrypted writes (the page "closes"). */
+  async function interrupted(namespace: string, count: number, allowed: number): Promise<void> {
+    const { strata } = strataWith(namespace, OLD);
+    for (let i = 0; i < count; i++) await strata.set(`k${i}`, { i });
+    const setItem = Storage.prototype.setItem;
+    let writes = 0;
+    Storage.prototype.setItem = function (this: Storage, key: string, value: string) {
+      if (key.startsWith(`${encodeURIComponent(namespace)}:`) && ++writes > allowed) throw new DOMException('page closed', 'UnknownError');
+      return setItem.call(this, key, value);
+    };
+    try {
+      await expect(strata.rotateKey(NEW)).rejects.toMatchObject({ name: 'StrataError' });
+    } finally {
+      Storage.prototype.setItem = setItem;
+    }
+    await strata.close();
+    const payloads = localCiphertexts(namespace);
+    // Half-way: some records under each generation.
+    expect(payloads.filter((p) => p.startsWith('2.')).length).toBe(allowed);
+    expect(payloads.filter((p) => !p.startsWith('2.')).length).toBe(count - allowed);
+  }
+
+  it('an instance opened with the old password reads everything and finishes it', async () => {
+    const namespace = uniqueNamespace('resume-old');
+    await interrupted(namespace, 12, 5);
+    const resumed = strataWith(namespace, OLD);
+    for (let i = 0; i < 12; i++) expect(await resumed.strata.get(`k${i}`)).toEqual({ i });
+    expect(localCiphertexts(namespace).every((p) => p.startsWith('2.'))).toBe(true);
+    await resumed.strata.close();
+    const after = strataWith(namespace, NEW);
+    for (let i = 0; i < 12; i++) expect(await after.strata.get(`k${i}`)).toEqual({ i });
+    await expect(strataWith(namespace, OLD).strata.ready()).rejects.toMatchObject({ code: 'WRONG_PASSWORD' });
+  });
+
+  it('an instance opened with the new password reads everything and finishes it', async () => {
+    const namespace = uniqueNamespace('resume-new');
+    await interrupted(namespace, 12, 7);
+    const resumed = strataWith(namespace, NEW);
+    for (let i = 0; i < 12; i++) expect(await resumed.strata.get(`k${i}`)).toEqual({ i });
+    expect(localCiphertexts(namespace).every((p) => p.startsWith('2.'))).toBe(true);
+    expect(resumed.errors).toEqual([]);
+  });
+
+  it('rotating again while one is pending finishes the pending one first, then applies the new key on top', async () => {
+    const namespace = uniqueNamespace('resume-third');
+    await interrupted(namespace, 6, 2);
+    const other = strataWith(namespace, OLD);
+    await other.strata.rotateKey('third');
+    for (let i = 0; i < 6; i++) expect(await other.strata.get(`k${i}`)).toEqual({ i });
+    expect(localCiphertexts(namespace).every((p) => p.startsWith('3.'))).toBe(true);
+  });
+});
+
+describe('other tabs after a rotation', () => {
+  it('a tab still on the old key reads newer items as null with KEY_ROTATED, refuses encrypted writes, and adopts the key with rotateKey', async () => {
+    const namespace = uniqueNamespace('rot-tabs');
+    const a = strataWith(namespace, OLD, { sync: { enabled: true } });
+    const b = strataWith(namespace, OLD, { sync: { enabled: true } });
+    await a.strata.set('shared', 'v1');
+    expect(await b.strata.get('shared')).toBe('v1');
+    await a.strata.rotateKey(NEW);
+    await a.strata.set('shared', 'v2');
+    await expect.poll(() => b.strata.get('shared').then(() => b.errors.map((e) => e.code))).toContain('KEY_ROTATED');
+    expect(await b.strata.get('shared')).toBeNull();
+    await expect(b.strata.set('mine', 'x')).rejects.toMatchObject({ code: 'KEY_ROTATED' });
+    await expect(b.strata.rotateKey('a guess')).rejects.toMatchObject({ code: 'KEY_ROTATED' });
+    await b.strata.rotateKey(NEW);
+    expect(await b.strata.get('shared')).toBe('v2');
+    await b.strata.set('mine', 'x');
+    expect(await a.strata.get('mine')).toBe('x');
+  });
+
+  it('a CryptoKey rotation keeps per-tab (sessionStorage) items readable under the new key', async () => {
+    const namespace = uniqueNamespace('rot-tabs-key');
+    const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, true, ['encrypt', 'decrypt']);
+    const next = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+    const options = { defaultStorage: 'sessionStorage', sync: { enabled: true }, encryption: { enabled: true, key } };
+    const a = strataWith(namespace, undefined, options);
+    await a.strata.set('cart', ['apple']);
+    await a.strata.rotateKey(next);
+    expect(await a.strata.get('cart')).toEqual(['apple']);
+    const b = strataWith(namespace, undefined, { ...options, encryption: { enabled: true, key: next } });
+    expect(await b.strata.get('cart')).toEqual(['apple']);
+  });
+});

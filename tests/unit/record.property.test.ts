@@ -1,0 +1,65 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { assertRecord, compareWrites, decodeRecordText, encodeRecordText, type StoredRecord } from '../../src/record.js';
+
+/** Any envelope this build writes. */
+const record: fc.Arbitrary<StoredRecord> = fc
+  .record(
+    {
+      v: fc.constant(1),
+      p: fc.string({ unit: 'binary' }),
+      x: fc.constant(1 as const),
+      e: fc.integer({ min: 1, max: 2 ** 52 }),
+      t: fc.integer({ min: 1, max: 2 ** 40 }),
+      s: fc.constant(1 as const),
+      g: fc.array(fc.string({ unit: 'binary' }), { minLength: 1, maxLength: 5 }),
+      u: fc.integer({ min: 0, max: 2 ** 52 }),
+      w: fc.string({ unit: 'binary' }),
+    },
+    { requiredKeys: ['v', 'p', 'u', 'w'] },
+  );
+
+describe('record envelope (property)', () => {
+  it('Web Storage text round-trips every envelope exactly', () => {
+    fc.assert(fc.property(record, (r) => {
+      expect(decodeRecordText(encodeRecordText(r))).toEqual(r);
+    }), { numRuns: 500 });
+  });
+
+  it('every decoded envelope passes the IndexedDB/sync validator', () => {
+    fc.assert(fc.property(record, (r) => {
+      const decoded = decodeRecordText(encodeRecordText(r));
+      expect(() => assertRecord(decoded)).not.toThrow();
+    }));
+  });
+
+  it('arbitrary text either decodes to a valid envelope or throws CORRUPT_RECORD, never anything else', () => {
+    fc.assert(fc.property(fc.oneof(fc.string({ unit: 'binary' }), fc.json().map((j) => `${j}\n${j}`)), (text) => {
+      try {
+        assertRecord(decodeRecordText(text));
+      } catch (error) {
+        expect(error).toMatchObject({ name: 'StrataError', code: 'CORRUPT_RECORD' });
+      }
+    }), { numRuns: 1000 });
+  });
+
+  it('arbitrary values either validate as a record or throw CORRUPT_RECORD', () => {
+    fc.assert(fc.property(fc.anything(), (value) => {
+      try {
+        assertRecord(value);
+        expect(typeof (value as StoredRecord).p).toBe('string');
+      } catch (error) {
+        expect(error).toMatchObject({ code: 'CORRUPT_RECORD' });
+      }
+    }));
+  });
+
+  it('compareWrites is a strict total order on (u, w)', () => {
+    const stamp = fc.record({ u: fc.integer({ min: 0, max: 1e6 }), w: fc.string({ maxLength: 3 }) });
+    fc.assert(fc.property(stamp, stamp, stamp, (a, b, c) => {
+      expect(Math.sign(compareWrites(a, b)) + 0).toBe(-Math.sign(compareWrites(b, a)) + 0);
+      expect(compareWrites(a, b) === 0).toBe(a.u === b.u && a.w === b.w);
+      if (compareWrites(a, b) > 0 && compareWrites(b, c) > 0) expect(compareWrites(a, c)).toBeGreaterThan(0);
+    }), { numRuns: 1000 });
+  });
+});
