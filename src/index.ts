@@ -22,7 +22,7 @@ export { withLock, onceAcrossTabs, type LockOptions, type SharedResult } from '.
 // sessions: auth
 export { TokenManager, isInvalidGrant, type TokenManagerOptions, type TokenResponse, type HeldTokens, type TokenStatus, type TokenEvents } from './session/token-manager.js';
 export { AuthSession, type AuthSessionOptions, type AuthState, type SessionUser, type UserSession, type RestoreGuard } from './session/auth-session.js';
-export { httpRefresh, httpRestore, type HttpRefreshOptions } from './session/http-refresh.js';
+export { httpRefresh, httpRestore, httpRevoke, type HttpRefreshOptions } from './session/http-refresh.js';
 
 // sessions: the seed's patterns
 export { SessionManager, createSessionId, type SessionManagerOptions } from './session/session-manager.js';

@@ -175,10 +175,17 @@ export class AuthSession {
     return true;
   }
 
-  /** Signs out here and, with sync on, in every tab: removes the session, every item tagged `auth`, and the tokens. */
-  async logout(): Promise<void> {
+  /**
+   * Signs out here and, with sync on, in every tab: removes the session, every item tagged
+   * `auth`, and the tokens (revoking the refresh token at the server when the TokenManager
+   * has `revoke`). With `destroyKey` (a shared device), it then crypto-shreds the whole
+   * namespace through `Strata.destroyKey()`: every item is removed and the key destroyed,
+   * so no copy of the profile can ever decrypt what was left.
+   */
+  async logout(options: { destroyKey?: boolean } = {}): Promise<void> {
     const strata = this.#options.storage;
     await Promise.all([strata.remove(this.#key), strata.remove(REFRESH_KEY), strata.remove(BROWSER_SESSION_KEY), strata.clear({ tags: ['auth'] }), this.#options.tokens?.clear()]);
+    if (options.destroyKey === true) await strata.destroyKey();
     this.#setState({ status: 'unauthenticated', session: null });
   }
 

@@ -35,19 +35,34 @@ export function httpRestore(url: string, options: HttpRefreshOptions = {}): (ref
   };
 }
 
-async function postRefresh(url: string, refreshToken: string, options: HttpRefreshOptions): Promise<RefreshBody> {
+/**
+ * A `revoke` function for {@link TokenManager}: POSTs `{ refreshToken }` to a logout
+ * endpoint so the server revokes the token's family. Rejects with `NETWORK` or
+ * `REFRESH_FAILED` (the TokenManager ignores a failed revoke and signs out anyway).
+ */
+export function httpRevoke(url: string, options: HttpRefreshOptions = {}): (refreshToken: string) => Promise<void> {
+  return async (refreshToken) => {
+    const response = await send(url, refreshToken, options);
+    if (!response.ok) throw new StrataError('REFRESH_FAILED', `The logout request failed (HTTP ${response.status}).`);
+  };
+}
+
+async function send(url: string, refreshToken: string, options: HttpRefreshOptions): Promise<Response> {
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
-  let response: Response;
   try {
-    response = await doFetch(url, {
+    return await doFetch(url, {
       method: 'POST',
       ...options.init,
       headers: { 'Content-Type': 'application/json', ...(options.init?.headers as Record<string, string> | undefined) },
       body: JSON.stringify({ refreshToken }),
     });
   } catch (cause) {
-    throw new StrataError('NETWORK', 'The refresh request did not reach the server.', { cause });
+    throw new StrataError('NETWORK', 'The request did not reach the server.', { cause });
   }
+}
+
+async function postRefresh(url: string, refreshToken: string, options: HttpRefreshOptions): Promise<RefreshBody> {
+  const response = await send(url, refreshToken, options);
   if (response.status === 400 || response.status === 401) throw new StrataError('INVALID_GRANT', `The server rejected the refresh token (HTTP ${response.status}).`);
   if (!response.ok) throw Object.assign(new StrataError('REFRESH_FAILED', `The refresh request failed (HTTP ${response.status}).`), { status: response.status });
   try {

@@ -70,6 +70,8 @@ export interface TokenManagerOptions {
   clock?: () => number;
   /** Timer functions, injectable for tests. */
   timers?: { setTimeout: (fn: () => void, ms: number) => unknown; clearTimeout: (handle: unknown) => void };
+  /** Revokes a refresh token at the server on `clear()` (best effort: a failure is ignored). See `httpRevoke`. */
+  revoke?: (refreshToken: string) => Promise<void>;
   /** The fetch used by {@link TokenManager.fetch}. Default `globalThis.fetch`. */
   fetch?: typeof fetch;
 }
@@ -222,8 +224,10 @@ export class TokenManager {
     this.#clearTimer();
   }
 
-  /** Forgets every token here and in every tab. */
+  /** Forgets every token here and in every tab, revoking the refresh token at the server first when `revoke` is set. */
   async clear(): Promise<void> {
+    const refreshToken = this.#held?.refreshToken ?? this.#memoryRefreshToken ?? (await this.#load().catch(() => undefined))?.refreshToken;
+    if (refreshToken && this.#options.revoke) await this.#options.revoke(refreshToken).catch(() => undefined);
     await this.#forget('logout');
   }
 

@@ -107,6 +107,21 @@ describe('AuthSession', () => {
     expect(await strata.keys()).toEqual(['prefs:theme']);
   });
 
+  it('logout with destroyKey crypto-shreds the namespace: a copy of what was left never decrypts', async () => {
+    const { auth, strata, namespace } = await setup();
+    await auth.login(alice, { rememberMe: true });
+    await strata.set('prefs:theme', 'dark');
+    const copy = Object.keys(localStorage).filter((key) => key.startsWith(encodeURIComponent(namespace))).map((key) => [key, localStorage.getItem(key)!] as const);
+    await auth.logout({ destroyKey: true });
+    expect(await strata.keys()).toEqual([]);
+    // Put the old ciphertexts back, as a stolen profile copy would have them.
+    for (const [key, value] of copy) if (!key.includes('#')) localStorage.setItem(key, value);
+    const { strata: reopened } = makeStrata({ namespace, defaultStorage: 'localStorage', encryption: { enabled: true } });
+    open.push(reopened);
+    expect(await reopened.get('auth-session')).toBeNull();
+    expect(await reopened.get('prefs:theme')).toBeNull();
+  });
+
   it('stores the session encrypted: no user field, tag or permission in raw storage', async () => {
     const { auth, namespace } = await setup();
     await auth.login({ ...alice, email: 'alice@example.test' }, { tokens: { accessToken: 'access-token-raw-value', refreshToken: 'refresh-token-raw-value', expiresIn: 900 } });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import { httpRefresh, StrataError, TokenManager, type Strata, type TokenEvents, type TokenManagerOptions } from 'strata-storage';
+import { httpRefresh, httpRevoke, StrataError, TokenManager, type Strata, type TokenEvents, type TokenManagerOptions } from 'strata-storage';
 import { failNextRefresh, login, refreshDelay, revoke, stats, uniqueUser } from '../../setup/auth-client.js';
 import { makeStrata, rawDump } from '../helpers.js';
 
@@ -276,6 +276,16 @@ describe('TokenManager against the reference server', () => {
     localStorage.setItem(rawKey, raw.slice(0, -8) + (raw.endsWith('AAAAAAAA') ? 'BBBBBBBB' : 'AAAAAAAA'));
     expect(await strata.get('auth:tokens:access')).toBeNull();
     expect(events).toContainEqual({ type: 'cleared', payload: { reason: 'key_lost' } });
+  });
+
+  it('clear() revokes the refresh token at the server when given revoke', async () => {
+    const user = uniqueUser('revoke');
+    const { tokens: issued } = await login(server, user);
+    const tokens = manager({ revoke: httpRevoke(`${server}/api/auth/logout`) });
+    await tokens.setTokens(issued);
+    await tokens.clear();
+    expect((await stats(server, user)).revokedFamilies).toBe(1);
+    await expect(httpRefresh(`${server}/api/auth/refresh`)(issued.refreshToken)).rejects.toMatchObject({ code: 'INVALID_GRANT' });
   });
 
   it('refuses options without storage or refresh', () => {
