@@ -493,16 +493,20 @@ export class Strata {
 
   /**
    * Whether a cached read may be served. Chromium propagates a localStorage write to other
-   * tabs' processes asynchronously, so the channel's invalidation can arrive before the
-   * write does and a re-read then caches the old value. A cached localStorage entry is
-   * therefore checked against the stored record's write stamp (a cheap header read that
-   * spares the decryption and parsing); IndexedDB reads are consistent across tabs.
+   * tabs' processes asynchronously, so the channel's message can arrive before the write
+   * does. A cached localStorage entry is therefore checked against the stored record's
+   * write stamp (a cheap header read that spares decryption and parsing): the cache is
+   * served while the store holds the same write or an older one (the newer write has not
+   * reached this process yet), and dropped once the store holds a newer write, an expiry
+   * slid by another tab. IndexedDB reads are consistent across tabs.
    */
   async #stillCurrent(key: string, cached: CachedRead): Promise<boolean> {
     const layer = this.#layers[cached.layer] as StorageAdapter;
     if (layer.kind !== 'localStorage') return true;
     const stored = await layer.read(key).catch(() => undefined);
-    if (stored && stored.u === cached.record.u && stored.w === cached.record.w && stored.e === cached.record.e) return true;
+    if (!stored) return true; // not arrived yet: a removal comes as a message and drops the entry
+    const order = compareWrites(stored, cached.record);
+    if (order < 0 || (order === 0 && stored.e === cached.record.e)) return true;
     this.#cache?.invalidate(key);
     return false;
   }
@@ -669,12 +673,17 @@ export class Strata {
       case 'set': {
         const { key, record } = msg;
         this.#lastStamp = Math.max(this.#lastStamp, record.u);
-        if (record.x === 1 && (await this.#plaintext(key, record)) === undefined) return; // forged or foreign-key record: reported, not applied
+        const text = record.x === 1 ? await this.#plaintext(key, record) : record.p;
+        if (text === undefined) return; // forged or foreign-key record: reported, not applied
         const tomb = this.#tombstones.get(key);
         if (tomb && compareWrites(record, tomb) <= 0) return;
         if (this.#clearedAfter(key, record)) return;
         const oldValue = this.#oldValueForRemote(key);
         this.#cache?.invalidate(key);
+        // localStorage may show this tab the write a little after the message: the message's
+        // record is cached so a read right after the event already sees it (see #stillCurrent).
+        const lagging = this.#layers.findIndex((layer) => layer.kind === 'localStorage' && msg.layer === 'localStorage');
+        if (lagging >= 0) this.#cache?.set(key, { record, layer: lagging, text });
         const target = this.#layers.findIndex((layer) => !layer.shared && layer.kind === msg.layer);
         if (target >= 0) {
           const layer = this.#layers[target] as StorageAdapter;

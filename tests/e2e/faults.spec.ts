@@ -83,7 +83,8 @@ test('a key rotated in one tab: the other tab is told (KEY_ROTATED), adopts it w
   await start(a);
   await start(b);
   await a.evaluate(() => (window.t.strata as Strata).set('profile', { v: 1 }));
-  expect(await readAll(b, ['profile'])).toEqual({ profile: { v: 1 } });
+  // localStorage reaches another tab's process shortly after the write: poll.
+  await expect.poll(() => readAll(b, ['profile'])).toEqual({ profile: { v: 1 } });
   await a.evaluate(async () => {
     const s = window.t.strata as Strata;
     await s.rotateKey('new pw');
@@ -92,7 +93,7 @@ test('a key rotated in one tab: the other tab is told (KEY_ROTATED), adopts it w
   await expect.poll(() => b.evaluate(() => window.t.errors as string[])).toContain('KEY_ROTATED');
   expect(await b.evaluate(() => (window.t.strata as Strata).set('x', 1).then(() => 'ok', (e: { code: string }) => e.code))).toBe('KEY_ROTATED');
   await b.evaluate(() => (window.t.strata as Strata).rotateKey('new pw'));
-  expect(await readAll(b, ['profile'])).toEqual({ profile: { v: 2 } });
+  await expect.poll(() => readAll(b, ['profile'])).toEqual({ profile: { v: 2 } });
   await b.reload();
   await expect(b.locator('#status')).toHaveText('ready');
   const reopened = await b.evaluate(async (namespace) => {
