@@ -7,6 +7,8 @@ import { chromiumLaunchOptions } from './scripts/chromium.mjs';
 //                         the harness proxies /api to it (tests/e2e/harness/vite.config.ts)
 const HARNESS_PORT = Number(process.env.STRATA_E2E_PORT ?? 5183);
 const AUTH_PORT = Number(process.env.STRATA_E2E_AUTH_PORT ?? 5184);
+//   STRATA_E2E_CONSUMER_PORT  a consumer app of the built package (tests/e2e/consumer), default 5187
+const CONSUMER_PORT = Number(process.env.STRATA_E2E_CONSUMER_PORT ?? 5187);
 
 export default defineConfig({
   testDir: 'tests/e2e',
@@ -33,6 +35,14 @@ export default defineConfig({
       url: `http://127.0.0.1:${AUTH_PORT}/api/test/stats`,
       reuseExistingServer: false,
       stdout: 'ignore',
+    },
+    {
+      // Builds the package, then serves an app that imports it through its exports map.
+      command: `npm run build && npx vite --config tests/e2e/consumer/vite.config.ts --port ${CONSUMER_PORT}`,
+      url: `http://127.0.0.1:${CONSUMER_PORT}/`,
+      reuseExistingServer: false,
+      stdout: 'ignore',
+      timeout: 120_000,
     },
   ],
 });

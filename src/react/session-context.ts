@@ -1,0 +1,36 @@
+import { createContext, createElement, useEffect, useMemo, type ReactNode } from 'react';
+import type { StoreApi } from 'zustand/vanilla';
+import type { AuthSession, AuthState } from '../session/auth-session.js';
+import type { TokenManager } from '../session/token-manager.js';
+import { sessionStore } from './session-store.js';
+
+/** What {@link SessionProvider} hands to `useSession()`. */
+export interface SessionContextValue {
+  auth: AuthSession;
+  tokens: TokenManager | undefined;
+  store: StoreApi<AuthState>;
+}
+
+/** @internal The context `useSession()` reads. */
+export const SessionContext = createContext<SessionContextValue | null>(null);
+
+/** Props of {@link SessionProvider}. */
+export interface SessionProviderProps {
+  auth: AuthSession;
+  /** Used by `refresh()`; defaults to the AuthSession's own TokenManager. */
+  tokens?: TokenManager;
+  children?: ReactNode;
+}
+
+/**
+ * Makes an {@link AuthSession} available to `useSession()` below it. After mounting (never
+ * during render, so server rendering touches no browser API) it resolves the initial
+ * state once; a StrictMode double effect only asks again for the same state.
+ */
+export function SessionProvider({ auth, tokens, children }: SessionProviderProps): ReactNode {
+  const value = useMemo<SessionContextValue>(() => ({ auth, tokens: tokens ?? auth.tokens, store: sessionStore(auth) }), [auth, tokens]);
+  useEffect(() => {
+    if (auth.getState().status === 'loading') void auth.initialize();
+  }, [auth]);
+  return createElement(SessionContext.Provider, { value }, children);
+}

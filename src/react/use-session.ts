@@ -1,0 +1,48 @@
+import { useCallback, useContext, useMemo, useSyncExternalStore } from 'react';
+import { StrataError } from '../errors.js';
+import type { AuthState, SessionUser, UserSession } from '../session/auth-session.js';
+import type { TokenResponse } from '../session/token-manager.js';
+import { SessionContext } from './session-context.js';
+import { LOADING_STATE } from './session-store.js';
+
+/** What {@link useSession} returns. */
+export interface UseSessionResult {
+  status: AuthState['status'];
+  session: UserSession | null;
+  isAuthenticated: boolean;
+  login: (user: SessionUser, options?: { rememberMe?: boolean; tokens?: TokenResponse }) => Promise<void>;
+  logout: (options?: { destroyKey?: boolean }) => Promise<void>;
+  /** Refreshes the tokens now (when a TokenManager is known) and re-reads the session. */
+  refresh: () => Promise<void>;
+  hasPermission: (permission: string) => boolean;
+}
+
+/**
+ * The session of the nearest {@link SessionProvider}: `'loading'` until known (and always
+ * on the server), then `'authenticated'` or `'unauthenticated'`; a login or logout in any
+ * tab re-renders every tab. Throws `INVALID_OPTIONS` outside a provider.
+ */
+export function useSession(): UseSessionResult {
+  const context = useContext(SessionContext);
+  if (!context) throw new StrataError('INVALID_OPTIONS', 'useSession() must be called inside <SessionProvider auth={…}>.');
+  const { auth, tokens, store } = context;
+  const state = useSyncExternalStore(store.subscribe, store.getState, () => LOADING_STATE);
+  const login = useCallback<UseSessionResult['login']>((user, options) => auth.login(user, options), [auth]);
+  const logout = useCallback<UseSessionResult['logout']>((options) => auth.logout(options), [auth]);
+  const refresh = useCallback(async () => {
+    if (tokens) await tokens.refresh({ force: true });
+    await auth.getSession();
+  }, [auth, tokens]);
+  return useMemo(() => {
+    const permissions = state.session?.permissions ?? [];
+    return {
+      status: state.status,
+      session: state.session,
+      isAuthenticated: state.status === 'authenticated',
+      login,
+      logout,
+      refresh,
+      hasPermission: (permission: string) => permissions.includes(permission),
+    };
+  }, [state, login, logout, refresh]);
+}
