@@ -9,6 +9,9 @@ const HARNESS_PORT = Number(process.env.STRATA_E2E_PORT ?? 5183);
 const AUTH_PORT = Number(process.env.STRATA_E2E_AUTH_PORT ?? 5184);
 //   STRATA_E2E_CONSUMER_PORT  a consumer app of the built package (tests/e2e/consumer), default 5187
 const CONSUMER_PORT = Number(process.env.STRATA_E2E_CONSUMER_PORT ?? 5187);
+//   STRATA_E2E_DEMO_PORT / STRATA_E2E_DEMO_AUTH_PORT  the demo (npm start) and its auth server, 5185 / 5186
+const DEMO_PORT = Number(process.env.STRATA_E2E_DEMO_PORT ?? 5185);
+const DEMO_AUTH_PORT = Number(process.env.STRATA_E2E_DEMO_AUTH_PORT ?? 5186);
 
 export default defineConfig({
   testDir: 'tests/e2e',
@@ -43,6 +46,14 @@ export default defineConfig({
       reuseExistingServer: false,
       stdout: 'ignore',
       timeout: 120_000,
+    },
+    {
+      // The demo exactly as `npm start` runs it, with 10-second access tokens so refreshes show.
+      command: 'node scripts/start.mjs',
+      env: { DEMO_PORT: String(DEMO_PORT), DEMO_AUTH_PORT: String(DEMO_AUTH_PORT), DEMO_ACCESS_TTL: '10' },
+      url: `http://127.0.0.1:${DEMO_PORT}/`,
+      reuseExistingServer: false,
+      stdout: 'ignore',
     },
   ],
 });

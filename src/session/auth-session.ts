@@ -115,10 +115,11 @@ export class AuthSession {
       expiresAt: now + duration,
       rememberMe,
     };
-    await this.#options.storage.set(this.#key, session, { ttl: duration, sliding: true, encrypt: true, tags: ['auth', 'user', `user:${user.userId}`] });
-    await this.#markBrowserSession(rememberMe, duration);
+    // Tokens and markers first: the session record is what flips every tab to 'authenticated'.
     if (options.tokens) await this.#storeTokens(options.tokens, rememberMe ? 30 * DAY : duration);
+    await this.#markBrowserSession(rememberMe, duration);
     await this.#options.fingerprint?.create();
+    await this.#options.storage.set(this.#key, session, { ttl: duration, sliding: true, encrypt: true, tags: ['auth', 'user', `user:${user.userId}`] });
     this.#lastTouch = now;
     this.#setState({ status: 'authenticated', session });
   }

@@ -99,6 +99,7 @@ export class TokenManager {
   #running = false;
   #attempt = 0;
   #expiredAnnounced = false;
+  #announcedToken: string | undefined;
   #unsubscribe: Array<() => void> = [];
 
   constructor(options: TokenManagerOptions) {
@@ -280,7 +281,7 @@ export class TokenManager {
     }
     this.#attempt = 0;
     this.#expiredAnnounced = false;
-    if (outcome.didRefresh || outcome.byOther) this.#events.emit('refreshed', { expiresAt: outcome.tokens.expiresAt, by: outcome.didRefresh ? 'this-tab' : 'other-tab' });
+    if (outcome.didRefresh || outcome.byOther) this.#announceRefresh(outcome.tokens, outcome.didRefresh ? 'this-tab' : 'other-tab');
     this.#reschedule();
     return outcome.tokens;
   }
@@ -402,8 +403,13 @@ export class TokenManager {
           this.#clearTimer();
           if (had) this.#events.emit('cleared', { reason: 'remote' });
         } else if (change.newValue !== null) {
+          const before = this.#held?.accessToken;
           this.#held = undefined; // re-read on next use
-          void this.#load().then(() => this.#reschedule(), () => undefined);
+          void this.#load().then((held) => {
+            // Another tab refreshed: tell this tab's listeners too (a sign-in elsewhere is not a refresh).
+            if (change.key === this.#keys.access && before && held?.accessToken && held.accessToken !== before) this.#announceRefresh(held, 'other-tab');
+            this.#reschedule();
+          }, () => undefined);
         }
       }),
       strata.on('error', (error) => {
@@ -452,6 +458,13 @@ export class TokenManager {
       needsRefresh: !isValid || (refreshAt !== null && now >= refreshAt),
       isRunning: this.#running,
     };
+  }
+
+  /** Emits `refreshed` once per new access token, however this tab learned of it. */
+  #announceRefresh(held: HeldTokens, by: TokenEvents['refreshed']['by']): void {
+    if (held.accessToken === this.#announcedToken) return;
+    this.#announcedToken = held.accessToken;
+    this.#events.emit('refreshed', { expiresAt: held.expiresAt, by });
   }
 
   #announceExpired(held: HeldTokens): void {
