@@ -1,5 +1,5 @@
-// Runs every suite (Vitest: node + real Chromium; Playwright: multi-tab and end-to-end)
-// and prints one closing line: "N passed, N failed".
+// Runs every suite (Vitest: node + real Chromium; Playwright: multi-tab and end-to-end;
+// the bundle-size ceilings) and prints one closing line: "N passed, N failed".
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
 
@@ -30,6 +30,11 @@ for (const suite of suites) {
     crashed = true;
   }
 }
+// Bundle size: one check, passed when every entry is within its ceiling (scripts/size.mjs).
+const size = spawnSync('node', ['scripts/size.mjs', '--check'], { stdio: 'inherit' });
+if (size.status === 0) passed++;
+else failed++;
+
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed > 0 || crashed ? 1 : 0);
 

@@ -1,0 +1,175 @@
+// Bundle size of strata-storage and its peers: esbuild (bundle, minify, esm, browser), then
+// gzip level 9. One file per measurement: dynamic imports are inlined (splitting off), so
+// the figure is everything an app can end up loading for that import.
+//   node scripts/size.mjs [--check] [--json]
+//   --check  exit 1 when an entry is over its ceiling (the table is printed either way)
+// Each strata entry has a target (the issue's budget) and a ceiling (today's size plus a
+// small margin): CI fails on a ceiling, so size never grows unnoticed, and the table says
+// honestly which targets are still missed.
+//   --json   also write bench/size.json
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const src = path.join(root, 'src');
+const reactDir = path.join(src, 'react');
+const args = new Set(process.argv.slice(2));
+const KB = 1000; // budgets in kB of 1,000 bytes, as bundlers and size-limit count them
+
+/** Published names resolve to the sources, as in the tests. */
+const alias = { 'strata-storage/react': path.join(reactDir, 'index.ts'), 'strata-storage': path.join(src, 'index.ts') };
+const REACT_PEERS = ['react', 'react-dom', 'react/jsx-runtime', 'zustand', 'zustand/*', 'use-sync-external-store', 'use-sync-external-store/*'];
+
+/** Marks everything the React entry imports from the core (outside src/react) external: what React adds. */
+const coreExternal = {
+  name: 'core-external',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.?\// }, (a) => {
+      if (!a.importer.startsWith(reactDir)) return undefined;
+      const target = path.resolve(a.resolveDir, a.path);
+      return target.startsWith(reactDir) ? undefined : { path: a.path, external: true };
+    });
+    b.onResolve({ filter: /^strata-storage$/ }, () => ({ path: 'strata-storage', external: true }));
+  },
+};
+
+/**
+ * Builds `code` (an ESM module re-exporting what is measured) and returns min and gzip sizes
+ * plus esbuild's per-input byte counts.
+ */
+async function measure(code, { external = [], plugins = [], splitting = false } = {}) {
+  const result = await build({
+    stdin: { contents: code, resolveDir: root, loader: 'ts', sourcefile: 'size-entry.ts' },
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    metafile: true,
+    splitting,
+    outdir: path.join(root, '.size-out'),
+    alias,
+    external,
+    plugins,
+    legalComments: 'none',
+    logLevel: 'silent',
+    define: { 'process.env.NODE_ENV': '"production"' },
+  });
+  const files = result.outputFiles.filter((f) => f.path.endsWith('.js'));
+  const entry = files.find((f) => result.metafile.outputs[path.relative(root, f.path)]?.entryPoint !== undefined) ?? files[0];
+  const sum = (list) => list.reduce((acc, f) => ({ min: acc.min + f.contents.length, gzip: acc.gzip + gzipSync(f.contents, { level: 9 }).length }), { min: 0, gzip: 0 });
+  const inputs = {};
+  for (const out of Object.values(result.metafile.outputs)) {
+    for (const [file, info] of Object.entries(out.inputs)) inputs[file] = (inputs[file] ?? 0) + info.bytesInOutput;
+  }
+  return { ...sum(files), eager: splitting ? sum([entry]) : undefined, chunks: files.length, inputs };
+}
+
+/** Bytes in the output per npm package (or `src` for our own code). */
+function byPackage(inputs) {
+  const out = {};
+  for (const [file, bytes] of Object.entries(inputs)) {
+    const m = file.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/);
+    const key = m ? m[1] : file.startsWith('src/') ? 'src (strata)' : file;
+    out[key] = (out[key] ?? 0) + bytes;
+  }
+  return out;
+}
+
+const ENTRIES = [
+  { name: "strata: import { Strata }", code: "export { Strata } from 'strata-storage';", budget: 8 * KB, ceiling: 23 * KB, deps: true },
+  { name: 'strata: core entry (export *)', code: "export * from 'strata-storage';", budget: 14 * KB, ceiling: 32 * KB, deps: true },
+  { name: 'strata/react beyond core, react, zustand', code: "export * from 'strata-storage/react';", budget: 2 * KB, ceiling: 2 * KB, external: REACT_PEERS, plugins: [coreExternal] },
+  { name: 'strata/react incl. core (react, zustand external)', code: "export * from 'strata-storage/react';", external: REACT_PEERS },
+  { name: 'peer: localforage', code: "export { default } from 'localforage';" },
+  { name: 'peer: idb-keyval (get,set,del,keys,clear)', code: "export { get, set, del, keys, clear } from 'idb-keyval';" },
+  { name: 'peer: secure-ls', code: "export { default } from 'secure-ls';" },
+  { name: 'peer: unstorage createStorage + localStorage driver', code: "export { createStorage } from 'unstorage'; export { default as localStorageDriver } from 'unstorage/drivers/localstorage';" },
+  { name: 'peer: unstorage createStorage + indexedb driver', code: "export { createStorage } from 'unstorage'; export { default as indexedbDriver } from 'unstorage/drivers/indexedb';" },
+  { name: 'peer: strata-storage 2.0.3 import { Strata }', code: "export { Strata } from 'strata-storage-published';" },
+  { name: 'peer: strata-storage 2.0.3 whole entry', code: "export * from 'strata-storage-published';" },
+];
+
+/** What each dependency adds to an entry: the entry minus the same entry with that dependency external. */
+const DEP_PROBES = [
+  { name: 'idb', external: ['idb'] },
+  { name: 'broadcast-channel (lazy fallback)', external: ['broadcast-channel'] },
+];
+const DEP_PIECES = [
+  { name: "idb: { openDB, unwrap } alone", code: "export { openDB, unwrap } from 'idb';" },
+  { name: 'broadcast-channel: { BroadcastChannel } alone', code: "export { BroadcastChannel } from 'broadcast-channel';" },
+];
+
+const rows = [];
+const deps = [];
+let failed = false;
+for (const e of ENTRIES) {
+  try {
+    const m = await measure(e.code, { external: e.external ?? [], plugins: e.plugins ?? [] });
+    const row = { name: e.name, min: m.min, gzip: m.gzip, budget: e.budget, ceiling: e.ceiling, over: e.budget !== undefined && m.gzip > e.budget, overCeiling: e.ceiling !== undefined && m.gzip > e.ceiling, packages: byPackage(m.inputs), inputs: m.inputs };
+    if (e.deps) {
+      const split = await measure(e.code, { splitting: true });
+      row.eagerGzip = split.eager.gzip;
+      row.chunks = split.chunks;
+      for (const d of DEP_PROBES) {
+        const without = await measure(e.code, { external: d.external });
+        deps.push({ entry: e.name, dependency: d.name, gzip: m.gzip - without.gzip, min: m.min - without.min });
+      }
+    }
+    rows.push(row);
+  } catch (error) {
+    failed = true;
+    rows.push({ name: e.name, error: String(error.message ?? error).split('\n')[0], budget: e.budget, over: e.budget !== undefined, overCeiling: e.ceiling !== undefined });
+  }
+}
+for (const p of DEP_PIECES) {
+  const m = await measure(p.code);
+  deps.push({ entry: 'standalone', dependency: p.name, gzip: m.gzip, min: m.min });
+}
+
+const kb = (b) => (b / KB).toFixed(2);
+console.log('## Bundle size (esbuild minify, esm, browser; gzip -9; 1 kB = 1,000 bytes)\n');
+console.log('| bundle | min kB | min+gzip kB | target | ceiling | status |');
+console.log('|---|---|---|---|---|---|');
+for (const r of rows) {
+  if (r.error) {
+    console.log(`| ${r.name} | – | – | ${r.budget ? `${kb(r.budget)}` : ''} | ${r.ceiling ? kb(r.ceiling) : ''} | build failed: ${r.error} |`);
+    continue;
+  }
+  const target = r.budget === undefined ? '' : r.over ? `target missed by ${kb(r.gzip - r.budget)} kB` : 'target met';
+  const status = r.overCeiling ? `**over the ceiling by ${kb(r.gzip - r.ceiling)} kB**; ${target}` : target;
+  const eager = r.eagerGzip !== undefined ? ` (eager chunk ${kb(r.eagerGzip)}, ${r.chunks} chunks split)` : '';
+  console.log(`| ${r.name} | ${kb(r.min)} | ${kb(r.gzip)}${eager} | ${r.budget ? kb(r.budget) : ''} | ${r.ceiling ? kb(r.ceiling) : ''} | ${status} |`);
+}
+console.log('\n## What the dependencies cost (gzip difference with the dependency made external)\n');
+console.log('| in | dependency | min kB | min+gzip kB |\n|---|---|---|---|');
+for (const d of deps) console.log(`| ${d.entry} | ${d.dependency} | ${kb(d.min)} | ${kb(d.gzip)} |`);
+console.log('\n## Bytes in the minified output per package (before gzip)\n');
+for (const r of rows.filter((x) => x.packages && x.name.startsWith('strata'))) {
+  console.log(`- ${r.name}: ${Object.entries(r.packages).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${kb(v)} kB`).join(', ')}`);
+}
+
+const strataRow = rows.find((r) => r.name === ENTRIES[0].name && r.inputs);
+if (strataRow) {
+  console.log(`\n## Largest modules in "${strataRow.name}" (minified bytes, before gzip)\n`);
+  console.log('| module | min kB |\n|---|---|');
+  for (const [file, bytes] of Object.entries(strataRow.inputs).sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`| ${file} | ${kb(bytes)} |`);
+}
+
+if (args.has('--json')) {
+  mkdirSync(path.join(root, 'bench'), { recursive: true });
+  writeFileSync(path.join(root, 'bench/size.json'), `${JSON.stringify({ date: new Date().toISOString(), rows, deps }, null, 2)}\n`);
+  console.log('\nwrote bench/size.json');
+}
+const over = rows.filter((r) => r.overCeiling);
+if (args.has('--check')) {
+  if (over.length > 0 || failed) {
+    console.error(`\nsize check failed: ${over.map((r) => r.name).join('; ')}${failed ? ' (a build failed)' : ''}`);
+    process.exit(1);
+  }
+  console.log(`\nsize check passed: ${rows.filter((r) => r.ceiling !== undefined).length} entries within their ceilings`);
+}
