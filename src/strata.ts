@@ -579,9 +579,11 @@ export class Strata {
       }
       this.#occupied[index] = true;
       if (failure) this.#emitFallback(key, this.#layers[0]?.kind ?? layer.kind, layer.kind, failure);
-      await Promise.all(
-        this.#layers.map((other, i) => (i !== index && this.#occupied[i] ? other.delete(key).catch((e: unknown) => this.#report(toStorageError(e, `Removing a stale copy from ${other.kind}`, key))) : undefined)),
-      );
+      // Stale copies can only sit in other layers that hold data (usually none: no await).
+      const stale = this.#layers.filter((_, i) => i !== index && this.#occupied[i]);
+      if (stale.length > 0) {
+        await Promise.all(stale.map((other) => other.delete(key).catch((e: unknown) => this.#report(toStorageError(e, `Removing a stale copy from ${other.kind}`, key)))));
+      }
       return index;
     }
     throw failure ?? new StrataError('STORAGE_UNAVAILABLE', 'No storage layer accepted the write.', { key });
