@@ -1,11 +1,8 @@
 // Evidence for the benchmark's misses: IndexedDB transactions per phase, and the sender-side
 // share of cross-tab latency (set() called → BroadcastChannel.postMessage).
 //   node bench/diagnose.mjs [--n 2000] [--port 5685]
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright';
-import { createServer } from 'vite';
-import { chromiumLaunchOptions } from '../scripts/chromium.mjs';
 import { percentile } from './report.mjs';
+import { startBench } from './server.mjs';
 
 const argv = process.argv.slice(2);
 const arg = (k, d) => {
@@ -14,19 +11,7 @@ const arg = (k, d) => {
 };
 const N = Number(arg('n', 2000));
 const PORT = Number(arg('port', 5685));
-const root = (p) => fileURLToPath(new URL(`../${p}`, import.meta.url));
-
-const server = await createServer({
-  configFile: false,
-  root: root('bench/pages'),
-  cacheDir: root('node_modules/.vite-bench'),
-  logLevel: 'warn',
-  resolve: { alias: { 'strata-storage': root('src/index.ts') } },
-  server: { host: '127.0.0.1', port: PORT, strictPort: true, hmr: false, headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } },
-  optimizeDeps: { include: ['idb', 'broadcast-channel', 'idb-keyval', 'localforage', 'secure-ls', 'strata-storage-published'] },
-});
-await server.listen();
-const browser = await chromium.launch(chromiumLaunchOptions());
+const { server, browser } = await startBench(PORT);
 try {
   const page = await browser.newPage();
   const load = async () => {

@@ -2,10 +2,7 @@
 //   node bench/profile.mjs --name "strata LS encrypted" [--n 2000] [--port 5684] [--top 25] [--diag]
 // --diag profiles bench/pages/diag.ts txCount instead (concurrent set, concurrent get, 200 seq sets, keys+clear).
 // Prints the functions with the most self time and the phase timings of the profiled run.
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright';
-import { createServer } from 'vite';
-import { chromiumLaunchOptions } from '../scripts/chromium.mjs';
+import { startBench } from './server.mjs';
 
 const argv = process.argv.slice(2);
 const arg = (k, d) => {
@@ -17,19 +14,7 @@ const N = Number(arg('n', 2000));
 const PORT = Number(arg('port', 5684));
 const TOP = Number(arg('top', 25));
 const DIAG = argv.includes('--diag');
-const root = (p) => fileURLToPath(new URL(`../${p}`, import.meta.url));
-
-const server = await createServer({
-  configFile: false,
-  root: root('bench/pages'),
-  cacheDir: root('node_modules/.vite-bench'),
-  logLevel: 'warn',
-  resolve: { alias: { 'strata-storage': root('src/index.ts') } },
-  server: { host: '127.0.0.1', port: PORT, strictPort: true, hmr: false, headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } },
-  optimizeDeps: { include: ['idb', 'broadcast-channel', 'idb-keyval', 'localforage', 'secure-ls', 'strata-storage-published'] },
-});
-await server.listen();
-const browser = await chromium.launch(chromiumLaunchOptions());
+const { server, browser } = await startBench(PORT);
 try {
   const page = await browser.newPage();
   await page.goto(`http://127.0.0.1:${PORT}/${DIAG ? 'diag' : 'index'}.html`);

@@ -4,11 +4,8 @@
 // never asserted: targets are listed as met or missed for a human to judge.
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright';
-import { createServer } from 'vite';
-import { chromiumLaunchOptions } from '../scripts/chromium.mjs';
 import { CONTENDER_GROUPS, PHASES, evaluateTargets, median, percentile } from './report.mjs';
+import { root, startBench } from './server.mjs';
 
 const args = parseArgs(process.argv.slice(2));
 const quick = args.quick === true;
@@ -16,21 +13,8 @@ const N = Number(args.n ?? (quick ? 200 : 2000));
 const ROUNDS = Number(args.rounds ?? (quick ? 1 : 5));
 const PORT = Number(args.port ?? 5683);
 const BUDGET_MS = quick ? 1500 : 8000; // caps the sequential set of very slow contenders
-const root = (p) => fileURLToPath(new URL(`../${p}`, import.meta.url));
-
-const server = await createServer({
-  configFile: false,
-  root: root('bench/pages'),
-  cacheDir: root('node_modules/.vite-bench'),
-  logLevel: 'warn',
-  resolve: { alias: { 'strata-storage': root('src/index.ts') } },
-  // Cross-origin isolation gives performance.now() 5 µs resolution instead of 100 µs.
-  server: { host: '127.0.0.1', port: PORT, strictPort: true, hmr: false, headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } },
-  optimizeDeps: { include: ['idb', 'broadcast-channel', 'idb-keyval', 'localforage', 'secure-ls', 'strata-storage-published'] },
-});
-await server.listen();
+const { server, browser } = await startBench(PORT);
 const url = `http://127.0.0.1:${PORT}/index.html`;
-const browser = await chromium.launch(chromiumLaunchOptions());
 const context = await browser.newContext();
 const page = await context.newPage();
 page.on('pageerror', (e) => console.error('[page error]', e.message));
