@@ -5,6 +5,8 @@ export interface CachedRead {
   record: StoredRecord;
   layer: number;
   text: string;
+  /** `performance.now()` when the entry came from another tab's message rather than a read or write here. */
+  heardAt?: number;
 }
 
 /**

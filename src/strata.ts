@@ -39,6 +39,8 @@ interface Found {
 /** Remembered removals, so a late cross-tab write older than a removal is not resurrected. */
 const TOMBSTONE_MS = 120_000;
 const CACHE_LIMIT = 5_000;
+/** How long another tab's write may take to show in this tab's localStorage. */
+const LAG_WINDOW_MS = 1_000;
 
 /**
  * Layered browser storage for one namespace: `localStorage`, `sessionStorage`, IndexedDB,
@@ -493,20 +495,21 @@ export class Strata {
 
   /**
    * Whether a cached read may be served. Chromium propagates a localStorage write to other
-   * tabs' processes asynchronously, so the channel's message can arrive before the write
-   * does. A cached localStorage entry is therefore checked against the stored record's
-   * write stamp (a cheap header read that spares decryption and parsing): the cache is
-   * served while the store holds the same write or an older one (the newer write has not
-   * reached this process yet), and dropped once the store holds a newer write, an expiry
-   * slid by another tab. IndexedDB reads are consistent across tabs.
+   * tabs' processes asynchronously, so another tab's message can arrive before its write
+   * does. A cached localStorage entry is therefore checked against the stored record's write
+   * stamp (a cheap header read that spares decryption and parsing): it is served while the
+   * store holds the same write, or, for an entry heard from another tab less than
+   * {@link LAG_WINDOW_MS} ago, while the store does not show that write yet. Otherwise the
+   * store wins, so every tab converges on what localStorage finally holds. IndexedDB reads
+   * are consistent across tabs.
    */
   async #stillCurrent(key: string, cached: CachedRead): Promise<boolean> {
     const layer = this.#layers[cached.layer] as StorageAdapter;
     if (layer.kind !== 'localStorage') return true;
     const stored = await layer.read(key).catch(() => undefined);
-    if (!stored) return true; // not arrived yet: a removal comes as a message and drops the entry
-    const order = compareWrites(stored, cached.record);
-    if (order < 0 || (order === 0 && stored.e === cached.record.e)) return true;
+    if (stored && compareWrites(stored, cached.record) === 0 && stored.e === cached.record.e) return true;
+    const arriving = cached.heardAt !== undefined && performance.now() - cached.heardAt < LAG_WINDOW_MS;
+    if (arriving && (!stored || compareWrites(stored, cached.record) < 0)) return true;
     this.#cache?.invalidate(key);
     return false;
   }
@@ -685,7 +688,7 @@ export class Strata {
         // localStorage may show this tab the write a little after the message: the message's
         // record is cached so a read right after the event already sees it (see #stillCurrent).
         const lagging = this.#layers.findIndex((layer) => layer.kind === 'localStorage' && msg.layer === 'localStorage');
-        if (lagging >= 0) this.#cache?.set(key, { record, layer: lagging, text });
+        if (lagging >= 0) this.#cache?.set(key, { record, layer: lagging, text, heardAt: performance.now() });
         const target = this.#layers.findIndex((layer) => !layer.shared && layer.kind === msg.layer);
         if (target >= 0) {
           const layer = this.#layers[target] as StorageAdapter;
