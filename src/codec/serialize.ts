@@ -23,7 +23,42 @@ type TypedArrayName = keyof typeof TYPED_ARRAYS;
 export function serialize(value: unknown, key?: string): string {
   if (value === undefined) throw unserializable('undefined cannot be stored (remove the key instead)', '', key);
   if (typeof value === 'string') return JSON.stringify(value);
+  // Fast path: plain JSON data (the common case) needs no tagged copy, only a check.
+  if (isPlainJson(value, 0)) return JSON.stringify(value);
   return JSON.stringify(toJson(value, '', 0, new Set(), key));
+}
+
+/**
+ * True when `JSON.stringify(value)` already writes what {@link toJson} would: only
+ * strings, booleans, finite numbers other than -0, null, arrays and plain objects without
+ * a `"\u0000"` member, at most {@link MAX_DEPTH} deep (a cycle fails the depth check, and
+ * the full path then names it).
+ */
+function isPlainJson(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0);
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (value === null) return true;
+  if (depth > MAX_DEPTH) return false;
+  if (Array.isArray(value)) {
+    for (const item of value as unknown[]) if (item !== undefined && !isPlainJson(item, depth + 1)) return false;
+    return true;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const name of Object.keys(value)) {
+    const member: unknown = (value as Record<string, unknown>)[name];
+    if (name === TAG || (member !== undefined && !isPlainJson(member, depth + 1))) return false;
+  }
+  return true;
 }
 
 /** Parses JSON text written by {@link serialize}. Throws on malformed text. */
