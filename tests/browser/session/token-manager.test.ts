@@ -34,6 +34,13 @@ function record(tokens: TokenManager) {
   return events;
 }
 
+/** A new user of the server, signed in: its name and the tokens the server issued. */
+async function signIn(label: string, options: { accessTtl?: number } = {}) {
+  const user = uniqueUser(label);
+  const { tokens: issued } = await login(server, user, options);
+  return { user, issued };
+}
+
 const me = (tokens: TokenManager) => tokens.fetch(`${server}/api/me`);
 
 /** The real fetch, counting the requests that go through it. */
@@ -44,8 +51,7 @@ function countingFetch(): { fetch: typeof fetch; calls: () => number } {
 
 describe('TokenManager against the reference server', () => {
   it('holds a login\'s tokens and calls the API with a Bearer header', async () => {
-    const user = uniqueUser('bearer');
-    const { tokens: issued } = await login(server, user);
+    const { user, issued } = await signIn('bearer');
     const tokens = manager();
     await tokens.setTokens(issued);
     expect(await tokens.getAccessToken()).toBe(issued.accessToken);
@@ -60,8 +66,7 @@ describe('TokenManager against the reference server', () => {
   });
 
   it('refreshes an expired token once and rotates the refresh token', async () => {
-    const user = uniqueUser('expired');
-    const { tokens: issued } = await login(server, user);
+    const { user, issued } = await signIn('expired');
     const clock = { skew: 0 };
     const tokens = manager({}, clock);
     const events = record(tokens);
@@ -79,8 +84,7 @@ describe('TokenManager against the reference server', () => {
   });
 
   it('fifty concurrent callers on an expired token share one refresh request', async () => {
-    const user = uniqueUser('flight');
-    const { tokens: issued } = await login(server, user);
+    const { user, issued } = await signIn('flight');
     const clock = { skew: 0 };
     const tokens = manager({}, clock);
     await tokens.setTokens(issued);
@@ -93,8 +97,7 @@ describe('TokenManager against the reference server', () => {
   });
 
   it('a fresh token is not refreshed again, however often it is asked for', async () => {
-    const user = uniqueUser('calm');
-    const { tokens: issued } = await login(server, user);
+    const { user, issued } = await signIn('calm');
     const tokens = manager();
     await tokens.setTokens(issued);
     for (let i = 0; i < 20; i++) await tokens.getAccessToken();
@@ -105,8 +108,7 @@ describe('TokenManager against the reference server', () => {
   });
 
   it('refreshes proactively before expiry, once per lifetime, clamped for a short token', async () => {
-    const user = uniqueUser('proactive');
-    const { tokens: issued } = await login(server, user, { accessTtl: 4 }); // 4-second token
+    const { user, issued } = await signIn('proactive', { accessTtl: 4 }); // 4-second token
     const tokens = manager({ refreshBuffer: 60_000, checkInterval: 30_000 });
     await tokens.setTokens(issued);
     const status = tokens.status();
@@ -127,8 +129,7 @@ describe('TokenManager against the reference server', () => {
   });
 
   it('on a 401 it refreshes once and retries once', async () => {
-    const user = uniqueUser('retry');
-    const { tokens: issued } = await login(server, user);
+    const { user, issued } = await signIn('retry');
     const counter = countingFetch();
     const tokens = manager({ fetch: counter.fetch });
     // The browser believes this token is good for 15 minutes; the server does not accept it.
@@ -140,8 +141,7 @@ describe('TokenManager against the reference server', () => {
   });
 
   it('a second 401 is returned, not looped, and an invalid grant signs out', async () => {
-    const user = uniqueUser('loop');
-    const { tokens: issued } = await login(server, user);
+    const { user, issued } = await signIn('loop');
     const counter = countingFetch();
     const tokens = manager({ fetch: counter.fetch });
     const events = record(tokens);
@@ -158,8 +158,7 @@ describe('TokenManager against the reference server', () => {
   });
 
   it('a transient failure keeps the tokens, reports, backs off, and the next refresh succeeds', async () => {
-    const user = uniqueUser('transient');
-    const { tokens: issued } = await login(server, user);
+    const { user, issued } = await signIn('transient');
     const delays: number[] = [];
     const timers = { setTimeout: (_fn: () => void, ms: number) => delays.push(ms), clearTimeout: () => undefined };
     const decisions: number[] = [];
@@ -179,8 +178,7 @@ describe('TokenManager against the reference server', () => {
   });
 
   it('onRefreshFailed can choose to sign out', async () => {
-    const user = uniqueUser('giveup');
-    const { tokens: issued } = await login(server, user);
+    const { user, issued } = await signIn('giveup');
     const tokens = manager({ onRefreshFailed: () => 'logout' });
     const events = record(tokens);
     await tokens.setTokens(issued);
@@ -191,8 +189,7 @@ describe('TokenManager against the reference server', () => {
   });
 
   it('computes expiry from expiresIn, so a browser clock hours off causes no refresh storm', async () => {
-    const user = uniqueUser('skew');
-    const { tokens: issued } = await login(server, user);
+    const { user, issued } = await signIn('skew');
     for (const skew of [3 * HOUR, -3 * HOUR]) {
       const tokens = manager({}, { skew });
       await tokens.setTokens(issued);
@@ -204,8 +201,7 @@ describe('TokenManager against the reference server', () => {
   });
 
   it('keeps every token out of raw storage, errors and events', async () => {
-    const user = uniqueUser('secret');
-    const { tokens: issued } = await login(server, user);
+    const { user, issued } = await signIn('secret');
     const tokens = manager();
     const events = record(tokens);
     await tokens.setTokens(issued);
@@ -219,8 +215,7 @@ describe('TokenManager against the reference server', () => {
   });
 
   it('keeps the refresh token in memory only when asked', async () => {
-    const user = uniqueUser('memory');
-    const { tokens: issued } = await login(server, user);
+    const { issued } = await signIn('memory');
     const tokens = manager({ refreshTokenStorage: 'memory' });
     await tokens.setTokens(issued);
     await tokens.refresh({ force: true });
@@ -232,8 +227,7 @@ describe('TokenManager against the reference server', () => {
   });
 
   it('clear() forgets the tokens and emits cleared', async () => {
-    const user = uniqueUser('clear');
-    const { tokens: issued } = await login(server, user);
+    const { issued } = await signIn('clear');
     const tokens = manager();
     const events = record(tokens);
     await tokens.setTokens(issued);
@@ -244,8 +238,7 @@ describe('TokenManager against the reference server', () => {
   });
 
   it('an empty storage read while the page is hidden is unknown, not a sign-out', async () => {
-    const user = uniqueUser('hidden');
-    const { tokens: issued } = await login(server, user);
+    const { user, issued } = await signIn('hidden');
     const tokens = manager();
     await tokens.setTokens(issued);
     // As during page hide: the storage answers empty (here: the raw records are gone).
@@ -265,8 +258,7 @@ describe('TokenManager against the reference server', () => {
   });
 
   it('tokens that can no longer be decrypted are reported as key_lost, not as a sign-out by the user', async () => {
-    const user = uniqueUser('keylost');
-    const { tokens: issued } = await login(server, user);
+    const { issued } = await signIn('keylost');
     const tokens = manager();
     const events = record(tokens);
     await tokens.setTokens(issued);
@@ -279,8 +271,7 @@ describe('TokenManager against the reference server', () => {
   });
 
   it('clear() revokes the refresh token at the server when given revoke', async () => {
-    const user = uniqueUser('revoke');
-    const { tokens: issued } = await login(server, user);
+    const { user, issued } = await signIn('revoke');
     const tokens = manager({ revoke: httpRevoke(`${server}/api/auth/logout`) });
     await tokens.setTokens(issued);
     await tokens.clear();
