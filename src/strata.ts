@@ -41,6 +41,8 @@ const TOMBSTONE_MS = 120_000;
 const CACHE_LIMIT = 5_000;
 /** How long another tab's write may take to show in this tab's localStorage. */
 const LAG_WINDOW_MS = 1_000;
+/** Distinct clear filters remembered at once (each kept for the tombstone window). */
+const MAX_REMEMBERED_CLEARS = 1_000;
 
 /**
  * Layered browser storage for one namespace: `localStorage`, `sessionStorage`, IndexedDB,
@@ -244,15 +246,17 @@ export class Strata {
     const tags = filter.tags && filter.tags.length > 0 ? await this.#tagsToMatch(filter.tags) : undefined;
     const prefix = filter.prefix ?? '';
     const everything = tags === undefined && prefix === '';
-    const keys = new Set<string>();
-    await this.#eachLayer(async (layer) => {
-      const found = everything ? await layer.allKeys() : tags ? await layer.keysTagged(tags, prefix) : await layer.keys(prefix, Number.NEGATIVE_INFINITY);
-      for (const key of found) keys.add(key);
+    const { stamp, removed } = await this.#betweenRemoteChanges(async () => {
+      const keys = new Set<string>();
+      await this.#eachLayer(async (layer) => {
+        const found = everything ? await layer.allKeys() : tags ? await layer.keysTagged(tags, prefix) : await layer.keys(prefix, Number.NEGATIVE_INFINITY);
+        for (const key of found) keys.add(key);
+      });
+      const stamp = this.#stamp(this.#now());
+      this.#rememberClear(prefix, tags, { u: stamp, w: this.#id });
+      return { stamp, removed: await this.#deleteEverywhere([...keys], { u: stamp, w: this.#id }, tags === undefined ? { range: prefix } : {}) };
     });
-    const stamp = this.#stamp(this.#now());
-    const removed = await this.#deleteEverywhere([...keys], { u: stamp, w: this.#id });
     const msg: SyncMessage = { kind: 'clear', keys: removed, u: stamp, w: this.#id };
-    this.#rememberClear(prefix, tags, { u: stamp, w: this.#id });
     if (filter.prefix !== undefined) msg.prefix = filter.prefix;
     if (tags) msg.tags = tags;
     this.#post(msg);
@@ -616,9 +620,23 @@ export class Strata {
 
   /** Removes keys from every layer, notifies and broadcasts; `expired` sweeps keep only what is still expired. */
   async #removeKeys(keys: string[], expired: boolean): Promise<void> {
-    const stamp = this.#stamp(this.#now());
-    const removed = await this.#deleteEverywhere(keys, { u: stamp, w: this.#id }, expired);
+    const { stamp, removed } = await this.#betweenRemoteChanges(async () => {
+      const stamp = this.#stamp(this.#now());
+      return { stamp, removed: await this.#deleteEverywhere(keys, { u: stamp, w: this.#id }, { onlyExpired: expired }) };
+    });
     if (removed.length > 0 || !expired) this.#post({ kind: 'remove', keys: expired ? removed : keys, u: stamp, w: this.#id, expired });
+  }
+
+  /**
+   * Runs a removal in the queue of changes from other tabs, never between two steps of
+   * one: its stamp is then newer than every change applied before it, and every change
+   * applied after it is judged against its tombstones. That is what lets every tab come
+   * to the same state however the messages interleave.
+   */
+  #betweenRemoteChanges<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#applying.then(work);
+    this.#applying = run.then(() => undefined, () => undefined);
+    return run;
   }
 
   #expire(keys: string[]): Promise<void> {
@@ -629,13 +647,20 @@ export class Strata {
    * Deletes keys from every layer (expired-only when `onlyExpired`), records tombstones,
    * updates the cache and tells local subscribers. Returns the keys actually removed.
    */
-  async #deleteEverywhere(keys: string[], stamp: { u: number; w: string }, onlyExpired = false): Promise<string[]> {
+  async #deleteEverywhere(keys: string[], stamp: { u: number; w: string }, options: { onlyExpired?: boolean; range?: string } = {}): Promise<string[]> {
+    const { onlyExpired = false, range } = options;
     const watched = keys.filter((key) => this.#subscribers.watches(key));
     const oldValues = new Map<string, unknown>();
     for (const key of watched) oldValues.set(key, await this.#valueOf(key).catch(() => null));
     const now = this.#now();
     const removed = new Set<string>();
     await this.#eachLayer(async (layer) => {
+      if (range !== undefined && !onlyExpired && layer.deleteRange) {
+        // The listed keys are exactly those under the prefix: one range delete removes them.
+        await layer.deleteRange(range);
+        for (const key of keys) removed.add(key);
+        return;
+      }
       await Promise.all(
         keys.map(async (key) => {
           if (onlyExpired) {
@@ -794,8 +819,13 @@ export class Strata {
    */
   #rememberClear(prefix: string, tags: string[] | undefined, stamp: { u: number; w: string }): void {
     const horizon = this.#now() - TOMBSTONE_MS;
-    this.#clears = this.#clears.filter((c) => c.u > horizon).slice(-99);
-    this.#clears.push({ prefix, tags, ...stamp });
+    const filter = tags === undefined ? undefined : [...tags].sort().join('\n');
+    const same = (c: { prefix: string; tags: string[] | undefined }) => c.prefix === prefix && (c.tags === undefined ? filter === undefined : [...c.tags].sort().join('\n') === filter);
+    // The newest clear of one prefix and tags covers everything an older one did: keep one
+    // per filter, so a burst of clears never pushes out one that still has to hold.
+    const kept = this.#clears.filter((c) => c.u > horizon && !(same(c) && compareWrites(c, stamp) <= 0));
+    if (!kept.some(same)) kept.push({ prefix, tags, ...stamp });
+    this.#clears = kept.slice(-MAX_REMEMBERED_CLEARS);
   }
 
   #clearedAfter(key: string, record: StoredRecord): boolean {

@@ -17,6 +17,8 @@ export interface StorageAdapter {
   /** Resolves once durable in this layer; rejects with `QUOTA_EXCEEDED` or `STORAGE_UNAVAILABLE`. */
   write(key: string, record: StoredRecord): Promise<void>;
   delete(key: string): Promise<void>;
+  /** Where the store can: deletes every record whose key starts with `prefix` (`''`: all) in one operation. */
+  deleteRange?(prefix: string): Promise<void>;
   /** Keys starting with `prefix` that are not expired at `now` (malformed records skipped). */
   keys(prefix: string, now: number): Promise<string[]>;
   /** Keys starting with `prefix` whose record carries any of `tags`, expired or not. */

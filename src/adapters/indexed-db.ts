@@ -138,8 +138,6 @@ export function indexedDbAdapter(namespace: string, options: IndexedDbAdapterOpt
   const queryKeys = (what: string, query: (store: IDBObjectStore) => Promise<IDBValidKey[]>): Promise<string[]> =>
     withDb(what, async (database) => (await query(database.transaction(RECORDS, 'readonly').objectStore(RECORDS))).map(String));
 
-  const prefixRange = (prefix: string): IDBKeyRange | undefined =>
-    prefix === '' ? undefined : IDBKeyRange.bound(prefix, `${prefix}\uffff`, false, false);
 
   return {
     kind,
@@ -161,6 +159,12 @@ export function indexedDbAdapter(namespace: string, options: IndexedDbAdapterOpt
       }, key),
     write: (key, record) => mutate('write', key, (store) => store.put(record, key)),
     delete: (key) => mutate('delete', key, (store) => store.delete(key)),
+    deleteRange: (prefix) =>
+      mutate('delete', prefix, (store) => {
+        const range = prefixRange(prefix);
+        if (range) store.delete(range);
+        else store.clear();
+      }),
     keys: (prefix, now) =>
       queryKeys('keys', async (store) => {
         const [all, expired] = await Promise.all([
@@ -229,4 +233,17 @@ function isInactiveError(error: unknown): boolean {
 /** The connection was closing, or the transaction was aborted without a storage error: worth one retry. */
 function isClosingError(error: unknown): boolean {
   return error instanceof DOMException && (error.name === 'InvalidStateError' || error.name === 'TransactionInactiveError' || error.name === 'UnknownError' || error.name === 'AbortError');
+}
+
+/**
+ * Exactly the keys that start with `prefix`: from the prefix up to, not including, its
+ * successor (the last code unit below U+FFFF raised by one); `undefined` for every key.
+ */
+function prefixRange(prefix: string): IDBKeyRange | undefined {
+  if (prefix === '') return undefined;
+  let end = prefix.length;
+  while (end > 0 && prefix.charCodeAt(end - 1) === 0xffff) end--;
+  if (end === 0) return IDBKeyRange.lowerBound(prefix);
+  const successor = prefix.slice(0, end - 1) + String.fromCharCode(prefix.charCodeAt(end - 1) + 1);
+  return IDBKeyRange.bound(prefix, successor, false, true);
 }

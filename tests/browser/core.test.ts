@@ -75,6 +75,15 @@ describe.each(kinds)('Strata on %s', (kind) => {
     await strata.close();
   });
 
+  it('clears a prefix exactly: neighbours outside it stay, any key inside it goes', async () => {
+    const { strata } = makeStrata({ defaultStorage: kind });
+    for (const key of ['guest', 'guest;', 'guesu:', 'guest:a', 'guest:\u{1F600}', 'guest:\uffff', 'guest:\uffffz']) await strata.set(key, 1);
+    expect(await strata.keys('guest:')).toHaveLength(4);
+    await strata.clear({ prefix: 'guest:' });
+    expect((await strata.keys()).sort()).toEqual(['guest', 'guest;', 'guesu:']);
+    await strata.close();
+  });
+
   it('tells local subscribers about sets and removals, by pattern', async () => {
     const { strata } = makeStrata({ defaultStorage: kind });
     const seen: StorageChange[] = [];
