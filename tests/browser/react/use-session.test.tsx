@@ -26,6 +26,7 @@ function Status({ seen }: { seen: string[] }) {
       <output data-testid="status">{session.status}</output>
       <output data-testid="user">{session.session?.username ?? '-'}</output>
       <output data-testid="can-write">{String(session.hasPermission('cart:write'))}</output>
+      <output data-testid="can-admin">{String(session.hasPermission('admin:write'))}</output>
       <button onClick={() => void session.logout()}>sign out</button>
     </p>
   );
@@ -37,11 +38,13 @@ describe('useSession', () => {
     const seen: string[] = [];
     const screen = await render(<SessionProvider auth={auth}><Status seen={seen} /></SessionProvider>);
     await expect.element(screen.getByTestId('status')).toHaveTextContent('unauthenticated');
+    await expect.element(screen.getByTestId('can-write')).toHaveTextContent('false');
     expect(seen[0]).toBe('loading');
     await auth.login(alice);
     await expect.element(screen.getByTestId('status')).toHaveTextContent('authenticated');
     await expect.element(screen.getByTestId('user')).toHaveTextContent('alice');
     await expect.element(screen.getByTestId('can-write')).toHaveTextContent('true');
+    await expect.element(screen.getByTestId('can-admin')).toHaveTextContent('false');
     await screen.getByRole('button', { name: 'sign out' }).click();
     await expect.element(screen.getByTestId('status')).toHaveTextContent('unauthenticated');
     expect([...new Set(seen)]).toEqual(['loading', 'unauthenticated', 'authenticated']);
