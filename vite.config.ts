@@ -8,6 +8,7 @@ const src = (path: string): string => fileURLToPath(new URL(`./src/${path}`, imp
 /** Tests import the public entries by their published names. */
 const alias = {
   'strata-storage/react': src('react/index.ts'),
+  'strata-storage/broadcast-channel': src('broadcast-channel.ts'),
   'strata-storage': src('index.ts'),
 };
 
@@ -19,7 +20,7 @@ export default defineConfig(({ mode }) => ({
     sourcemap: true,
     minify: false,
     lib: {
-      entry: { index: src('index.ts'), react: src('react/index.ts') },
+      entry: { index: src('index.ts'), react: src('react/index.ts'), 'broadcast-channel': src('broadcast-channel.ts') },
       formats: ['es'],
     },
     rollupOptions: {

@@ -17,6 +17,7 @@ export type {
   StorageChange,
   ChangeListener,
 } from './types.js';
+export type { ChannelTransport, ChannelTransportFactory } from './sync/transport.js';
 export { withLock, onceAcrossTabs, type LockOptions, type SharedResult } from './sync/lock.js';
 
 // sessions: auth

@@ -1,5 +1,6 @@
 import { StrataError } from './errors.js';
 import { isValidTtl } from './ttl.js';
+import type { ChannelTransportFactory } from './sync/transport.js';
 import { STORAGE_KINDS, type ClearFilter, type SetOptions, type StorageKind, type StrataOptions } from './types.js';
 
 /** Options after validation, with defaults filled in. */
@@ -11,7 +12,7 @@ export interface ResolvedOptions {
   ttlDefault: number | undefined;
   slidingDefault: boolean;
   cleanupInterval: number;
-  sync: { channel: string } | undefined;
+  sync: { channel: string; fallback: ChannelTransportFactory | undefined } | undefined;
   idbOpenTimeout: number;
   clock: () => number;
   onError: StrataOptions['onError'];
@@ -47,8 +48,9 @@ export function resolveOptions(options: StrataOptions = {}): ResolvedOptions {
   if (typeof cleanupInterval !== 'number' || !Number.isFinite(cleanupInterval) || cleanupInterval < 0) fail('ttl.cleanupInterval must be a number of milliseconds ≥ 0');
 
   const sync = options.sync;
-  if (sync !== undefined && (typeof sync !== 'object' || sync === null || typeof sync.enabled !== 'boolean')) fail('sync must be { enabled: boolean, broadcastChannel?: string }');
+  if (sync !== undefined && (typeof sync !== 'object' || sync === null || typeof sync.enabled !== 'boolean')) fail('sync must be { enabled: boolean, broadcastChannel?: string, fallback?: function }');
   if (sync?.broadcastChannel !== undefined && (typeof sync.broadcastChannel !== 'string' || sync.broadcastChannel === '')) fail('sync.broadcastChannel must be a non-empty string');
+  if (sync?.fallback !== undefined && typeof sync.fallback !== 'function') fail('sync.fallback must be a function opening a channel (see strata-storage/broadcast-channel)');
 
   const idbOpenTimeout = options.idbOpenTimeout ?? 3_000;
   if (!isValidTtl(idbOpenTimeout)) fail('idbOpenTimeout must be a positive number of milliseconds');
@@ -63,7 +65,7 @@ export function resolveOptions(options: StrataOptions = {}): ResolvedOptions {
     ttlDefault: ttl.default,
     slidingDefault: ttl.sliding ?? false,
     cleanupInterval,
-    sync: sync?.enabled ? { channel: sync.broadcastChannel ?? `strata:${namespace}` } : undefined,
+    sync: sync?.enabled ? { channel: sync.broadcastChannel ?? `strata:${namespace}`, fallback: sync.fallback } : undefined,
     idbOpenTimeout,
     clock: options.clock ?? Date.now,
     onError: options.onError,

@@ -366,14 +366,17 @@ export class Strata {
     if (needsKey) await this.#keyCipher();
     if (this.#options.sync) {
       const { SyncChannel } = await import('./sync/channel.js');
-      this.#cache = new ReadCache(CACHE_LIMIT);
-      this.#channel = await SyncChannel.open(this.#options.sync.channel, namespace, this.#id, {
+      const { channel, fallback } = this.#options.sync;
+      this.#channel = await SyncChannel.open(channel, namespace, this.#id, {
         onMessage: (msg) => {
           // One at a time, in arrival order: two changes to a key must not interleave.
           this.#applying = this.#applying.then(() => this.#apply(msg)).catch((error: unknown) => this.#report(toStorageError(error, 'Applying a cross-tab change')));
         },
         onInvalid: (error) => this.#report(error),
-      });
+      }, fallback);
+      // The read cache is only correct while every other tab's change reaches this one.
+      if (this.#channel) this.#cache = new ReadCache(CACHE_LIMIT);
+      else this.#report(new StrataError('STORAGE_UNAVAILABLE', 'This browser has no BroadcastChannel and no sync.fallback was given: cross-tab sync is off.'));
     }
     this.#scheduleSweep();
   }

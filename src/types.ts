@@ -35,6 +35,12 @@ export interface SyncOptions {
   enabled: boolean;
   /** Channel name. Default `strata:<namespace>`. */
   broadcastChannel?: string;
+  /**
+   * Opens the channel where the browser has no native `BroadcastChannel` (all current
+   * browsers have one). Without it, sync is off there and `STORAGE_UNAVAILABLE` is reported.
+   * `import { broadcastChannelFallback } from 'strata-storage/broadcast-channel'`.
+   */
+  fallback?: import('./sync/transport.js').ChannelTransportFactory;
 }
 
 /** Options of `new Strata(…)`. */

@@ -1,5 +1,6 @@
 import type { StrataError } from '../errors.js';
-import { parseEnvelope, SYNC_VERSION, type SyncEnvelope, type SyncMessage } from './messages.js';
+import { parseEnvelope, SYNC_VERSION, type SyncMessage } from './messages.js';
+import { nativeBroadcastChannel, type ChannelTransport, type ChannelTransportFactory } from './transport.js';
 
 /** Handlers of a {@link SyncChannel}. */
 export interface SyncHandlers {
@@ -9,40 +10,34 @@ export interface SyncHandlers {
   onInvalid(error: StrataError): void;
 }
 
-/** The part of a channel we use: native `BroadcastChannel` and the `broadcast-channel` package both fit. */
-interface Transport {
-  post(envelope: SyncEnvelope): Promise<void>;
-  close(): Promise<void>;
-}
-
 /**
  * The channel one instance uses to tell the other tabs of its changes. Where the browser
- * has `BroadcastChannel` it is used directly: every message is validated by us, so data
- * posted on the channel by other code is reported and dropped (the `broadcast-channel`
- * package's own listener throws on such data). Elsewhere the `broadcast-channel`
- * package provides its fallbacks (IndexedDB, localStorage). Our own messages are
+ * has `BroadcastChannel` it is used directly; elsewhere the `fallback` transport, if one
+ * was given (`strata-storage/broadcast-channel`). Every message is validated by us, so
+ * data posted on the channel by other code is reported and dropped. Our own messages are
  * recognised by sender id and never applied twice.
  */
 export class SyncChannel {
-  readonly #transport: Transport;
+  readonly #transport: ChannelTransport;
   readonly #namespace: string;
   readonly #self: string;
 
-  private constructor(transport: Transport, namespace: string, self: string) {
+  private constructor(transport: ChannelTransport, namespace: string, self: string) {
     this.#transport = transport;
     this.#namespace = namespace;
     this.#self = self;
   }
 
-  /** Opens the channel `name`. */
-  static async open(name: string, namespace: string, self: string, handlers: SyncHandlers): Promise<SyncChannel> {
+  /** Opens the channel `name`; `undefined` when the browser has no `BroadcastChannel` and no fallback was given. */
+  static async open(name: string, namespace: string, self: string, handlers: SyncHandlers, fallback?: ChannelTransportFactory): Promise<SyncChannel | undefined> {
     const receive = (data: unknown): void => {
       const parsed = parseEnvelope(data, namespace, self);
       if (parsed === null) return;
       if ('kind' in parsed) handlers.onMessage(parsed);
       else handlers.onInvalid(parsed);
     };
-    return new SyncChannel(await openTransport(name, receive), namespace, self);
+    const transport = nativeBroadcastChannel(name, receive) ?? (await fallback?.(name, receive));
+    return transport && new SyncChannel(transport, namespace, self);
   }
 
   /** Posts a change; resolves when handed to the channel. */
@@ -53,20 +48,4 @@ export class SyncChannel {
   close(): Promise<void> {
     return this.#transport.close();
   }
-}
-
-async function openTransport(name: string, receive: (data: unknown) => void): Promise<Transport> {
-  if (typeof BroadcastChannel === 'function') {
-    const channel = new BroadcastChannel(name);
-    channel.onmessage = (event: MessageEvent) => receive(event.data);
-    channel.onmessageerror = () => receive(undefined);
-    return {
-      post: async (envelope) => channel.postMessage(envelope),
-      close: async () => channel.close(),
-    };
-  }
-  const { BroadcastChannel: PolyfillChannel } = await import('broadcast-channel');
-  const channel = new PolyfillChannel<SyncEnvelope>(name);
-  channel.addEventListener('message', receive);
-  return { post: (envelope) => channel.postMessage(envelope), close: () => channel.close() };
 }

@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { uniqueNamespace } from './tabs.js';
 
 // The package judged from outside: `npm run build`, then a consumer app that imports
-// 'strata-storage' and 'strata-storage/react' through the exports map (tests/e2e/consumer).
+// 'strata-storage', 'strata-storage/react' and 'strata-storage/broadcast-channel' through
+// the exports map (tests/e2e/consumer).
 const CONSUMER = `http://127.0.0.1:${process.env.STRATA_E2E_CONSUMER_PORT ?? 5187}/`;
 
 async function openConsumer(page: Page): Promise<void> {
@@ -15,9 +16,10 @@ async function openConsumer(page: Page): Promise<void> {
   await expect(page.locator('#status')).toHaveText('ready');
 }
 
-test('both entries load through the exports map and expose the public names', async ({ page }) => {
+test('every entry loads through the exports map and exposes the public names', async ({ page }) => {
   await openConsumer(page);
-  const names = await page.evaluate(() => ({ core: Object.keys(window.core).sort(), react: Object.keys(window.react).sort() }));
+  const names = await page.evaluate(() => ({ core: Object.keys(window.core).sort(), react: Object.keys(window.react).sort(), fallback: Object.keys(window.fallback) }));
+  expect(names.fallback).toEqual(['broadcastChannelFallback']);
   expect(names.core).toEqual(expect.arrayContaining(['Strata', 'StrataError', 'TokenManager', 'AuthSession', 'withLock', 'isStrataError']));
   expect(names.react).toEqual(expect.arrayContaining(['SessionProvider', 'useSession', 'useStrataValue']));
 });
@@ -60,9 +62,11 @@ test('the built React entry renders useSession through SessionProvider', async (
   await expect(page.locator('#session-status')).toHaveText('unauthenticated');
 });
 
-test('the core entry pulls in neither React nor zustand', () => {
+test('the core entry pulls in neither React nor zustand; only the opt-in entry imports broadcast-channel', () => {
   const core = readFileSync('dist/index.js', 'utf8');
   expect(core).not.toMatch(/from\s*["'](react|zustand)/);
+  const importers = readdirSync('dist').filter((file) => file.endsWith('.js') && /["']broadcast-channel["']/.test(readFileSync(`dist/${file}`, 'utf8')));
+  expect(importers).toEqual(['broadcast-channel.js']);
   const react = readFileSync('dist/react.js', 'utf8');
   expect(react).toMatch(/from\s*["']react["']/);
 });

@@ -9,7 +9,9 @@ async function startStrata(page: Page, options: Options, pattern = ''): Promise<
     const t = window.t;
     t.changes = [];
     t.errors = [];
-    const strata = new window.S.Strata({ ...options, onError: (e) => (t.errors as unknown[]).push(e.code) });
+    // A test that sets `t.fallback` (a function cannot cross `evaluate`) opts into it as sync.fallback.
+    const sync = options.sync && t.fallback ? { sync: { ...(options.sync as { enabled: boolean }), fallback: t.fallback as never } } : {};
+    const strata = new window.S.Strata({ ...options, ...sync, onError: (e) => (t.errors as unknown[]).push(e.code) });
     await strata.ready();
     strata.subscribe(pattern, (change) => (t.changes as unknown[]).push(change));
     t.strata = strata;
@@ -157,12 +159,30 @@ for (const kind of ['sessionStorage', 'localStorage'] as const) {
   });
 }
 
-test('without native BroadcastChannel, the broadcast-channel fallback carries changes', async ({ context }) => {
+test('without native BroadcastChannel, the opt-in broadcast-channel fallback carries changes', async ({ context }) => {
   const [a, b] = await openTabs(context, 2, { initScript: withoutModernApis }) as [Page, Page];
   expect(await a.evaluate(() => typeof window.BroadcastChannel)).toBe('undefined');
   const options = { namespace: uniqueNamespace('fallback-channel'), defaultStorage: 'sessionStorage', sync: { enabled: true } };
-  await startStrata(a, options);
-  await startStrata(b, options);
+  for (const page of [a, b]) {
+    await page.evaluate(() => (window.t.fallback = window.F.broadcastChannelFallback));
+    await startStrata(page, options);
+  }
   await strata(a).set('k', { via: 'fallback' });
   await expect.poll(() => strata(b).get('k'), { timeout: 15_000 }).toEqual({ via: 'fallback' });
+  expect(await strata(a).errors()).toEqual([]);
+});
+
+test('without native BroadcastChannel and no fallback, sync is off, said once, and storage still works', async ({ context }) => {
+  const [a, b] = await openTabs(context, 2, { initScript: withoutModernApis }) as [Page, Page];
+  const options = { namespace: uniqueNamespace('no-channel'), defaultStorage: 'localStorage', sync: { enabled: true } };
+  await startStrata(a, options);
+  await startStrata(b, options);
+  expect(await strata(a).errors()).toEqual(['STORAGE_UNAVAILABLE']);
+  await strata(a).set('k', 1);
+  expect(await strata(a).get('k')).toBe(1);
+  // No channel, so no read cache either: b reads what a wrote straight from localStorage.
+  expect(await strata(b).get('k')).toBe(1);
+  await strata(a).set('k', 2);
+  expect(await strata(b).get('k')).toBe(2);
+  expect(await strata(b).changes()).toEqual([]);
 });

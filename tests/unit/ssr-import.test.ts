@@ -38,6 +38,13 @@ describe('server-side import', () => {
     expect(touched).toEqual([]);
   });
 
+  it('importing the opt-in channel fallback touches no browser global', async () => {
+    const touched = watchGlobals();
+    const { broadcastChannelFallback } = await import('strata-storage/broadcast-channel');
+    expect(typeof broadcastChannelFallback).toBe('function');
+    expect(touched).toEqual([]);
+  });
+
   it('constructing a Strata touches no browser global; ready() falls back to memory', async () => {
     const { Strata } = await import('strata-storage');
     const touched = watchGlobals();

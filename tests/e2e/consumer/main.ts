@@ -1,6 +1,7 @@
-// The built package as an app imports it: both entries through the exports map.
+// The built package as an app imports it: every entry through the exports map.
 import * as core from 'strata-storage';
 import * as react from 'strata-storage/react';
+import * as fallback from 'strata-storage/broadcast-channel';
 import { createElement } from 'react';
 import { createRoot } from 'react-dom/client';
 
@@ -8,6 +9,7 @@ declare global {
   interface Window {
     core: typeof core;
     react: typeof react;
+    fallback: typeof fallback;
     dom: { createElement: typeof createElement; createRoot: typeof createRoot };
     t: Record<string, unknown>;
   }
@@ -15,6 +17,7 @@ declare global {
 
 window.core = core;
 window.react = react;
+window.fallback = fallback;
 window.dom = { createElement, createRoot };
 window.t = {};
 document.getElementById('status')!.textContent = 'ready';
