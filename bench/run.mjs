@@ -1,5 +1,7 @@
 // Benchmark of strata-storage against peer libraries and raw browser APIs, in real Chromium.
-//   node bench/run.mjs [--n 2000] [--rounds 5] [--quick] [--port 5683]
+//   node bench/run.mjs [--n 2000] [--rounds 5] [--warmup 200] [--quick] [--port 5683] [--only "name,name"]
+// --warmup: keys each contender runs the five phases on, unmeasured, before its measured run
+// (same for all; 0 measures code that has not been compiled yet). --only: these contenders.
 // Prints machine info and markdown tables; writes bench/results.json. Numbers are reported,
 // never asserted: targets are listed as met or missed for a human to judge.
 import { writeFileSync } from 'node:fs';
@@ -13,18 +15,20 @@ const N = Number(args.n ?? (quick ? 200 : 2000));
 const ROUNDS = Number(args.rounds ?? (quick ? 1 : 5));
 const PORT = Number(args.port ?? 5683);
 const BUDGET_MS = quick ? 1500 : 8000; // caps the sequential set of very slow contenders
+const WARMUP = Number(args.warmup ?? Math.min(200, N));
+const ONLY = typeof args.only === 'string' ? new Set(args.only.split(',').map((s) => s.trim())) : undefined;
 const { server, browser } = await startBench(PORT);
 const url = `http://127.0.0.1:${PORT}/index.html`;
 const context = await browser.newContext();
 const page = await context.newPage();
 page.on('pageerror', (e) => console.error('[page error]', e.message));
 
-const results = { machine: {}, config: { N, ROUNDS, quick, budgetMs: BUDGET_MS }, workload: {}, coldStart: {}, ready: {}, hotKey: {}, flat: {}, crossTab: {}, targets: [] };
+const results = { machine: {}, config: { N, ROUNDS, warmup: WARMUP, quick, budgetMs: BUDGET_MS }, workload: {}, coldStart: {}, ready: {}, hotKey: {}, flat: {}, crossTab: {}, targets: [] };
 try {
   await load(page);
   results.machine = await machineInfo(page);
   printMachine(results.machine);
-  const names = await page.evaluate(() => window.bench.contenders);
+  const names = (await page.evaluate(() => window.bench.contenders)).filter((n) => !ONLY || ONLY.has(n));
 
   // ── main workload: every contender once per round, order rotated each round ─────────
   const raw = Object.fromEntries(names.map((n) => [n, []]));
@@ -34,7 +38,7 @@ try {
       await load(page);
       let r;
       try {
-        r = await page.evaluate(([name, n, budget]) => window.bench.workload(name, n, budget), [name, N, BUDGET_MS]);
+        r = await page.evaluate(([name, n, budget, warmup]) => window.bench.workload(name, n, budget, warmup), [name, N, BUDGET_MS, WARMUP]);
       } catch (error) {
         console.error(`[error] ${name} (round ${round + 1}): ${error.message.split('\n')[0]}`);
         continue;
@@ -56,80 +60,83 @@ try {
     results.workload[name] = { n: Math.min(...runs.map((r) => r.n)), rounds: runs.length, phases: perPhase, raw: runs };
   }
 
-  // ── cold start ──────────────────────────────────────────────────────────────────────
-  const coldNames = await page.evaluate(() => window.bench.cold);
-  const coldSamples = Object.fromEntries(coldNames.map((n) => [n, []]));
-  const coldN = Math.min(N, 2000);
-  for (let round = 0; round < Math.max(1, ROUNDS); round++) {
-    for (const name of rotate(coldNames, round)) {
-      await load(page);
-      coldSamples[name].push(...(await page.evaluate(([name, n, s]) => window.bench.coldStart(name, n, s), [name, coldN, quick ? 3 : 4])));
-    }
-  }
-  for (const name of coldNames) results.coldStart[name] = { storeKeys: coldN, medianMs: median(coldSamples[name]), samples: coldSamples[name] };
-
-  // ── ready() with a password ─────────────────────────────────────────────────────────
-  const readyRuns = [];
-  for (let i = 0; i < (quick ? 1 : 3); i++) {
-    await load(page);
-    readyRuns.push(await page.evaluate(() => window.bench.readyCost()));
-  }
-  for (const k of ['rawPbkdf2', 'firstReady', 'laterReady']) results.ready[k] = median(readyRuns.map((r) => r[k]));
-
-  // ── hot key ─────────────────────────────────────────────────────────────────────────
-  const hotNames = ['raw IDB get (tx/op)', 'idb-keyval', 'strata IDB', 'strata IDB + sync (read cache)', 'strata IDB encrypted', 'strata IDB encrypted + sync (read cache)'];
-  const reps = quick ? 200 : 2000;
-  const hot = Object.fromEntries(hotNames.map((n) => [n, []]));
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const name of rotate(hotNames, round)) {
-      await load(page);
-      hot[name].push(((await page.evaluate(([name, reps]) => window.bench.hotKey(name, reps), [name, reps])) * 1000) / reps);
-    }
-  }
-  for (const name of hotNames) results.hotKey[name] = { reps, usPerGet: median(hot[name]), bestUsPerGet: Math.min(...hot[name]) };
-
-  // ── flatness: encrypted per-op cost as the store grows ──────────────────────────────
-  const flatPlan = [
-    ['strata IDB encrypted', quick ? [200, 2000] : [200, 20000]],
-    ['strata LS encrypted', [200, 2000]], // 20,000 × ~1.4 KB does not fit localStorage's quota
-    ['AES-GCM + IDB floor', quick ? [200, 2000] : [200, 20000]],
-    ['secure-ls (AES)', [200, 2000]],
-  ];
-  for (const [name, sizes] of flatPlan) {
-    results.flat[name] = {};
-    for (const n of sizes) {
-      const runs = [];
-      for (let i = 0; i < (quick || n > 2000 ? 1 : 3); i++) {
+  // The other sections only on a full run (--only is for working on the main workload).
+  if (!ONLY) {
+    // ── cold start ──────────────────────────────────────────────────────────────────────
+    const coldNames = await page.evaluate(() => window.bench.cold);
+    const coldSamples = Object.fromEntries(coldNames.map((n) => [n, []]));
+    const coldN = Math.min(N, 2000);
+    for (let round = 0; round < Math.max(1, ROUNDS); round++) {
+      for (const name of rotate(coldNames, round)) {
         await load(page);
-        runs.push(await page.evaluate(([name, n, budget]) => window.bench.flat(name, n, budget), [name, n, name.startsWith('secure-ls') ? (quick ? 3000 : 20000) : 1e9]));
+        coldSamples[name].push(...(await page.evaluate(([name, n, s]) => window.bench.coldStart(name, n, s), [name, coldN, quick ? 3 : 4])));
       }
-      results.flat[name][n] = {
-        usedN: Math.min(...runs.map((r) => r.n)),
-        seqSetUs: median(runs.map((r) => (r.ms.seqSet * 1000) / r.n)),
-        seqGetUs: median(runs.map((r) => (r.ms.seqGet * 1000) / r.n)),
-      };
-      process.stderr.write(`flat ${name} n=${n}: ${JSON.stringify(results.flat[name][n])}\n`);
     }
-  }
+    for (const name of coldNames) results.coldStart[name] = { storeKeys: coldN, medianMs: median(coldSamples[name]), samples: coldSamples[name] };
 
-  // ── cross-tab delivery vs native BroadcastChannel ───────────────────────────────────
-  for (const storage of ['localStorage', 'indexedDB']) {
-    const a = await context.newPage();
-    const b = await context.newPage();
-    await Promise.all([load(a), load(b)]);
-    await a.evaluate(() => window.bench.wipe());
-    const ns = `xtab-${storage}-${Date.now()}`;
-    await b.evaluate(([ns, s]) => window.bench.xtabOpen(ns, s, true), [ns, storage]);
-    await a.evaluate(([ns, s]) => window.bench.xtabOpen(ns, s, false), [ns, storage]);
-    await a.evaluate(([n, gap]) => window.bench.xtabSend(n, gap), [quick ? 60 : 400, 4]);
-    await a.evaluate(() => window.bench.xtabClose());
-    const got = await b.evaluate(() => window.bench.xtabClose());
-    await Promise.all([a.close(), b.close()]);
-    results.crossTab[storage] = {
-      samples: { native: got.native.length, strata: got.strata.length },
-      native: { p50: percentile(got.native, 50), p95: percentile(got.native, 95) },
-      strata: { p50: percentile(got.strata, 50), p95: percentile(got.strata, 95) },
-    };
+    // ── ready() with a password ─────────────────────────────────────────────────────────
+    const readyRuns = [];
+    for (let i = 0; i < (quick ? 1 : 3); i++) {
+      await load(page);
+      readyRuns.push(await page.evaluate(() => window.bench.readyCost()));
+    }
+    for (const k of ['rawPbkdf2', 'firstReady', 'laterReady']) results.ready[k] = median(readyRuns.map((r) => r[k]));
+
+    // ── hot key ─────────────────────────────────────────────────────────────────────────
+    const hotNames = ['raw IDB get (tx/op)', 'idb-keyval', 'strata IDB', 'strata IDB + sync (read cache)', 'strata IDB encrypted', 'strata IDB encrypted + sync (read cache)'];
+    const reps = quick ? 200 : 2000;
+    const hot = Object.fromEntries(hotNames.map((n) => [n, []]));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const name of rotate(hotNames, round)) {
+        await load(page);
+        hot[name].push(((await page.evaluate(([name, reps]) => window.bench.hotKey(name, reps), [name, reps])) * 1000) / reps);
+      }
+    }
+    for (const name of hotNames) results.hotKey[name] = { reps, usPerGet: median(hot[name]), bestUsPerGet: Math.min(...hot[name]) };
+
+    // ── flatness: encrypted per-op cost as the store grows ──────────────────────────────
+    const flatPlan = [
+      ['strata IDB encrypted', quick ? [200, 2000] : [200, 20000]],
+      ['strata LS encrypted', [200, 2000]], // 20,000 × ~1.4 KB does not fit localStorage's quota
+      ['AES-GCM + IDB floor', quick ? [200, 2000] : [200, 20000]],
+      ['secure-ls (AES)', [200, 2000]],
+    ];
+    for (const [name, sizes] of flatPlan) {
+      results.flat[name] = {};
+      for (const n of sizes) {
+        const runs = [];
+        for (let i = 0; i < (quick || n > 2000 ? 1 : 3); i++) {
+          await load(page);
+          runs.push(await page.evaluate(([name, n, budget]) => window.bench.flat(name, n, budget), [name, n, name.startsWith('secure-ls') ? (quick ? 3000 : 20000) : 1e9]));
+        }
+        results.flat[name][n] = {
+          usedN: Math.min(...runs.map((r) => r.n)),
+          seqSetUs: median(runs.map((r) => (r.ms.seqSet * 1000) / r.n)),
+          seqGetUs: median(runs.map((r) => (r.ms.seqGet * 1000) / r.n)),
+        };
+        process.stderr.write(`flat ${name} n=${n}: ${JSON.stringify(results.flat[name][n])}\n`);
+      }
+    }
+
+    // ── cross-tab delivery vs native BroadcastChannel ───────────────────────────────────
+    for (const storage of ['localStorage', 'indexedDB']) {
+      const a = await context.newPage();
+      const b = await context.newPage();
+      await Promise.all([load(a), load(b)]);
+      await a.evaluate(() => window.bench.wipe());
+      const ns = `xtab-${storage}-${Date.now()}`;
+      await b.evaluate(([ns, s]) => window.bench.xtabOpen(ns, s, true), [ns, storage]);
+      await a.evaluate(([ns, s]) => window.bench.xtabOpen(ns, s, false), [ns, storage]);
+      await a.evaluate(([n, gap]) => window.bench.xtabSend(n, gap), [quick ? 60 : 400, 4]);
+      await a.evaluate(() => window.bench.xtabClose());
+      const got = await b.evaluate(() => window.bench.xtabClose());
+      await Promise.all([a.close(), b.close()]);
+      results.crossTab[storage] = {
+        samples: { native: got.native.length, strata: got.strata.length },
+        native: { p50: percentile(got.native, 50), p95: percentile(got.native, 95) },
+        strata: { p50: percentile(got.strata, 50), p95: percentile(got.strata, 95) },
+      };
+    }
   }
 
   results.targets = evaluateTargets(results);

@@ -66,6 +66,8 @@ export class Strata {
   #layers: StorageAdapter[] = [];
   #occupied: boolean[] = [];
   #ready: Promise<void> | undefined;
+  /** True once {@link ready} has succeeded: calls then skip awaiting it. */
+  #started = false;
   #closed = false;
   #cipher: Promise<KeyRing> | undefined;
   #secret: KeySecret;
@@ -118,7 +120,7 @@ export class Strata {
   async get<T = unknown>(key: string): Promise<T | null> {
     this.#assertOpen();
     assertKey(key);
-    await this.ready();
+    if (!this.#started) await this.ready();
     const found = await this.#find(key);
     if (!found) return null;
     const now = this.#now();
@@ -126,7 +128,7 @@ export class Strata {
       await this.#expire([key]);
       return null;
     }
-    const text = found.text ?? (await this.#plaintext(key, found.record));
+    const text = found.text ?? (found.record.x === 1 ? await this.#plaintext(key, found.record) : found.record.p);
     if (text === undefined) return null;
     let value: T;
     try {
@@ -149,7 +151,7 @@ export class Strata {
     assertKey(key);
     assertSetOptions(options);
     const text = serialize(value, key);
-    await this.ready();
+    if (!this.#started) await this.ready();
     const now = this.#now();
     let ttl = options.ttl ?? this.#options.ttlDefault;
     if (options.ttl === undefined && options.sliding === true) {
@@ -179,7 +181,7 @@ export class Strata {
   async has(key: string): Promise<boolean> {
     this.#assertOpen();
     assertKey(key);
-    await this.ready();
+    if (!this.#started) await this.ready();
     const found = await this.#find(key);
     return found !== undefined && !isExpired(found.record, this.#now());
   }
@@ -188,7 +190,7 @@ export class Strata {
   async getTTL(key: string): Promise<number | null> {
     this.#assertOpen();
     assertKey(key);
-    await this.ready();
+    if (!this.#started) await this.ready();
     const found = await this.#find(key);
     if (!found || isExpired(found.record, this.#now())) return null;
     return timeLeft(found.record, this.#now());
@@ -199,7 +201,7 @@ export class Strata {
     this.#assertOpen();
     assertKey(key);
     assertSetOptions({ ttl: ms });
-    await this.ready();
+    if (!this.#started) await this.ready();
     const found = await this.#find(key);
     const now = this.#now();
     if (!found || isExpired(found.record, now) || isFutureRecord(found.record)) return false;
@@ -215,7 +217,7 @@ export class Strata {
   async remove(key: string): Promise<void> {
     this.#assertOpen();
     assertKey(key);
-    await this.ready();
+    if (!this.#started) await this.ready();
     await this.#removeKeys([key], false);
   }
 
@@ -226,7 +228,7 @@ export class Strata {
   async keys(pattern?: string): Promise<string[]> {
     this.#assertOpen();
     const compiled = compilePattern(pattern);
-    await this.ready();
+    if (!this.#started) await this.ready();
     const now = this.#now();
     const found = new Set<string>();
     await this.#eachLayer(async (layer) => {
@@ -242,7 +244,7 @@ export class Strata {
   async clear(filter: ClearFilter = {}): Promise<void> {
     this.#assertOpen();
     assertClearFilter(filter);
-    await this.ready();
+    if (!this.#started) await this.ready();
     const tags = filter.tags && filter.tags.length > 0 ? await this.#tagsToMatch(filter.tags) : undefined;
     const prefix = filter.prefix ?? '';
     const everything = tags === undefined && prefix === '';
@@ -283,7 +285,7 @@ export class Strata {
   /** Deletes expired items now (the sweeper does it every `ttl.cleanupInterval`). Resolves to how many. */
   async sweep(): Promise<number> {
     this.#assertOpen();
-    await this.ready();
+    if (!this.#started) await this.ready();
     const now = this.#now();
     const keys = new Set<string>();
     await this.#eachLayer(async (layer) => {
@@ -313,7 +315,7 @@ export class Strata {
   async rotateKey(newPasswordOrKey: string | CryptoKey): Promise<void> {
     this.#assertOpen();
     const target = this.#targetSecret(newPasswordOrKey);
-    await this.ready();
+    if (!this.#started) await this.ready();
     const ring = await this.#keyCipher();
     await rotateNamespaceKey(await this.#rotationScope(ring), target);
     this.#secret = target;
@@ -331,7 +333,7 @@ export class Strata {
    */
   async destroyKey(): Promise<void> {
     this.#assertOpen();
-    await this.ready();
+    if (!this.#started) await this.ready();
     await destroyNamespaceKey(this.#options.namespace, await this.#metaLayers());
     this.#dropKey();
     this.#keyChannel?.post({ phase: 'destroyed', gen: 0 });
@@ -379,6 +381,7 @@ export class Strata {
       else this.#report(new StrataError('STORAGE_UNAVAILABLE', 'This browser has no BroadcastChannel and no sync.fallback was given: cross-tab sync is off.'));
     }
     this.#scheduleSweep();
+    this.#started = true;
   }
 
   #keyCipher(): Promise<KeyRing> {

@@ -6,6 +6,8 @@ import { CONTENDERS, PASSWORD, done, openRaw, req, type Contender, type Entry } 
 import { sessionValue } from './value.js';
 
 const PREFIX = 'sess:';
+/** Warm-up keys: no measured key has this prefix, and no measured prefix matches it. */
+const WARMUP_PREFIX = 'warm:';
 const now = (): number => performance.now();
 
 /** What one contender did in one round: total ms per phase, and how many keys it used. */
@@ -25,19 +27,31 @@ async function wipe(): Promise<void> {
   );
 }
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** Pause after a wipe: the browser commits the previous run's storage writes in the background. */
+const SETTLE_MS = 500;
 const uid = (): string => Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, '0')).join('');
 
 /**
  * Runs the five phases on N keys. `budgetMs` caps the sequential set of slow contenders:
- * the phases then use the keys written in the budget (reported as `n`).
+ * the phases then use the keys written in the budget (reported as `n`). `warmup` keys go
+ * through the same five phases first, unmeasured, under another prefix, so every
+ * contender is timed with its code compiled (steady state; cold start is measured apart).
  */
-async function workload(name: string, n: number, budgetMs: number): Promise<WorkloadResult> {
+async function workload(name: string, n: number, budgetMs: number, warmup = 0): Promise<WorkloadResult> {
   await wipe();
+  await sleep(SETTLE_MS);
   const factory = CONTENDERS[name];
   if (!factory) throw new Error(`unknown contender ${name}`);
   const c: Contender = await factory(uid());
+  if (warmup > 0) await phases(c, WARMUP_PREFIX, warmup, budgetMs);
+  const result = await phases(c, PREFIX, n, budgetMs);
+  await c.close?.();
+  return result;
+}
+
+async function phases(c: Contender, prefix: string, n: number, budgetMs: number): Promise<WorkloadResult> {
   const values = Array.from({ length: n }, (_, i) => sessionValue(i));
-  let entries: Entry[] = values.map((v, i) => [`${PREFIX}${i}`, v]);
+  let entries: Entry[] = values.map((v, i) => [`${prefix}${i}`, v]);
 
   let t = now();
   if (c.seqSetAll) await c.seqSetAll(entries);
@@ -76,10 +90,9 @@ async function workload(name: string, n: number, budgetMs: number): Promise<Work
   const concGet = now() - t;
 
   t = now();
-  const listed = await c.keysAndClear(PREFIX);
+  const listed = await c.keysAndClear(prefix);
   const keysClear = now() - t;
   if (listed !== keys.length) checked = false;
-  await c.close?.();
   return { n: keys.length, ms: { seqSet, seqGet, concSet, concGet, keysClear }, checked };
 }
 

@@ -5,6 +5,7 @@ import localforage from 'localforage';
 import SecureLSModule from 'secure-ls';
 import { Strata as Published, IndexedDBAdapter as PublishedIdb } from 'strata-storage-published';
 import { Strata, type StorageKind } from 'strata-storage';
+import { base64ToBytes, bytesToBase64 } from '../../src/codec/base64.js';
 
 export type Entry = [key: string, value: unknown];
 
@@ -102,17 +103,10 @@ async function open(key: CryptoKey, blob: Uint8Array<ArrayBuffer>): Promise<unkn
   const pt = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: blob.subarray(0, 12) }, key, blob.subarray(12));
   return JSON.parse(dec.decode(pt));
 }
-function toB64(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
-}
-function fromB64(text: string): Uint8Array<ArrayBuffer> {
-  const s = atob(text);
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
-}
+// The floor encodes for localStorage with the fastest base64 the browser has (native
+// Uint8Array.toBase64/fromBase64 where present), the codec strata itself uses.
+const toB64 = bytesToBase64;
+const fromB64 = base64ToBytes;
 
 // ── strata (ours) ──────────────────────────────────────────────────────────────────────
 

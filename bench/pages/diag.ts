@@ -5,6 +5,8 @@ import { CONTENDERS, PASSWORD } from './contenders.js';
 import { sessionValue } from './value.js';
 import { deserialize, serialize } from '../../src/codec/serialize.js';
 import { decodeRecordText, encodeRecordText, type StoredRecord } from '../../src/record.js';
+import { Cipher } from '../../src/crypto/cipher.js';
+import { base64ToBytes } from '../../src/codec/base64.js';
 
 const clock = (): number => performance.timeOrigin + performance.now();
 
@@ -81,6 +83,10 @@ async function lsBreakdown(n: number, rounds: number): Promise<Record<string, nu
     'decodeRecordText alone': () => { for (let i = 0; i < n; i++) decodeRecordText(encoded[i]!); },
     'deserialize alone': () => { for (let i = 0; i < n; i++) deserialize(texts[i]!); },
     'strata get (awaited, sequential)': async () => { for (let i = 0; i < n; i++) await s.get(keys[i]!); },
+    'raw set (Promise.all)': async () => { await Promise.all(keys.map(async (k, i) => localStorage.setItem(k, JSON.stringify(values[i])))); },
+    'strata set (Promise.all)': async () => { await Promise.all(keys.map((k, i) => s.set(k, values[i]))); },
+    'raw get (Promise.all)': async () => { await Promise.all(keys.map(async (k) => JSON.parse(localStorage.getItem(k)!))); },
+    'strata get (Promise.all)': async () => { await Promise.all(keys.map((k) => s.get(k))); },
     'empty async fn awaited (x4 per op)': async () => { const f = async (): Promise<void> => {}; for (let i = 0; i < n; i++) { await f(); await f(); await f(); await f(); } },
   };
   const best: Record<string, number> = {};
@@ -96,7 +102,78 @@ async function lsBreakdown(n: number, rounds: number): Promise<Record<string, nu
   return best;
 }
 
-const diag = { txCount, sendOverhead, lsBreakdown };
+/** Concurrent encrypted gets, µs/op (best of `rounds`): the whole get, then its pieces. */
+async function encryptedGetBreakdown(n: number, rounds: number): Promise<Record<string, number>> {
+  const keys = Array.from({ length: n }, (_, i) => `sess:${i}`);
+  const texts = keys.map((_, i) => serialize(sessionValue(i)));
+  const open = async (storage: StorageKind, encrypted: boolean): Promise<Strata> => {
+    const s = new Strata({ namespace: `diag-enc-${storage}-${encrypted}-${Math.random()}`, defaultStorage: storage, ttl: { cleanupInterval: 0 }, ...(encrypted ? { encryption: { enabled: true, password: PASSWORD } } : {}) });
+    await Promise.all(keys.map((k, i) => s.set(k, sessionValue(i))));
+    return s;
+  };
+  const idbEnc = await open('indexedDB', true);
+  const idbPlain = await open('indexedDB', false);
+  const lsEnc = await open('localStorage', true);
+  const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+  const cipher = new Cipher(key, 'diag');
+  const sealed = await Promise.all(texts.map((t, i) => cipher.encrypt(t, keys[i]!)));
+  const bytes = sealed.map((b) => base64ToBytes(b));
+  const iv = new Uint8Array(12);
+  const raw = await Promise.all(texts.map((t) => crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, new TextEncoder().encode(t))));
+  const steps: Record<string, () => Promise<unknown>> = {
+    'strata IDB get (Promise.all)': () => Promise.all(keys.map((k) => idbPlain.get(k))),
+    'strata IDB encrypted get (Promise.all)': () => Promise.all(keys.map((k) => idbEnc.get(k))),
+    'strata LS encrypted get (Promise.all)': () => Promise.all(keys.map((k) => lsEnc.get(k))),
+    'Cipher.decrypt (Promise.all)': () => Promise.all(sealed.map((b, i) => cipher.decrypt(b, keys[i]!))),
+    'base64ToBytes alone': async () => sealed.map((b) => base64ToBytes(b)),
+    'subtle.decrypt, no AAD (Promise.all)': () => Promise.all(raw.map((r) => crypto.subtle.decrypt({ name: 'AES-GCM', iv }, key, r))),
+    'subtle.decrypt + decode + parse (Promise.all)': () => Promise.all(raw.map(async (r) => JSON.parse(new TextDecoder().decode(await crypto.subtle.decrypt({ name: 'AES-GCM', iv }, key, r))))),
+  };
+  void bytes;
+  const best: Record<string, number> = {};
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, step] of Object.entries(steps)) {
+      const t = performance.now();
+      await step();
+      best[name] = Math.min(best[name] ?? Infinity, ((performance.now() - t) * 1000) / n);
+    }
+  }
+  await Promise.all([idbEnc.close(), idbPlain.close(), lsEnc.close()]);
+  return best;
+}
+
+/** When a contender's concurrent gets issue their reads and decrypts, and when those finish (ms from the start). */
+async function getTimeline(name: string, n: number): Promise<Record<string, number>> {
+  const c = await CONTENDERS[name]!(Math.random().toString(36).slice(2));
+  const keys = Array.from({ length: n }, (_, i) => `sess:${i}`);
+  await Promise.all(keys.map((k, i) => c.set(k, sessionValue(i))));
+  const marks = { readIssued: [] as number[], readDone: [] as number[], decIssued: [] as number[], decDone: [] as number[] };
+  const subtle = crypto.subtle;
+  const originalDecrypt = subtle.decrypt.bind(subtle);
+  const originalGet = IDBObjectStore.prototype.get;
+  const t0 = performance.now();
+  const at = (): number => performance.now() - t0;
+  subtle.decrypt = ((...args: Parameters<SubtleCrypto['decrypt']>) => {
+    marks.decIssued.push(at());
+    return originalDecrypt(...args).finally(() => marks.decDone.push(at()));
+  }) as SubtleCrypto['decrypt'];
+  IDBObjectStore.prototype.get = function (this: IDBObjectStore, query: IDBValidKey | IDBKeyRange) {
+    marks.readIssued.push(at());
+    const request = originalGet.call(this, query);
+    request.addEventListener('success', () => marks.readDone.push(at()));
+    return request;
+  };
+  const start = at();
+  await (c.concGetAll ? c.concGetAll(keys) : Promise.all(keys.map((k) => c.get(k))));
+  const end = at();
+  subtle.decrypt = originalDecrypt;
+  IDBObjectStore.prototype.get = originalGet;
+  await c.close?.();
+  const span = (xs: number[]): string => (xs.length ? `${xs.length} from ${Math.min(...xs).toFixed(1)} to ${Math.max(...xs).toFixed(1)}` : 'none');
+  return { start, end, ...Object.fromEntries(Object.entries(marks).map(([k, v]) => [k, span(v)])) } as unknown as Record<string, number>;
+}
+
+const diag = { txCount, sendOverhead, lsBreakdown, encryptedGetBreakdown, getTimeline };
 declare global {
   interface Window {
     diag: typeof diag;

@@ -29,7 +29,7 @@ export function indexedDbAdapter(namespace: string, options: IndexedDbAdapterOpt
   const openTimeout = options.openTimeout ?? 3_000;
   let db: IDBDatabase | undefined;
   let opening: Promise<IDBDatabase> | undefined;
-  let readTx: IDBTransaction | undefined;
+  let reads: ReadBatch | undefined;
   let writeTx: { tx: IDBTransaction; done: Promise<void> } | undefined;
   let closed = false;
 
@@ -94,7 +94,7 @@ export function indexedDbAdapter(namespace: string, options: IndexedDbAdapterOpt
           db = undefined;
           database.close();
         }
-        readTx = undefined;
+        reads = undefined;
         writeTx = undefined;
       }
     }
@@ -102,15 +102,15 @@ export function indexedDbAdapter(namespace: string, options: IndexedDbAdapterOpt
 
   /** Issues a read on the readonly transaction already open in this task, or on a new one. */
   const readRequest = <T>(database: IDBDatabase, issue: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> => {
-    if (readTx && readTx.db === database) {
+    if (reads && reads.tx.db === database) {
       try {
-        return request(issue(readTx.objectStore(RECORDS)));
+        return batched(reads, issue(reads.tx.objectStore(RECORDS)));
       } catch (error) {
         if (!isInactiveError(error)) throw error;
       }
     }
-    readTx = database.transaction(RECORDS, 'readonly');
-    return request(issue(readTx.objectStore(RECORDS)));
+    reads = { tx: database.transaction(RECORDS, 'readonly'), pending: 0, answered: [] };
+    return batched(reads, issue(reads.tx.objectStore(RECORDS)));
   };
 
   /** Queues a put or delete on this task's readwrite transaction; resolves when it commits. */
@@ -208,6 +208,35 @@ export function indexedDbAdapter(namespace: string, options: IndexedDbAdapterOpt
       db = undefined;
     },
   };
+}
+
+/** The reads issued on one readonly transaction that are not settled yet. */
+interface ReadBatch {
+  tx: IDBTransaction;
+  pending: number;
+  answered: Array<() => void>;
+}
+
+/**
+ * Settles a read together with the other reads of its batch, when the last of them is
+ * answered. A burst of gets then receives every record at once, as `Promise.all` over one
+ * transaction does, instead of running each get's follow-up work (decryption, parsing)
+ * between the answers still arriving, which delays them. A lone read settles as soon as
+ * it is answered.
+ */
+function batched<T>(batch: ReadBatch, req: IDBRequest<T>): Promise<T> {
+  batch.pending++;
+  return new Promise((resolve, reject) => {
+    const answer = (settle: () => void): void => {
+      batch.answered.push(settle);
+      if (--batch.pending > 0) return;
+      const answered = batch.answered;
+      batch.answered = [];
+      for (const run of answered) run();
+    };
+    req.onsuccess = () => answer(() => resolve(req.result));
+    req.onerror = () => answer(() => reject(req.error ?? new Error('IndexedDB request failed')));
+  });
 }
 
 function request<T>(req: IDBRequest<T>): Promise<T> {
