@@ -3,11 +3,10 @@ import { hasAnyTag } from './adapters/memory.js';
 import { createAdapter } from './adapters/create.js';
 import { deserialize, serialize } from './codec/serialize.js';
 import { randomHex } from './codec/base64.js';
-import { openKeyChannel, type KeyChannel, type KeyEvent } from './crypto/key-channel.js';
+import type { KeyChannel, KeyEvent } from './crypto/key-channel.js';
 import type { KeyRing } from './crypto/keyring.js';
-import { destroyNamespaceKey, finishPendingRotation, rotateNamespaceKey, type RotationScope } from './crypto/rotate.js';
-import { readMeta, secretOf, setupKeyRing, type KeySecret } from './crypto/setup.js';
-import { MIN_PBKDF2_ITERATIONS } from './crypto/keys.js';
+import type { RotationScope } from './crypto/rotate.js';
+import { rotationTarget, secretOf, type KeySecret } from './crypto/secret.js';
 import { isQuotaError, StrataError, toStorageError } from './errors.js';
 import { assertKey, compilePattern } from './keys.js';
 import { assertClearFilter, assertSetOptions, resolveOptions, type ResolvedOptions } from './options.js';
@@ -314,9 +313,10 @@ export class Strata {
    */
   async rotateKey(newPasswordOrKey: string | CryptoKey): Promise<void> {
     this.#assertOpen();
-    const target = this.#targetSecret(newPasswordOrKey);
+    const target = rotationTarget(newPasswordOrKey, this.#options.encryption);
     if (!this.#started) await this.ready();
     const ring = await this.#keyCipher();
+    const { rotateNamespaceKey } = await cryptoEngine();
     await rotateNamespaceKey(await this.#rotationScope(ring), target);
     this.#secret = target;
     this.#cache?.invalidateAll();
@@ -334,6 +334,7 @@ export class Strata {
   async destroyKey(): Promise<void> {
     this.#assertOpen();
     if (!this.#started) await this.ready();
+    const { destroyNamespaceKey } = await cryptoEngine();
     await destroyNamespaceKey(this.#options.namespace, await this.#metaLayers());
     this.#dropKey();
     this.#keyChannel?.post({ phase: 'destroyed', gen: 0 });
@@ -386,6 +387,7 @@ export class Strata {
 
   #keyCipher(): Promise<KeyRing> {
     this.#cipher ??= (async () => {
+      const { finishPendingRotation, openKeyChannel, setupKeyRing } = await cryptoEngine();
       const metaLayers = await this.#metaLayers();
       const ring = await setupKeyRing(this.#options.namespace, this.#secret, metaLayers, (e) => this.#report(e));
       this.#keyChannel ??= openKeyChannel(this.#options.namespace, this.#id, (event) => this.#onKeyEvent(event));
@@ -441,6 +443,7 @@ export class Strata {
   async #checkRotation(): Promise<void> {
     const ring = await this.#cipher?.catch(() => undefined);
     if (!ring) return;
+    const { readMeta } = await cryptoEngine();
     const meta = await readMeta(await this.#metaLayers());
     ring.markStale(Math.max(meta?.gen ?? 1, meta?.next?.gen ?? 0));
   }
@@ -448,18 +451,6 @@ export class Strata {
   #dropKey(): void {
     this.#cipher = undefined;
     this.#cache?.invalidateAll();
-  }
-
-  #targetSecret(target: unknown): KeySecret {
-    const keySize = this.#options.encryption?.keySize ?? 256;
-    if (typeof target === 'string') {
-      if (target === '') throw new StrataError('INVALID_OPTIONS', 'rotateKey needs a non-empty password or an AES-GCM CryptoKey.');
-      return { kind: 'password', password: target, iterations: this.#options.encryption?.iterations ?? MIN_PBKDF2_ITERATIONS, keySize };
-    }
-    if (typeof CryptoKey !== 'undefined' && target instanceof CryptoKey && target.algorithm.name === 'AES-GCM' && target.usages.includes('encrypt') && target.usages.includes('decrypt')) {
-      return { kind: 'key', key: target };
-    }
-    throw new StrataError('INVALID_OPTIONS', 'rotateKey needs a non-empty password or an AES-GCM CryptoKey with encrypt and decrypt usages.');
   }
 
   #scheduleSweep(): void {
@@ -856,6 +847,11 @@ export class Strata {
   #assertOpen(): void {
     if (this.#closed) throw closedError();
   }
+}
+
+/** The encryption code, loaded on first use of a key (an app that never encrypts never downloads it). */
+function cryptoEngine(): Promise<typeof import('./crypto/engine.js')> {
+  return import('./crypto/engine.js');
 }
 
 function closedError(): StrataError {

@@ -2,9 +2,6 @@ import { openDB } from 'idb';
 import { StrataError } from '../errors.js';
 import { base64ToBytes, bytesToBase64 } from '../codec/base64.js';
 
-/** The floor the SDK enforces for PBKDF2-SHA-256 (OWASP 2023 guidance). */
-export const MIN_PBKDF2_ITERATIONS = 600_000;
-
 /**
  * Derives an AES-GCM key from a password. Slow by design: call once per instance. The key
  * is non-extractable unless `extractable` (used only by key rotation, to wrap it).

@@ -6,6 +6,7 @@ import { withLock } from '../sync/lock.js';
 import type { KeyEvent } from './key-channel.js';
 import { generationOf, type KeyRing } from './keyring.js';
 import { destroyDeviceKey } from './keys.js';
+import type { KeySecret } from './secret.js';
 import {
   createSlot,
   exportSlotKey,
@@ -15,7 +16,6 @@ import {
   readMeta,
   writeMeta,
   type KeyMeta,
-  type KeySecret,
   type PendingSlot,
 } from './setup.js';
 

@@ -2,10 +2,10 @@ import type { StorageAdapter } from '../adapters/adapter.js';
 import { base64ToBytes, bytesToBase64 } from '../codec/base64.js';
 import { StrataError } from '../errors.js';
 import { withLock } from '../sync/lock.js';
-import type { EncryptionOptions } from '../types.js';
 import { Cipher } from './cipher.js';
 import { KeyRing } from './keyring.js';
-import { derivePasswordKey, deviceKey, MIN_PBKDF2_ITERATIONS, newSalt, saltBytes } from './keys.js';
+import { derivePasswordKey, deviceKey, newSalt, saltBytes } from './keys.js';
+import type { KeySecret } from './secret.js';
 
 /** One key of a namespace as its metadata describes it: how to re-derive it and how to check it. */
 export interface KeySlot {
@@ -36,12 +36,6 @@ export interface KeyMeta extends KeySlot {
   next?: PendingSlot;
 }
 
-/** What an instance knows to open its namespace key. */
-export type KeySecret =
-  | { kind: 'password'; password: string; iterations: number; keySize: 128 | 256 }
-  | { kind: 'key'; key: CryptoKey }
-  | { kind: 'device'; keySize: 128 | 256 };
-
 /** Name of the key metadata entry in every layer. */
 export const META_NAME = 'keys';
 const VERIFIER_TEXT = 'strata-storage key verifier';
@@ -51,14 +45,6 @@ const TAGS_CONTEXT = '#tags';
 /** Name of the cross-tab lock every key change of a namespace runs under. */
 export function keyLockName(namespace: string): string {
   return `strata-keys:${namespace}`;
-}
-
-/** The secret an instance's options describe. */
-export function secretOf(encryption: EncryptionOptions | undefined): KeySecret {
-  const keySize = encryption?.keySize ?? 256;
-  if (encryption?.password !== undefined) return { kind: 'password', password: encryption.password, iterations: encryption.iterations ?? MIN_PBKDF2_ITERATIONS, keySize };
-  if (encryption?.key !== undefined) return { kind: 'key', key: encryption.key };
-  return { kind: 'device', keySize };
 }
 
 /**
