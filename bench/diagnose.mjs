@@ -1,6 +1,8 @@
-// Evidence for the benchmark's misses: IndexedDB transactions per phase, and the sender-side
-// share of cross-tab latency (set() called → BroadcastChannel.postMessage).
+// Evidence behind the benchmark's figures: IndexedDB transactions per phase, when concurrent
+// encrypted gets read and decrypt, strata's set/get against the same steps done by hand
+// (localStorage, plain and encrypted), and the sender-side share of cross-tab latency.
 //   node bench/diagnose.mjs [--n 2000] [--port 5685] [--ls-only]
+// --ls-only: the piece-by-piece breakdowns only.
 import { percentile } from './report.mjs';
 import { startBench } from './server.mjs';
 
@@ -28,16 +30,24 @@ try {
       for (const [phase, x] of Object.entries(r)) console.log(`| ${name} | ${phase} | ${x.ms.toFixed(1)} | ${x.readwrite} | ${x.readonly} |`);
     }
   }
-  await load();
-  const enc = await page.evaluate(([n]) => window.diag.encryptedGetBreakdown(n, 5), [N]);
-  console.log('\n## Concurrent encrypted get and its pieces, µs/op (best of 5 rounds)\n');
-  console.log('| step | µs/op |\n|---|---|');
-  for (const [step, us] of Object.entries(enc)) console.log(`| ${step} | ${us.toFixed(2)} |`);
-  await load();
-  const ls = await page.evaluate(([n]) => window.diag.lsBreakdown(n, 7), [N]);
-  console.log('\n## localStorage set/get pieces, µs/op (best of 7 rounds)\n');
-  console.log('| step | µs/op |\n|---|---|');
-  for (const [step, us] of Object.entries(ls)) console.log(`| ${step} | ${us.toFixed(2)} |`);
+  const table = (title, rows) => {
+    console.log(`\n## ${title}\n`);
+    console.log('| step | µs/op |\n|---|---|');
+    for (const [step, us] of Object.entries(rows)) console.log(`| ${step} | ${us.toFixed(2)} |`);
+  };
+  for (const [fn, title] of [
+    ['encryptedGetBreakdown', 'Concurrent encrypted get and its pieces'],
+    ['lsBreakdown', 'localStorage set/get: raw, strata, and the pieces'],
+    ['encryptedSetBreakdown', 'Encrypted localStorage set: floor, by hand, strata'],
+  ]) {
+    await load();
+    table(`${title}, µs/op (best of 5 rounds)`, await page.evaluate(([fn, n]) => window.diag[fn](n, 5), [fn, N]));
+  }
+  if (!lsOnly) {
+    await load();
+    console.log('\n## Concurrent get timeline (ms from the first get)\n');
+    for (const name of ['AES-GCM + IDB floor', 'strata IDB encrypted']) console.log(`- ${name}: ${JSON.stringify(await page.evaluate(([name, n]) => window.diag.getTimeline(name, n), [name, N]))}`);
+  }
   if (!lsOnly) {
     console.log('\n## Cross-tab, sender side: set() called → postMessage, ms\n');
     console.log('| layer | p50 | p95 |\n|---|---|---|');
