@@ -32,6 +32,41 @@ testAdapter('indexedDB', (ns) => indexedDbAdapter(ns), (create) => {
     expect((await adapter.allKeys()).length).toBe(200);
   });
 
+  it('reads issued in one task share a transaction and settle together, each with its own record', async () => {
+    const adapter = create(uniqueNamespace('idb-read-batch'));
+    await Promise.all(Array.from({ length: 50 }, (_, i) => adapter.write(`k${i}`, { v: 1, p: `value ${i}`, u: i, w: 'w' })));
+    const original = IDBDatabase.prototype.transaction;
+    const get = IDBObjectStore.prototype.get;
+    let readonly = 0;
+    let answered = 0;
+    IDBDatabase.prototype.transaction = function (this: IDBDatabase, ...args: Parameters<IDBDatabase['transaction']>) {
+      if ((args[1] ?? 'readonly') === 'readonly') readonly++;
+      return original.apply(this, args);
+    } as IDBDatabase['transaction'];
+    IDBObjectStore.prototype.get = function (this: IDBObjectStore, query: IDBValidKey | IDBKeyRange) {
+      const request = get.call(this, query);
+      request.addEventListener('success', () => answered++);
+      return request;
+    };
+    const answeredWhenSettled: number[] = [];
+    let records;
+    try {
+      // A missing key in the middle of the burst reads as undefined and holds up no other read.
+      const keys = [...Array.from({ length: 50 }, (_, i) => `k${i}`), 'missing'];
+      records = await Promise.all(keys.map((key) => adapter.read(key).then((record) => (answeredWhenSettled.push(answered), record))));
+    } finally {
+      IDBDatabase.prototype.transaction = original;
+      IDBObjectStore.prototype.get = get;
+    }
+    expect(readonly).toBe(1);
+    expect(records.slice(0, 50).map((record) => record?.p)).toEqual(Array.from({ length: 50 }, (_, i) => `value ${i}`));
+    expect(records[50]).toBeUndefined();
+    // Settled together: not one read went on before the last of the 51 answers had arrived.
+    expect(answeredWhenSettled).toEqual(Array.from({ length: 51 }, () => 51));
+    // A read issued later, on its own, settles on its own answer.
+    expect((await adapter.read('k7'))?.p).toBe('value 7');
+  });
+
   it('reopens after the browser closes the connection (versionchange from another open)', async () => {
     const namespace = uniqueNamespace('idb-reopen');
     const adapter = create(namespace);
