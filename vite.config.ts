@@ -24,7 +24,7 @@ export default defineConfig(({ mode }) => ({
       formats: ['es'],
     },
     rollupOptions: {
-      external: [/^idb(\/|$)/, /^broadcast-channel(\/|$)/, /^zustand(\/|$)/, /^react(\/|$)/, /^react-dom(\/|$)/],
+      external: [/^broadcast-channel(\/|$)/, /^zustand(\/|$)/, /^react(\/|$)/, /^react-dom(\/|$)/],
     },
   },
   test: {
@@ -40,7 +40,7 @@ export default defineConfig(({ mode }) => ({
       },
       {
         resolve: { alias },
-        optimizeDeps: { include: ['idb', 'broadcast-channel', 'zustand', 'react', 'react-dom/client', 'react/jsx-dev-runtime', 'vitest-browser-react', 'fast-check'] },
+        optimizeDeps: { include: ['broadcast-channel', 'zustand', 'react', 'react-dom/client', 'react/jsx-dev-runtime', 'vitest-browser-react', 'fast-check'] },
         test: {
           name: 'chromium',
           include: ['tests/browser/**/*.test.ts', 'tests/browser/**/*.test.tsx'],

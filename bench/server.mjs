@@ -18,7 +18,7 @@ export async function startBench(port) {
     logLevel: 'warn',
     resolve: { alias: { 'strata-storage': root('src/index.ts') } },
     server: { host: '127.0.0.1', port, strictPort: true, hmr: false, headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } },
-    optimizeDeps: { include: ['idb', 'broadcast-channel', 'idb-keyval', 'localforage', 'secure-ls', 'strata-storage-published'] },
+    optimizeDeps: { include: ['broadcast-channel', 'idb-keyval', 'localforage', 'secure-ls', 'strata-storage-published'] },
   });
   await server.listen();
   const browser = await chromium.launch(chromiumLaunchOptions());

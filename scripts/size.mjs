@@ -97,11 +97,11 @@ const ENTRIES = [
 
 /** What each dependency adds to an entry: the entry minus the same entry with that dependency external. */
 const DEP_PROBES = [
-  { name: 'idb', external: ['idb'] },
   { name: 'broadcast-channel (only in the opt-in entry)', external: ['broadcast-channel'] },
 ];
 const DEP_PIECES = [
-  { name: "idb: { openDB, unwrap } alone", code: "export { openDB, unwrap } from 'idb';" },
+  { name: 'src/adapters/idb-requests.ts alone (our IndexedDB promise helpers)', code: "export * from './src/adapters/idb-requests.ts';" },
+  { name: "idb: { openDB, unwrap } alone (the package those helpers replace)", code: "export { openDB, unwrap } from 'idb';" },
   { name: 'broadcast-channel: { BroadcastChannel } alone', code: "export { BroadcastChannel } from 'broadcast-channel';" },
 ];
 

@@ -1,8 +1,8 @@
-import { openDB, unwrap } from 'idb';
 import { StrataError, toStorageError } from '../errors.js';
 import { assertRecord } from '../record.js';
 import type { StorageKind } from '../types.js';
 import { encodeNamespace, type StorageAdapter } from './adapter.js';
+import { completion, openDatabase, request } from './idb-requests.js';
 
 const RECORDS = 'records';
 const META = 'meta';
@@ -51,16 +51,14 @@ export function indexedDbAdapter(namespace: string, options: IndexedDbAdapterOpt
         openTimeout,
       );
     });
-    const pending = openDB(name, SCHEMA_VERSION, {
-      upgrade(database) {
-        const records = database.createObjectStore(RECORDS);
-        records.createIndex('exp', 'e');
-        records.createIndex('tags', 'g', { multiEntry: true });
-        database.createObjectStore(META);
-      },
+    const pending = openDatabase(name, SCHEMA_VERSION, (database) => {
+      const records = database.createObjectStore(RECORDS);
+      records.createIndex('exp', 'e');
+      records.createIndex('tags', 'g', { multiEntry: true });
+      database.createObjectStore(META);
     });
     try {
-      const opened = unwrap(await Promise.race([pending, timeout]));
+      const opened = await Promise.race([pending, timeout]);
       opened.onversionchange = () => {
         opened.close(); // let the other tab upgrade; we reopen on next use
         if (db === opened) db = undefined;
@@ -236,21 +234,6 @@ function batched<T>(batch: ReadBatch, req: IDBRequest<T>): Promise<T> {
     };
     req.onsuccess = () => answer(() => resolve(req.result));
     req.onerror = () => answer(() => reject(req.error ?? new Error('IndexedDB request failed')));
-  });
-}
-
-function request<T>(req: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error ?? new Error('IndexedDB request failed'));
-  });
-}
-
-function completion(tx: IDBTransaction): Promise<void> {
-  return new Promise((resolve, reject) => {
-    tx.oncomplete = () => resolve();
-    tx.onabort = () => reject(tx.error ?? new DOMException('Transaction aborted', 'AbortError'));
-    tx.onerror = (event) => event.preventDefault(); // the abort handler reports it
   });
 }
 

@@ -1,6 +1,6 @@
-import { openDB } from 'idb';
 import { StrataError } from '../errors.js';
 import { base64ToBytes, bytesToBase64 } from '../codec/base64.js';
+import { inTransaction, openDatabase, request } from '../adapters/idb-requests.js';
 
 /**
  * Derives an AES-GCM key from a password. Slow by design: call once per instance. The key
@@ -27,7 +27,12 @@ export function saltBytes(salt: string): Uint8Array<ArrayBuffer> {
   return base64ToBytes(salt);
 }
 
-const KEYRING = 'strata-keyring';
+const KEYS = 'keys';
+
+/** The database of device keys, one record per namespace. */
+function openKeyring(): Promise<IDBDatabase> {
+  return openDatabase('strata-keyring', 1, (database) => database.createObjectStore(KEYS));
+}
 
 /**
  * The device key of a namespace: a non-extractable AES-GCM key generated once and kept in
@@ -39,20 +44,17 @@ export async function deviceKey(namespace: string, keySize: 128 | 256): Promise<
   if (typeof indexedDB === 'undefined') {
     throw new StrataError('STORAGE_UNAVAILABLE', 'A device key needs IndexedDB; pass encryption.password or encryption.key instead.');
   }
-  const db = await openDB(KEYRING, 1, { upgrade: (database) => database.createObjectStore('keys') });
+  const db = await openKeyring();
   try {
-    const existing: unknown = await db.get('keys', namespace);
+    const existing: unknown = await request(db.transaction(KEYS).objectStore(KEYS).get(namespace));
     if (existing instanceof CryptoKey) return { key: existing, created: false };
     const fresh = await crypto.subtle.generateKey({ name: 'AES-GCM', length: keySize }, false, ['encrypt', 'decrypt']);
-    const tx = db.transaction('keys', 'readwrite');
-    const raced: unknown = await tx.store.get(namespace);
-    if (raced instanceof CryptoKey) {
-      await tx.done;
-      return { key: raced, created: false };
-    }
-    await tx.store.put(fresh, namespace);
-    await tx.done;
-    return { key: fresh, created: true };
+    return await inTransaction(db, KEYS, async (store) => {
+      const raced: unknown = await request(store.get(namespace));
+      if (raced instanceof CryptoKey) return { key: raced, created: false };
+      await request(store.put(fresh, namespace));
+      return { key: fresh, created: true };
+    });
   } finally {
     db.close();
   }
@@ -61,9 +63,9 @@ export async function deviceKey(namespace: string, keySize: 128 | 256): Promise<
 /** Deletes a namespace's device key: every ciphertext under it becomes unreadable (crypto-shredding). */
 export async function destroyDeviceKey(namespace: string): Promise<void> {
   if (typeof indexedDB === 'undefined') return;
-  const db = await openDB(KEYRING, 1, { upgrade: (database) => database.createObjectStore('keys') });
+  const db = await openKeyring();
   try {
-    await db.delete('keys', namespace);
+    await inTransaction(db, KEYS, (store) => request(store.delete(namespace)));
   } finally {
     db.close();
   }

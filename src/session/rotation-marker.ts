@@ -1,4 +1,4 @@
-import { openDB } from 'idb';
+import { inTransaction, openDatabase, request } from '../adapters/idb-requests.js';
 import { bytesToHex } from '../codec/base64.js';
 
 /**
@@ -21,7 +21,7 @@ export class RotationMarker {
     try {
       const db = await open();
       try {
-        const value: unknown = await db.get('markers', this.#name);
+        const value: unknown = await request(db.transaction(MARKERS).objectStore(MARKERS).get(this.#name));
         return typeof value === 'string' ? value : undefined;
       } finally {
         db.close();
@@ -36,8 +36,11 @@ export class RotationMarker {
     try {
       const db = await open();
       try {
-        if (refreshToken === undefined) await db.delete('markers', this.#name);
-        else await db.put('markers', await hashToken(refreshToken), this.#name);
+        const hash = refreshToken === undefined ? undefined : await hashToken(refreshToken);
+        await inTransaction(db, MARKERS, async (store) => {
+          if (hash === undefined) await request(store.delete(this.#name));
+          else await request(store.put(hash, this.#name));
+        });
       } finally {
         db.close();
       }
@@ -52,6 +55,8 @@ export async function hashToken(token: string): Promise<string> {
   return bytesToHex(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(token))));
 }
 
-function open() {
-  return openDB('strata-rotation', 1, { upgrade: (db) => db.createObjectStore('markers') });
+const MARKERS = 'markers';
+
+function open(): Promise<IDBDatabase> {
+  return openDatabase('strata-rotation', 1, (db) => db.createObjectStore(MARKERS));
 }

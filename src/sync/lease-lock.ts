@@ -1,9 +1,10 @@
-import { openDB, type IDBPDatabase } from 'idb';
+import { inTransaction, openDatabase, request } from '../adapters/idb-requests.js';
 import { randomHex } from '../codec/base64.js';
 
 const LEASE_MS = 3_000;
 const RENEW_MS = 750;
 const POLL_MS = 25;
+const LEASES = 'leases';
 
 /**
  * A cross-tab mutex for browsers without Web Locks: a lease record in IndexedDB, taken
@@ -14,7 +15,7 @@ const POLL_MS = 25;
  * before `deadline` (epoch ms).
  */
 export async function withLeaseLock<T>(name: string, work: () => Promise<T>, deadline: number): Promise<{ acquired: false } | { acquired: true; result: T }> {
-  const db = await openDB('strata-locks', 1, { upgrade: (database) => database.createObjectStore('leases') });
+  const db = await openDatabase('strata-locks', 1, (database) => database.createObjectStore(LEASES));
   const owner = randomHex(8);
   try {
     while (!(await tryTake(db, name, owner))) {
@@ -34,19 +35,19 @@ export async function withLeaseLock<T>(name: string, work: () => Promise<T>, dea
 }
 
 /** Takes or renews the lease when it is free, lapsed, or already ours. */
-async function tryTake(db: IDBPDatabase, name: string, owner: string): Promise<boolean> {
-  const tx = db.transaction('leases', 'readwrite');
-  const lease = (await tx.store.get(name)) as { owner: string; until: number } | undefined;
-  const now = Date.now();
-  const free = !lease || lease.until <= now || lease.owner === owner;
-  if (free) await tx.store.put({ owner, until: now + LEASE_MS }, name);
-  await tx.done;
-  return free;
+function tryTake(db: IDBDatabase, name: string, owner: string): Promise<boolean> {
+  return inTransaction(db, LEASES, async (store) => {
+    const lease = (await request(store.get(name))) as { owner: string; until: number } | undefined;
+    const now = Date.now();
+    const free = !lease || lease.until <= now || lease.owner === owner;
+    if (free) await request(store.put({ owner, until: now + LEASE_MS }, name));
+    return free;
+  });
 }
 
-async function release(db: IDBPDatabase, name: string, owner: string): Promise<void> {
-  const tx = db.transaction('leases', 'readwrite');
-  const lease = (await tx.store.get(name)) as { owner: string } | undefined;
-  if (lease?.owner === owner) await tx.store.delete(name);
-  await tx.done;
+function release(db: IDBDatabase, name: string, owner: string): Promise<void> {
+  return inTransaction(db, LEASES, async (store) => {
+    const lease = (await request(store.get(name))) as { owner: string } | undefined;
+    if (lease?.owner === owner) await request(store.delete(name));
+  });
 }
