@@ -105,8 +105,33 @@ const DEP_PIECES = [
   { name: 'broadcast-channel: { BroadcastChannel } alone', code: "export { BroadcastChannel } from 'broadcast-channel';" },
 ];
 
+/**
+ * What each part of `import { Strata }` costs: the entry minus the same entry with that
+ * module made external (so only what nothing else imports leaves with it).
+ */
+const PARTS = [
+  { name: 'encryption engine (key set-up, rotation, shredding, key channel; loaded on first use of a key)', file: 'src/crypto/engine.ts' },
+  { name: 'cross-tab sync channel (loaded when sync is on)', file: 'src/sync/channel.ts' },
+  { name: 'IndexedDB adapter', file: 'src/adapters/indexed-db.ts' },
+  { name: 'value codec (Date, Map, Set, typed arrays, -0, refusal of what cannot round-trip)', file: 'src/codec/serialize.ts' },
+  { name: 'option validation', file: 'src/options.ts' },
+  { name: 'read cache', file: 'src/read-cache.ts' },
+];
+
+/** Makes every import that resolves to `file` external. */
+function externalFile(file) {
+  const target = path.join(root, file).replace(/\.ts$/, '');
+  return {
+    name: 'external-file',
+    setup(b) {
+      b.onResolve({ filter: /^\.\.?\// }, (a) => (path.resolve(a.resolveDir, a.path).replace(/\.(js|ts)$/, '') === target ? { path: a.path, external: true } : undefined));
+    },
+  };
+}
+
 const rows = [];
 const deps = [];
+const parts = [];
 let failed = false;
 for (const e of ENTRIES) {
   try {
@@ -126,6 +151,11 @@ for (const e of ENTRIES) {
     failed = true;
     rows.push({ name: e.name, error: String(error.message ?? error).split('\n')[0], budget: e.budget, over: e.budget !== undefined, overCeiling: e.ceiling !== undefined });
   }
+}
+const whole = rows[0];
+for (const part of PARTS) {
+  const without = await measure(ENTRIES[0].code, { plugins: [externalFile(part.file)] });
+  parts.push({ part: part.name, file: part.file, gzip: whole.gzip - without.gzip, min: whole.min - without.min });
 }
 for (const p of DEP_PIECES) {
   const m = await measure(p.code);
@@ -149,6 +179,9 @@ for (const r of rows) {
 console.log('\n## What the dependencies cost (gzip difference with the dependency made external)\n');
 console.log('| in | dependency | min kB | min+gzip kB |\n|---|---|---|---|');
 for (const d of deps) console.log(`| ${d.entry} | ${d.dependency} | ${kb(d.min)} | ${kb(d.gzip)} |`);
+console.log(`\n## What each part of "${ENTRIES[0].name}" costs (gzip difference with the part made external)\n`);
+console.log('| part | module | min kB | min+gzip kB |\n|---|---|---|---|');
+for (const p of parts) console.log(`| ${p.part} | ${p.file} | ${kb(p.min)} | ${kb(p.gzip)} |`);
 console.log('\n## Bytes in the minified output per package (before gzip)\n');
 for (const r of rows.filter((x) => x.packages && x.name.startsWith('strata'))) {
   console.log(`- ${r.name}: ${Object.entries(r.packages).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${kb(v)} kB`).join(', ')}`);
@@ -163,7 +196,7 @@ if (strataRow) {
 
 if (args.has('--json')) {
   mkdirSync(path.join(root, 'bench'), { recursive: true });
-  writeFileSync(path.join(root, 'bench/size.json'), `${JSON.stringify({ date: new Date().toISOString(), rows, deps }, null, 2)}\n`);
+  writeFileSync(path.join(root, 'bench/size.json'), `${JSON.stringify({ date: new Date().toISOString(), rows, deps, parts }, null, 2)}\n`);
   console.log('\nwrote bench/size.json');
 }
 const over = rows.filter((r) => r.overCeiling);
