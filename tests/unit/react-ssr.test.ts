@@ -1,11 +1,15 @@
-import { createElement } from 'react';
+import { createElement, version } from 'react';
 import { renderToString } from 'react-dom/server';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { AuthSession, Strata } from 'strata-storage';
 import { SessionProvider, useSession } from 'strata-storage/react';
 
 // Server rendering: the hook reports 'loading' and nothing touches a browser API.
 describe('strata-storage/react on the server', () => {
+  it('runs on the React major its Vitest project installs (19, and 18 from tests/react18)', () => {
+    expect(Number(version.split('.')[0])).toBe(inject('reactMajor'));
+  });
+
   it('renders status loading without touching browser globals', () => {
     const touched: string[] = [];
     const names = ['window', 'document', 'localStorage', 'sessionStorage', 'indexedDB'] as const;

@@ -1,5 +1,5 @@
-import { StrictMode } from 'react';
-import { afterEach, describe, expect, it } from 'vitest';
+import { StrictMode, version } from 'react';
+import { afterEach, describe, expect, inject, it } from 'vitest';
 import { render } from 'vitest-browser-react';
 import { AuthSession, Strata } from 'strata-storage';
 import { SessionProvider, sessionStore, useSession, useStrataValue } from 'strata-storage/react';
@@ -31,6 +31,10 @@ function Status({ seen }: { seen: string[] }) {
     </p>
   );
 }
+
+it('runs on the React major its Vitest project installs (19, and 18 from tests/react18)', () => {
+  expect(Number(version.split('.')[0])).toBe(inject('reactMajor'));
+});
 
 describe('useSession', () => {
   it('goes loading → unauthenticated → authenticated → unauthenticated', async () => {
