@@ -36,7 +36,7 @@ try {
     for (const [step, us] of Object.entries(rows)) console.log(`| ${step} | ${us.toFixed(2)} |`);
   };
   for (const [fn, title] of [
-    ['encryptedGetBreakdown', 'Concurrent encrypted get and its pieces'],
+    ['encryptedGetBreakdown', 'Encrypted get (sequential localStorage, concurrent) and its pieces'],
     ['lsBreakdown', 'localStorage set/get: raw, strata, and the pieces'],
     ['encryptedSetBreakdown', 'Encrypted localStorage set: floor, by hand, strata'],
   ]) {
