@@ -32,6 +32,9 @@ async function txCount(name: string, n: number): Promise<Record<string, { ms: nu
   await phase('seqSet x200', async () => {
     for (let i = 0; i < Math.min(200, n); i++) await c.set(keys[i]!, sessionValue(i));
   });
+  await phase('seqGet x200', async () => {
+    for (let i = 0; i < Math.min(200, n); i++) await c.get(keys[i]!);
+  });
   await phase('keysAndClear', () => c.keysAndClear('sess:'));
   await c.close?.();
   IDBDatabase.prototype.transaction = original;
