@@ -68,3 +68,12 @@ export function toStorageError(error: unknown, what: string, key?: string): Stra
 function withKey(cause: unknown, key: string | undefined): { cause: unknown; key?: string } {
   return key === undefined ? { cause } : { cause, key };
 }
+
+/**
+ * True when `error` may pass on a retry (storage busy or blocked, a timeout, a failed
+ * dynamic import): start-up must not cache it forever. A wrong password or key is final.
+ */
+export function isTransientError(error: unknown): boolean {
+  if (!(error instanceof StrataError)) return true;
+  return error.code === 'STORAGE_UNAVAILABLE' || error.code === 'TIMEOUT' || error.code === 'QUOTA_EXCEEDED' || error.code === 'LOCK_TIMEOUT';
+}

@@ -7,7 +7,7 @@ import type { KeyChannel, KeyEvent } from './crypto/key-channel.js';
 import type { KeyRing } from './crypto/keyring.js';
 import type { RotationScope } from './crypto/rotate.js';
 import { rotationTarget, secretOf, type KeySecret } from './crypto/secret.js';
-import { isQuotaError, StrataError, toStorageError } from './errors.js';
+import { isQuotaError, isTransientError, StrataError, toStorageError } from './errors.js';
 import { assertKey, compilePattern } from './keys.js';
 import { assertClearFilter, assertSetOptions, resolveOptions, type ResolvedOptions } from './options.js';
 import { ReadCache, type CachedRead } from './read-cache.js';
@@ -111,7 +111,10 @@ export class Strata {
    */
   ready(): Promise<void> {
     if (this.#closed) return Promise.reject(closedError());
-    this.#ready ??= this.#start();
+    this.#ready ??= this.#start().catch(async (error: unknown) => {
+      if (isTransientError(error) && !this.#closed) await this.#undoStart();
+      throw error;
+    });
     return this.#ready;
   }
 
@@ -348,6 +351,7 @@ export class Strata {
     clearTimeout(this.#sweeper);
     this.#subscribers.clear();
     await this.#ready?.catch(() => undefined);
+    await this.#cipher?.catch(() => undefined);
     this.#keyChannel?.close();
     await Promise.all([this.#channel?.close(), ...this.#layers.map((layer) => layer.close())]);
   }
@@ -367,22 +371,41 @@ export class Strata {
     const encryption = this.#options.encryption;
     const needsKey = this.#options.encryptByDefault || this.#layers.some((l) => l.kind === 'secure') || encryption?.password !== undefined || encryption?.key !== undefined;
     if (needsKey) await this.#keyCipher();
-    if (this.#options.sync) {
-      const { SyncChannel } = await import('./sync/channel.js');
-      const { channel, fallback } = this.#options.sync;
-      this.#channel = await SyncChannel.open(channel, namespace, this.#id, {
+    if (this.#options.sync) await this.#openSync(this.#options.sync);
+    this.#scheduleSweep();
+    this.#started = true;
+  }
+
+  /** A start-up that failed for a reason that may pass: forget it all, so the next call starts afresh. */
+  async #undoStart(): Promise<void> {
+    const layers = this.#layers;
+    this.#layers = [];
+    this.#occupied = [];
+    this.#keyLayers = undefined;
+    this.#cipher = undefined;
+    this.#keyChannel?.close();
+    this.#keyChannel = undefined;
+    this.#ready = undefined;
+    await Promise.all(layers.map((layer) => layer.close().catch(() => undefined)));
+  }
+
+  async #openSync({ channel: name, fallback }: NonNullable<ResolvedOptions['sync']>): Promise<void> {
+    const { SyncChannel } = await import('./sync/channel.js');
+    try {
+      this.#channel = await SyncChannel.open(name, this.#options.namespace, this.#id, {
         onMessage: (msg) => {
           // One at a time, in arrival order: two changes to a key must not interleave.
           this.#applying = this.#applying.then(() => this.#apply(msg)).catch((error: unknown) => this.#report(toStorageError(error, 'Applying a cross-tab change')));
         },
         onInvalid: (error) => this.#report(error),
       }, fallback);
-      // The read cache is only correct while every other tab's change reaches this one.
-      if (this.#channel) this.#cache = new ReadCache(CACHE_LIMIT);
-      else this.#report(new StrataError('STORAGE_UNAVAILABLE', 'This browser has no BroadcastChannel and no sync.fallback was given: cross-tab sync is off.'));
+    } catch (error) {
+      this.#report(toStorageError(error, 'Opening the sync.fallback channel (cross-tab sync is off)'));
+      return;
     }
-    this.#scheduleSweep();
-    this.#started = true;
+    // The read cache is only correct while every other tab's change reaches this one.
+    if (this.#channel) this.#cache = new ReadCache(CACHE_LIMIT);
+    else this.#report(new StrataError('STORAGE_UNAVAILABLE', 'This browser has no BroadcastChannel and no sync.fallback was given: cross-tab sync is off.'));
   }
 
   #keyCipher(): Promise<KeyRing> {
@@ -390,11 +413,17 @@ export class Strata {
       const { finishPendingRotation, openKeyChannel, setupKeyRing } = await cryptoEngine();
       const metaLayers = await this.#metaLayers();
       const ring = await setupKeyRing(this.#options.namespace, this.#secret, metaLayers, (e) => this.#report(e));
-      this.#keyChannel ??= openKeyChannel(this.#options.namespace, this.#id, (event) => this.#onKeyEvent(event));
+      if (this.#closed) throw closedError();
+      this.#keyChannel ??= await openKeyChannel(this.#options.namespace, this.#id, (event) => this.#onKeyEvent(event), this.#options.sync?.fallback);
       await finishPendingRotation(await this.#rotationScope(ring)).catch((error: unknown) => this.#report(toStorageError(error, 'Finishing a pending key rotation')));
       return ring;
     })();
-    return this.#cipher;
+    const pending = this.#cipher;
+    // A key that could not be set up for a passing reason is tried again on the next use.
+    pending.catch((error: unknown) => {
+      if (isTransientError(error) && this.#cipher === pending) this.#cipher = undefined;
+    });
+    return pending;
   }
 
   /**

@@ -1,13 +1,42 @@
+import { StrataError } from '../errors.js';
+
 /**
  * IndexedDB's requests as promises: the few helpers strata needs, in place of a wrapper
  * library (the `idb` package cost 1.1 kB gzip of every bundle for the same three calls).
  */
 
-/** Opens (and creates or upgrades with `upgrade`) a database; waits while an older connection blocks an upgrade. */
-export function openDatabase(name: string, version: number, upgrade: (database: IDBDatabase) => void): Promise<IDBDatabase> {
-  const req = indexedDB.open(name, version);
-  req.onupgradeneeded = () => upgrade(req.result);
-  return request(req);
+/**
+ * Opens (and creates or upgrades with `upgrade`) a database. `open()` can hang forever in
+ * some browsers (and waits while an older connection blocks an upgrade): after `timeout` ms
+ * it fails with `TIMEOUT`, and a connection that still arrives later is closed, not leaked.
+ * A synchronous throw of `indexedDB.open` (opaque origins, blocked storage) is a rejection.
+ */
+export function openDatabase(name: string, version: number, upgrade: (database: IDBDatabase) => void, timeout = 3_000): Promise<IDBDatabase> {
+  return new Promise((resolve, reject) => {
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      reject(new StrataError('TIMEOUT', `IndexedDB open did not answer within ${timeout} ms.`));
+    }, timeout);
+    let req: IDBOpenDBRequest;
+    try {
+      req = indexedDB.open(name, version);
+    } catch (error) {
+      clearTimeout(timer);
+      reject(error);
+      return;
+    }
+    req.onupgradeneeded = () => upgrade(req.result);
+    req.onsuccess = () => {
+      clearTimeout(timer);
+      if (timedOut) req.result.close();
+      else resolve(req.result);
+    };
+    req.onerror = () => {
+      clearTimeout(timer);
+      reject(req.error ?? new Error('IndexedDB open failed'));
+    };
+  });
 }
 
 /** The result of a request. */
@@ -18,12 +47,15 @@ export function request<T>(req: IDBRequest<T>): Promise<T> {
   });
 }
 
-/** Resolves when `tx` commits; rejects with the reason when it aborts. */
+/**
+ * Resolves when `tx` commits; rejects with the reason when it aborts. A failed request
+ * aborts its transaction (its error is not prevented), so no write of the transaction is
+ * acknowledged when one of them failed.
+ */
 export function completion(tx: IDBTransaction): Promise<void> {
   return new Promise((resolve, reject) => {
     tx.oncomplete = () => resolve();
     tx.onabort = () => reject(tx.error ?? new DOMException('Transaction aborted', 'AbortError'));
-    tx.onerror = (event) => event.preventDefault(); // the abort handler reports it
   });
 }
 

@@ -44,38 +44,27 @@ export function indexedDbAdapter(namespace: string, options: IndexedDbAdapterOpt
 
   const open = async (): Promise<IDBDatabase> => {
     if (typeof indexedDB === 'undefined') throw new StrataError('STORAGE_UNAVAILABLE', 'IndexedDB is not available here.');
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new StrataError('TIMEOUT', `IndexedDB open did not answer within ${openTimeout} ms.`)),
-        openTimeout,
-      );
-    });
-    const pending = openDatabase(name, SCHEMA_VERSION, (database) => {
-      const records = database.createObjectStore(RECORDS);
-      records.createIndex('exp', 'e');
-      records.createIndex('tags', 'g', { multiEntry: true });
-      database.createObjectStore(META);
-    });
+    let opened: IDBDatabase;
     try {
-      const opened = await Promise.race([pending, timeout]);
-      opened.onversionchange = () => {
-        opened.close(); // let the other tab upgrade; we reopen on next use
-        if (db === opened) db = undefined;
-      };
-      opened.onclose = () => {
-        if (db === opened) db = undefined;
-      };
-      if (closed) opened.close();
-      else db = opened;
-      return opened;
+      opened = await openDatabase(name, SCHEMA_VERSION, (database) => {
+        const records = database.createObjectStore(RECORDS);
+        records.createIndex('exp', 'e');
+        records.createIndex('tags', 'g', { multiEntry: true });
+        database.createObjectStore(META);
+      }, openTimeout);
     } catch (error) {
-      // A late open that succeeds after the timeout must not leak a connection.
-      pending.then((late) => late.close(), () => undefined);
       throw toStorageError(error, 'IndexedDB open');
-    } finally {
-      clearTimeout(timer);
     }
+    opened.onversionchange = () => {
+      opened.close(); // let the other tab upgrade; we reopen on next use
+      if (db === opened) db = undefined;
+    };
+    opened.onclose = () => {
+      if (db === opened) db = undefined;
+    };
+    if (closed) opened.close();
+    else db = opened;
+    return opened;
   };
 
   /** Runs `run` on a database; a connection found closing is dropped and the run retried once. */

@@ -1,4 +1,4 @@
-import { nativeBroadcastChannel } from '../sync/transport.js';
+import { nativeBroadcastChannel, type ChannelTransportFactory } from '../sync/transport.js';
 
 /** A key change announced to the other tabs of the origin. Carries no key material. */
 export interface KeyEvent {
@@ -14,19 +14,22 @@ export interface KeyChannel {
 }
 
 /**
- * Opens `strata-keys:<namespace>` on BroadcastChannel (undefined where there is none:
- * other tabs then find out from the key metadata when they next open the namespace).
- * Messages from this instance are ignored; malformed ones are dropped.
+ * Opens `strata-keys:<namespace>` on BroadcastChannel, or on the `fallback` transport
+ * (`sync.fallback`) where there is none; undefined when neither works: other tabs then
+ * find out from the key metadata when they next open the namespace. Messages from this
+ * instance are ignored; malformed ones are dropped. Posting never throws.
  */
-export function openKeyChannel(namespace: string, self: string, onEvent: (event: KeyEvent) => void): KeyChannel | undefined {
-  const channel = nativeBroadcastChannel(`strata-keys:${namespace}`, (received) => {
+export async function openKeyChannel(namespace: string, self: string, onEvent: (event: KeyEvent) => void, fallback?: ChannelTransportFactory): Promise<KeyChannel | undefined> {
+  const name = `strata-keys:${namespace}`;
+  const receive = (received: unknown): void => {
     const data = received as Partial<{ strataKeys: number; ns: string; from: string; phase: string; gen: number }> | null | undefined;
     if (typeof data !== 'object' || data === null || data.strataKeys !== 1 || data.ns !== namespace || data.from === self) return;
     if ((data.phase !== 'rotating' && data.phase !== 'rotated' && data.phase !== 'destroyed') || !Number.isSafeInteger(data.gen)) return;
     onEvent({ phase: data.phase, gen: data.gen as number });
-  });
+  };
+  const channel = nativeBroadcastChannel(name, receive) ?? (await (async () => fallback?.(name, receive))().catch(() => undefined));
   return channel && {
-    post: (event) => void channel.post({ strataKeys: 1, ns: namespace, from: self, ...event }),
-    close: () => void channel.close(),
+    post: (event) => void channel.post({ strataKeys: 1, ns: namespace, from: self, ...event }).catch(() => undefined),
+    close: () => void channel.close().catch(() => undefined),
   };
 }

@@ -1,5 +1,6 @@
 import { inTransaction, openDatabase, request } from '../adapters/idb-requests.js';
 import { randomHex } from '../codec/base64.js';
+import { StrataError } from '../errors.js';
 
 const LEASE_MS = 3_000;
 const RENEW_MS = 750;
@@ -15,7 +16,13 @@ const LEASES = 'leases';
  * before `deadline` (epoch ms).
  */
 export async function withLeaseLock<T>(name: string, work: () => Promise<T>, deadline: number): Promise<{ acquired: false } | { acquired: true; result: T }> {
-  const db = await openDatabase('strata-locks', 1, (database) => database.createObjectStore(LEASES));
+  let db: IDBDatabase;
+  try {
+    db = await openDatabase('strata-locks', 1, (database) => database.createObjectStore(LEASES), Math.max(1, deadline - Date.now()));
+  } catch (error) {
+    if (error instanceof StrataError && error.code === 'TIMEOUT') return { acquired: false };
+    throw error;
+  }
   const owner = randomHex(8);
   try {
     while (!(await tryTake(db, name, owner))) {

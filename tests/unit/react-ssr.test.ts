@@ -1,5 +1,5 @@
 import { createElement, version } from 'react';
-import { renderToString } from 'react-dom/server';
+import { renderToString, version as domVersion } from 'react-dom/server';
 import { describe, expect, inject, it } from 'vitest';
 import { AuthSession, Strata } from 'strata-storage';
 import { SessionProvider, useSession } from 'strata-storage/react';
@@ -8,6 +8,7 @@ import { SessionProvider, useSession } from 'strata-storage/react';
 describe('strata-storage/react on the server', () => {
   it('runs on the React major its Vitest project installs (19, and 18 from tests/react18)', () => {
     expect(Number(version.split('.')[0])).toBe(inject('reactMajor'));
+    expect(Number(domVersion.split('.')[0])).toBe(inject('reactMajor'));
   });
 
   it('renders status loading without touching browser globals', () => {

@@ -1,4 +1,5 @@
 import { StrictMode, version } from 'react';
+import { version as domVersion } from 'react-dom';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { render } from 'vitest-browser-react';
 import { AuthSession, Strata } from 'strata-storage';
@@ -34,6 +35,7 @@ function Status({ seen }: { seen: string[] }) {
 
 it('runs on the React major its Vitest project installs (19, and 18 from tests/react18)', () => {
   expect(Number(version.split('.')[0])).toBe(inject('reactMajor'));
+  expect(Number(domVersion.split('.')[0])).toBe(inject('reactMajor'));
 });
 
 describe('useSession', () => {
