@@ -69,11 +69,19 @@ function withKey(cause: unknown, key: string | undefined): { cause: unknown; key
   return key === undefined ? { cause } : { cause, key };
 }
 
+/** Browser errors of storage that may pass when tried again (busy, aborted, full, timed out). */
+const PASSING_ERRORS = new Set(['UnknownError', 'AbortError', 'TimeoutError', 'TransactionInactiveError', 'QuotaExceededError']);
+
 /**
- * True when `error` may pass on a retry (storage busy or blocked, a timeout, a failed
- * dynamic import): start-up must not cache it forever. A wrong password or key is final.
+ * True when `error` may pass on a retry: a timeout, a full or busy store, or a storage error
+ * caused by one of those. Start-up must not cache it forever. Everything else is final
+ * (a wrong password or key, no Web Crypto, a failed module load, a database of a newer
+ * version), so it is not retried on every call.
  */
 export function isTransientError(error: unknown): boolean {
-  if (!(error instanceof StrataError)) return true;
-  return error.code === 'STORAGE_UNAVAILABLE' || error.code === 'TIMEOUT' || error.code === 'QUOTA_EXCEEDED' || error.code === 'LOCK_TIMEOUT';
+  if (error instanceof StrataError) {
+    if (error.code === 'TIMEOUT' || error.code === 'LOCK_TIMEOUT' || error.code === 'QUOTA_EXCEEDED') return true;
+    return error.code === 'STORAGE_UNAVAILABLE' && error.cause !== undefined && isTransientError(error.cause);
+  }
+  return typeof DOMException === 'function' && error instanceof DOMException && PASSING_ERRORS.has(error.name);
 }

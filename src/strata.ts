@@ -409,16 +409,21 @@ export class Strata {
   }
 
   #keyCipher(): Promise<KeyRing> {
-    this.#cipher ??= (async () => {
+    if (this.#cipher) return this.#cipher;
+    const pending = (async () => {
       const { finishPendingRotation, openKeyChannel, setupKeyRing } = await cryptoEngine();
       const metaLayers = await this.#metaLayers();
       const ring = await setupKeyRing(this.#options.namespace, this.#secret, metaLayers, (e) => this.#report(e));
+      if (!this.#keyChannel) {
+        const channel = await openKeyChannel(this.#options.namespace, this.#id, (event) => this.#onKeyEvent(event), this.#options.sync?.fallback);
+        if (this.#closed || this.#keyChannel) channel?.close();
+        else this.#keyChannel = channel;
+      }
       if (this.#closed) throw closedError();
-      this.#keyChannel ??= await openKeyChannel(this.#options.namespace, this.#id, (event) => this.#onKeyEvent(event), this.#options.sync?.fallback);
       await finishPendingRotation(await this.#rotationScope(ring)).catch((error: unknown) => this.#report(toStorageError(error, 'Finishing a pending key rotation')));
       return ring;
     })();
-    const pending = this.#cipher;
+    this.#cipher = pending;
     // A key that could not be set up for a passing reason is tried again on the next use.
     pending.catch((error: unknown) => {
       if (isTransientError(error) && this.#cipher === pending) this.#cipher = undefined;
@@ -473,7 +478,7 @@ export class Strata {
     const ring = await this.#cipher?.catch(() => undefined);
     if (!ring) return;
     const { readMeta } = await cryptoEngine();
-    const meta = await readMeta(await this.#metaLayers());
+    const meta = await readMeta(await this.#metaLayers()).catch(() => undefined);
     ring.markStale(Math.max(meta?.gen ?? 1, meta?.next?.gen ?? 0));
   }
 

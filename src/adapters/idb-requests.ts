@@ -48,14 +48,26 @@ export function request<T>(req: IDBRequest<T>): Promise<T> {
 }
 
 /**
- * Resolves when `tx` commits; rejects with the reason when it aborts. A failed request
- * aborts its transaction (its error is not prevented), so no write of the transaction is
- * acknowledged when one of them failed.
+ * Resolves when `tx` commits; rejects when it aborts. A failed request aborts the whole
+ * transaction, so no write of it is acknowledged when one failed; the request's error is
+ * the rejection, and it is handled here (browsers that report unhandled request errors to
+ * `window.onerror` never see it).
  */
 export function completion(tx: IDBTransaction): Promise<void> {
   return new Promise((resolve, reject) => {
+    let failure: unknown;
     tx.oncomplete = () => resolve();
-    tx.onabort = () => reject(tx.error ?? new DOMException('Transaction aborted', 'AbortError'));
+    tx.onerror = (event) => {
+      event.preventDefault();
+      failure ??= (event.target as IDBRequest | null)?.error ?? undefined;
+      try {
+        tx.abort();
+      } catch {
+        // already aborting or finished
+      }
+    };
+    // The transaction's own error (quota at commit) first; a request's error when we aborted.
+    tx.onabort = () => reject(tx.error ?? failure ?? new DOMException('Transaction aborted', 'AbortError'));
   });
 }
 

@@ -29,7 +29,16 @@ export async function openKeyChannel(namespace: string, self: string, onEvent: (
   };
   const channel = nativeBroadcastChannel(name, receive) ?? (await (async () => fallback?.(name, receive))().catch(() => undefined));
   return channel && {
-    post: (event) => void channel.post({ strataKeys: 1, ns: namespace, from: self, ...event }).catch(() => undefined),
-    close: () => void channel.close().catch(() => undefined),
+    post: (event) => settle(() => channel.post({ strataKeys: 1, ns: namespace, from: self, ...event })),
+    close: () => settle(() => channel.close()),
   };
+}
+
+/** Runs a transport call whose failure (thrown or rejected) must not reach the caller. */
+function settle(call: () => unknown): void {
+  try {
+    void Promise.resolve(call()).catch(() => undefined);
+  } catch {
+    // a transport that throws synchronously: the event is lost, as with a closed channel
+  }
 }

@@ -1,6 +1,6 @@
 import type { StorageAdapter } from '../adapters/adapter.js';
 import { base64ToBytes, bytesToBase64 } from '../codec/base64.js';
-import { StrataError } from '../errors.js';
+import { StrataError, toStorageError } from '../errors.js';
 import { withLock } from '../sync/lock.js';
 import { Cipher } from './cipher.js';
 import { KeyRing } from './keyring.js';
@@ -190,18 +190,30 @@ export async function exportSlotKey(slot: KeySlot, secret: KeySecret): Promise<U
   return undefined;
 }
 
-/** Reads the key metadata from the first layer that has a well-formed copy. */
+/**
+ * Reads the key metadata from the first layer that has a well-formed copy. When none has
+ * one and a layer failed to answer, it rejects (`STORAGE_UNAVAILABLE`) instead of reporting
+ * "no metadata": a new key set up over metadata that could not be read would lose the data.
+ */
 export async function readMeta(layers: readonly StorageAdapter[]): Promise<KeyMeta | undefined> {
+  let failure: unknown;
   for (const layer of layers) {
+    let text: string | undefined;
     try {
-      const text = await layer.readMeta(META_NAME);
-      if (text === undefined) continue;
+      text = await layer.readMeta(META_NAME);
+    } catch (error) {
+      failure ??= error;
+      continue;
+    }
+    if (text === undefined) continue;
+    try {
       const meta = JSON.parse(text) as Partial<KeyMeta>;
       if (meta.v === 1 && typeof meta.verifier === 'string' && typeof meta.mode === 'string') return meta as KeyMeta;
     } catch {
-      // unreadable layer or malformed copy: try the next one
+      // a malformed copy: try the next layer
     }
   }
+  if (failure !== undefined) throw toStorageError(failure, 'Reading the key metadata');
   return undefined;
 }
 

@@ -52,13 +52,42 @@ describe('start-up failures that may pass', () => {
     await strata.close();
   });
 
-  it('a wrong password stays final: it is not retried into a new key', async () => {
-    const { strata: first, namespace } = makeStrata({ defaultStorage: 'localStorage', encryption: { enabled: true, password: 'right horse battery' } });
+  it('a wrong password stays final: not retried (no second derivation) and the metadata is left alone', async () => {
+    const password = 'right horse battery';
+    const { strata: first, namespace } = makeStrata({ defaultStorage: 'localStorage', encryption: { enabled: true, password } });
     await first.set('k', 1);
     await first.close();
+    const deriveKey = crypto.subtle.deriveKey;
+    let derivations = 0;
+    restore.push(patch(crypto.subtle, 'deriveKey', function (this: SubtleCrypto, ...args: Parameters<SubtleCrypto['deriveKey']>) {
+      derivations++;
+      return deriveKey.apply(this, args);
+    }));
     const { strata } = makeStrata({ namespace, defaultStorage: 'localStorage', encryption: { enabled: true, password: 'wrong horse battery' } });
     await expect(strata.ready()).rejects.toMatchObject({ code: 'WRONG_PASSWORD' });
     await expect(strata.get('k')).rejects.toMatchObject({ code: 'WRONG_PASSWORD' });
+    await expect(strata.set('k', 2)).rejects.toMatchObject({ code: 'WRONG_PASSWORD' });
+    expect(derivations).toBe(1);
+    await strata.close();
+    const { strata: again } = makeStrata({ namespace, defaultStorage: 'localStorage', encryption: { enabled: true, password } });
+    expect(await again.get('k')).toBe(1);
+    await again.close();
+  });
+
+  it('key metadata that cannot be read is not taken for "none": no new key is set up over it', async () => {
+    const { strata: first, namespace } = makeStrata({ defaultStorage: 'indexedDB', encryption: { enabled: true, password: 'pw-metadata-kept' } });
+    await first.set('k', 'kept');
+    await first.close();
+    const get = IDBObjectStore.prototype.get;
+    let failing = true;
+    restore.push(patch(IDBObjectStore.prototype, 'get', function (this: IDBObjectStore, query: IDBValidKey | IDBKeyRange) {
+      if (failing && this.name === 'meta') throw domError('UnknownError');
+      return get.call(this, query);
+    }));
+    const { strata } = makeStrata({ namespace, defaultStorage: 'indexedDB', encryption: { enabled: true, password: 'pw-metadata-kept' } });
+    await expect(strata.ready()).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE' });
+    failing = false;
+    expect(await strata.get('k')).toBe('kept');
     await strata.close();
   });
 
