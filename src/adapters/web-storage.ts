@@ -10,16 +10,18 @@ export type WebStorageKind = 'localStorage' | 'sessionStorage';
 /**
  * `localStorage` or `sessionStorage`. Physical keys are `<namespace>:<key>` (the namespace
  * URI-encoded, so it holds no `:`), metadata `<namespace>#<name>`. The global is looked up
- * on use, inside try/catch: merely reading `window.localStorage` throws where storage is
- * blocked.
+ * on first use, inside try/catch (merely reading `window.localStorage` throws where storage
+ * is blocked), then kept; each call on it is guarded too.
  */
 export function webStorageAdapter(kind: WebStorageKind, namespace: string): StorageAdapter {
   const dataPrefix = `${encodeNamespace(namespace)}:`;
   const metaPrefix = `${encodeNamespace(namespace)}#`;
+  let found: Storage | undefined;
   const area = (): Storage => {
+    if (found) return found;
     try {
-      const storage = (globalThis as Record<string, unknown>)[kind] as Storage | undefined;
-      if (storage) return storage;
+      found = (globalThis as Record<string, unknown>)[kind] as Storage | undefined;
+      if (found) return found;
     } catch (error) {
       throw toStorageError(error, `${kind} access`);
     }
