@@ -1,9 +1,9 @@
-import { StrataError } from '../errors.js';
+import { isStrataError, StrataError } from '../errors.js';
 import type { Strata } from '../strata.js';
 import { withLock } from '../sync/lock.js';
 import { browserSessionId } from './browser-session.js';
 import { Emitter } from './emitter.js';
-import type { TokenManager, TokenResponse } from './token-manager.js';
+import { isInvalidGrant, type TokenManager, type TokenResponse } from './token-manager.js';
 
 /** The signed-in user as the app describes it. */
 export interface SessionUser {
@@ -117,7 +117,7 @@ export class AuthSession {
     };
     // Tokens and markers first: the session record is what flips every tab to 'authenticated'.
     if (options.tokens) await this.#storeTokens(options.tokens, rememberMe ? 30 * DAY : duration);
-    await this.#markBrowserSession(rememberMe, duration);
+    await this.#markBrowserSession(rememberMe);
     await this.#options.fingerprint?.create();
     await this.#options.storage.set(this.#key, session, { ttl: duration, sliding: true, encrypt: true, tags: ['auth', 'user', `user:${user.userId}`] });
     this.#lastTouch = now;
@@ -185,7 +185,15 @@ export class AuthSession {
    */
   async logout(options: { destroyKey?: boolean } = {}): Promise<void> {
     const strata = this.#options.storage;
-    await Promise.all([strata.remove(this.#key), strata.remove(REFRESH_KEY), strata.remove(BROWSER_SESSION_KEY), strata.clear({ tags: ['auth'] }), this.#options.tokens?.clear()]);
+    // Tokens first: clear() waits for a refresh or restore in flight in any tab (the refresh
+    // lock), and the rest waits for a restore without a TokenManager (the restore lock), so
+    // nothing finishing later signs the user back in.
+    await this.#options.tokens?.clear();
+    const removeAll = () => Promise.all([strata.remove(this.#key), strata.remove(REFRESH_KEY), strata.remove(BROWSER_SESSION_KEY), strata.clear({ tags: ['auth'] })]);
+    await this.#underRestoreLock(removeAll).catch((error: unknown) => {
+      if (!isStrataError(error, 'LOCK_TIMEOUT')) throw error;
+      return removeAll();
+    });
     if (options.destroyKey === true) await strata.destroyKey();
     this.#setState({ status: 'unauthenticated', session: null });
   }
@@ -231,7 +239,8 @@ export class AuthSession {
     const restoreWith = async (refreshToken: string) => {
       const result = await restore(refreshToken);
       const rememberMe = (await storage.get(BROWSER_SESSION_KEY)) === null;
-      await this.login(result.user, { rememberMe, tokens: result.tokens });
+      // A TokenManager stores the tokens itself, under the lock this runs in.
+      await this.login(result.user, tokens ? { rememberMe } : { rememberMe, tokens: result.tokens });
       return result;
     };
     try {
@@ -240,12 +249,18 @@ export class AuthSession {
         await tokens.exchange(restoreWith, async () => (await sessionNow()) !== null);
         return sessionNow();
       }
-      return await withLock(`strata-restore:${storage.namespace}/${this.#key}`, async () => {
+      return await this.#underRestoreLock(async () => {
         const already = await sessionNow();
         if (already) return already;
         const refreshToken = await storage.get<string>(REFRESH_KEY);
         if (!refreshToken) return null;
-        await restoreWith(refreshToken);
+        try {
+          await restoreWith(refreshToken);
+        } catch (error) {
+          // A rejected refresh token is never sent again.
+          if (isInvalidGrant(error)) await storage.remove(REFRESH_KEY);
+          throw error;
+        }
         return sessionNow();
       });
     } catch {
@@ -253,11 +268,20 @@ export class AuthSession {
     }
   }
 
-  /** Records the browser session a non-remembered sign-in belongs to (and forgets it for a remembered one). */
-  async #markBrowserSession(rememberMe: boolean, duration: number): Promise<void> {
+  /**
+   * Records the browser session a non-remembered sign-in belongs to (and forgets it for a
+   * remembered one). The mark has no expiry: it lives until logout or the next sign-in, as
+   * long as anything (a sliding session, a refresh token) could sign the user back in.
+   */
+  async #markBrowserSession(rememberMe: boolean): Promise<void> {
     const id = rememberMe ? null : (this.#options.browserSession ?? browserSessionId)();
     if (id === null) await this.#options.storage.remove(BROWSER_SESSION_KEY);
-    else await this.#options.storage.set(BROWSER_SESSION_KEY, id, { ttl: duration, encrypt: true, tags: ['auth'] });
+    else await this.#options.storage.set(BROWSER_SESSION_KEY, id, { encrypt: true, tags: ['auth'] });
+  }
+
+  /** Runs `work` under the lock a restore without a TokenManager holds. */
+  #underRestoreLock<T>(work: () => Promise<T>): Promise<T> {
+    return withLock(`strata-restore:${this.#options.storage.namespace}/${this.#key}`, work);
   }
 
   /** True when the stored sign-in was not remembered and its browser session is over. */

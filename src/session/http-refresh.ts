@@ -6,6 +6,8 @@ import type { TokenResponse } from './token-manager.js';
 export interface HttpRefreshOptions {
   fetch?: typeof fetch;
   init?: RequestInit;
+  /** Milliseconds to wait for the answer before failing with `TIMEOUT` (a refresh holds the cross-tab lock meanwhile). Default 15,000. */
+  timeout?: number;
 }
 
 /** What a refresh endpoint answers: `{ tokens, user }`, or the token fields at the top level. */
@@ -49,15 +51,20 @@ export function httpRevoke(url: string, options: HttpRefreshOptions = {}): (refr
 
 async function send(url: string, refreshToken: string, options: HttpRefreshOptions): Promise<Response> {
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  const timeout = options.timeout ?? 15_000;
+  const timer = AbortSignal.timeout(timeout);
+  const own = options.init?.signal;
   try {
     return await doFetch(url, {
       method: 'POST',
       ...options.init,
       headers: { 'Content-Type': 'application/json', ...(options.init?.headers as Record<string, string> | undefined) },
       body: JSON.stringify({ refreshToken }),
+      signal: own ? (typeof AbortSignal.any === 'function' ? AbortSignal.any([own, timer]) : own) : timer,
     });
-  } catch (cause) {
-    throw new StrataError('NETWORK', 'The request did not reach the server.', { cause });
+  } catch (error) {
+    if (timer.aborted) throw new StrataError('TIMEOUT', `The server did not answer within ${timeout} ms.`);
+    throw new StrataError('NETWORK', 'The request did not reach the server.', { cause: error instanceof Error ? new Error(error.message) : undefined });
   }
 }
 

@@ -26,6 +26,8 @@ export interface HeldTokens {
   /** When this browser received the access token. */
   issuedAt: number;
   lastRefreshAt: number | null;
+  /** When the refresh token expires (from `refreshExpiresIn`), epoch ms; absent when unknown. */
+  refreshExpiresAt?: number;
 }
 
 /** `status()` of a {@link TokenManager}: all times in epoch ms, durations in ms. */
@@ -79,6 +81,8 @@ export interface TokenManagerOptions {
 const MIN_BUFFER_SHARE = 0.25;
 const MAX_BACKOFF = 60_000;
 const CATCH_UP_MS = 3_000;
+/** The longest delay `setTimeout` honours; longer ones fire at once. */
+const MAX_TIMER = 2_147_483_647;
 
 /**
  * Holds access, refresh and id tokens in a {@link Strata} (encrypted, tagged `auth`) and
@@ -101,6 +105,8 @@ export class TokenManager {
   #expiredAnnounced = false;
   #announcedToken: string | undefined;
   #unsubscribe: Array<() => void> = [];
+  /** Changes on every sign-in and sign-out seen here: a refresh begun before one is dropped. */
+  #generation = 0;
 
   constructor(options: TokenManagerOptions) {
     if (typeof options?.refresh !== 'function' || typeof options.storage?.get !== 'function') {
@@ -115,6 +121,10 @@ export class TokenManager {
       lockTimeout: 15_000,
       ...options,
     };
+    for (const name of ['refreshBuffer', 'checkInterval', 'lockTimeout'] as const) {
+      const value = this.#options[name];
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new StrataError('INVALID_OPTIONS', `TokenManager option ${name} must be a finite number of milliseconds ≥ 0.`);
+    }
     const prefix = this.#options.keyPrefix;
     this.#keys = { access: `${prefix}:access`, refresh: `${prefix}:refresh`, id: `${prefix}:id` };
     this.#marker = new RotationMarker(`${options.storage.namespace}/${prefix}`);
@@ -124,6 +134,7 @@ export class TokenManager {
   /** Stores tokens from a login or an external refresh. */
   async setTokens(tokens: TokenResponse): Promise<void> {
     const held = this.#normalize(tokens, undefined, this.#now());
+    this.#generation++;
     await this.#save(held);
     await this.#marker.write(held.refreshToken);
     this.#expiredAnnounced = false;
@@ -149,7 +160,9 @@ export class TokenManager {
     try {
       return (await this.refresh()).accessToken;
     } catch {
-      return status.isValid ? held.accessToken : null;
+      // Still the old token when it is valid; nothing after a sign-out, the new one after a sign-in.
+      const now = this.#held;
+      return now && this.#statusOf(now).isValid ? now.accessToken : null;
     }
   }
 
@@ -196,7 +209,14 @@ export class TokenManager {
   async fetch(input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> {
     const doFetch = this.#options.fetch ?? globalThis.fetch.bind(globalThis);
     const token = await this.getAccessToken();
+    // A Request keeps its own headers and body: each send gets a copy, so a retry can read the body again.
+    const base = input instanceof Request ? new Request(input, init) : undefined;
     const send = (access: string | null): Promise<Response> => {
+      if (base) {
+        const request = base.clone();
+        if (access) request.headers.set('Authorization', `Bearer ${access}`);
+        return doFetch(request);
+      }
       const headers = new Headers(init.headers);
       if (access) headers.set('Authorization', `Bearer ${access}`);
       return doFetch(input, { ...init, headers });
@@ -225,11 +245,26 @@ export class TokenManager {
     this.#clearTimer();
   }
 
-  /** Forgets every token here and in every tab, revoking the refresh token at the server first when `revoke` is set. */
+  /**
+   * Forgets every token here and in every tab, revoking the refresh token at the server first
+   * when `revoke` is set. It waits for a refresh in flight in any tab (under the refresh lock),
+   * so no refresh finishing later can bring the tokens back; when the lock does not come in
+   * time, it signs out anyway.
+   */
   async clear(): Promise<void> {
-    const refreshToken = this.#held?.refreshToken ?? this.#memoryRefreshToken ?? (await this.#load().catch(() => undefined))?.refreshToken;
-    if (refreshToken && this.#options.revoke) await this.#options.revoke(refreshToken).catch(() => undefined);
-    await this.#forget('logout');
+    this.#generation++;
+    const signOut = async (): Promise<void> => {
+      const stored = await this.#load({ fresh: true, strict: true }).catch(() => undefined);
+      const refreshToken = stored?.refreshToken ?? this.#memoryRefreshToken ?? this.#held?.refreshToken;
+      if (refreshToken && this.#options.revoke) await this.#options.revoke(refreshToken).catch(() => undefined);
+      await this.#forget('logout');
+    };
+    try {
+      await withLock(this.#lockName(), signOut, { timeout: this.#options.lockTimeout });
+    } catch (error) {
+      if (!isStrataError(error, 'LOCK_TIMEOUT')) throw error;
+      await signOut();
+    }
   }
 
   /** Stops timers and storage subscriptions. */
@@ -263,20 +298,40 @@ export class TokenManager {
    */
   async #locked(work: (current: HeldTokens) => Promise<{ tokens: HeldTokens; didRefresh: boolean }>): Promise<HeldTokens> {
     let outcome: { tokens: HeldTokens; didRefresh: boolean; byOther: boolean };
+    let signedOut = false;
     try {
-      outcome = await withLock(`strata-refresh:${this.#options.storage.namespace}/${this.#options.keyPrefix}`, async () => {
+      outcome = await withLock(this.#lockName(), async () => {
+        const generation = this.#generation;
         const before = this.#held?.refreshToken;
         const current = await this.#currentUnderLock();
         if (!current) throw new StrataError('NOT_AUTHENTICATED', 'Signed out: there are no tokens to refresh.');
-        const result = await work(current);
+        // Nobody signed out or in (here or in another tab) since `current` was read.
+        const unchanged = async (): Promise<boolean> =>
+          generation === this.#generation && (await this.#load({ fresh: true, strict: true }).catch(() => undefined))?.accessToken === current.accessToken;
+        let result: { tokens: HeldTokens; didRefresh: boolean };
+        try {
+          result = await work(current);
+        } catch (error) {
+          if (isInvalidGrant(error) && !(await unchanged())) throw superseded();
+          if (isInvalidGrant(error)) {
+            await this.#erase();
+            signedOut = true;
+          }
+          throw error;
+        }
         if (result.didRefresh) {
+          if (!(await unchanged())) {
+            const spare = result.tokens.refreshToken;
+            if (spare && spare !== current.refreshToken) void this.#options.revoke?.(spare).catch(() => undefined);
+            throw superseded();
+          }
           await this.#save(result.tokens);
           await this.#marker.write(result.tokens.refreshToken);
         }
         return { ...result, byOther: !result.didRefresh && before !== undefined && current.refreshToken !== before };
       }, { timeout: this.#options.lockTimeout });
     } catch (error) {
-      await this.#failed(error);
+      await this.#failed(error, signedOut);
       throw this.#wrap(error);
     }
     this.#attempt = 0;
@@ -286,12 +341,16 @@ export class TokenManager {
     return outcome.tokens;
   }
 
+  #lockName(): string {
+    return `strata-refresh:${this.#options.storage.namespace}/${this.#options.keyPrefix}`;
+  }
+
   /** Tokens read under the lock. When the marker says another tab rotated, waits for that tab's tokens to reach this one. */
   async #currentUnderLock(): Promise<HeldTokens | undefined> {
     const marker = await this.#marker.read();
     const deadline = performance.now() + CATCH_UP_MS; // real time: an injected clock may stand still
     for (;;) {
-      const current = await this.#load({ fresh: true });
+      const current = await this.#load({ fresh: true, strict: true });
       const token = current && (await this.#refreshTokenOf(current));
       if (!marker || !token || (await hashToken(token)) === marker) return current;
       if (performance.now() >= deadline) {
@@ -301,10 +360,15 @@ export class TokenManager {
     }
   }
 
-  async #failed(error: unknown): Promise<void> {
+  /** After a failed refresh: sign-out events for an invalid grant (`signedOut`: the tokens were erased under the lock), else backoff. */
+  async #failed(error: unknown, signedOut: boolean): Promise<void> {
     if (isStrataError(error, 'NOT_AUTHENTICATED')) return;
+    if (isStrataError(error, 'LOCK_TIMEOUT')) {
+      this.#reschedule(this.#options.checkInterval); // another tab is refreshing: not a failure of the refresh
+      return;
+    }
     if (isInvalidGrant(error)) {
-      await this.#forget('invalid_grant');
+      if (signedOut) this.#events.emit('cleared', { reason: 'invalid_grant' });
       this.#events.emit('refreshFailed', { error: this.#wrap(error), attempt: ++this.#attempt, willRetry: false });
       return;
     }
@@ -323,21 +387,25 @@ export class TokenManager {
     return new StrataError(code, code === 'INVALID_GRANT' ? 'The server rejected the refresh token; signed out.' : `The token refresh failed${status}.`, { cause: this.#mask(error) });
   }
 
-  /** Copies an error with every token this manager knows masked out of its message. */
-  #mask(error: unknown): unknown {
-    if (!(error instanceof Error)) return error;
+  /**
+   * A copy of an error with its name, status and message, every token this manager knows
+   * masked out of the message. Never the original: HTTP clients' errors carry the request
+   * (and so the refresh token) in fields that error reporters serialize.
+   */
+  #mask(error: unknown): Error {
     const secrets = [this.#held?.accessToken, this.#held?.refreshToken, this.#held?.idToken, this.#memoryRefreshToken].filter((s): s is string => !!s && s.length >= 8);
-    let message = error.message;
+    let message = error instanceof Error ? error.message : 'Non-error value thrown';
     for (const secret of secrets) message = message.split(secret).join('[token]');
-    if (message === error.message) return error;
     const masked = new Error(message);
-    masked.name = error.name;
-    return masked;
+    masked.name = error instanceof Error ? error.name : 'Error';
+    const status = (error as { status?: unknown } | null)?.status;
+    return typeof status === 'number' ? Object.assign(masked, { status }) : masked;
   }
 
   // ── storage ─────────────────────────────────────────────────────────────────────────
 
-  async #load(options: { fresh?: boolean } = {}): Promise<HeldTokens | undefined> {
+  /** The tokens, from storage unless held (`fresh`: always). `strict`: never the page-hidden fallback. */
+  async #load(options: { fresh?: boolean; strict?: boolean } = {}): Promise<HeldTokens | undefined> {
     if (this.#held && !options.fresh) return this.#held;
     const strata = this.#options.storage;
     const [access, refresh, id] = await Promise.all([
@@ -346,8 +414,9 @@ export class TokenManager {
       strata.get<string>(this.#keys.id),
     ]);
     if (!access && !refresh) {
-      // Empty reads while the page is hidden (storage being torn down) mean "unknown", not "signed out".
-      if (this.#held && isPageHidden()) return this.#held;
+      // Empty reads while the page is hidden (storage being torn down) mean "unknown", not
+      // "signed out": reads keep what this tab holds, but nothing is spent or saved on it.
+      if (this.#held && isPageHidden()) return options.strict ? undefined : this.#held;
       this.#held = undefined;
       return undefined;
     }
@@ -359,6 +428,7 @@ export class TokenManager {
     };
     if (refresh) held.refreshToken = refresh;
     if (id) held.idToken = id;
+    if (typeof access?.refreshExpiresAt === 'number') held.refreshExpiresAt = access.refreshExpiresAt;
     this.#held = held;
     return held;
   }
@@ -368,12 +438,18 @@ export class TokenManager {
     const base = { encrypt: true, tags: ['auth'] };
     const now = this.#now();
     const accessTtl = held.expiresAt === null ? undefined : Math.max(held.expiresAt - now, 1);
+    const refreshTtl = held.refreshExpiresAt === undefined ? undefined : Math.max(held.refreshExpiresAt - now, 1);
     // Refresh and id tokens first, the access token last: another tab re-reads everything
     // when it hears of the access token, so it must find the matching refresh token there.
-    if (this.#options.refreshTokenStorage === 'memory') this.#memoryRefreshToken = held.refreshToken;
-    else if (held.refreshToken) await strata.set(this.#keys.refresh, held.refreshToken, base);
+    if (this.#options.refreshTokenStorage === 'memory') {
+      this.#memoryRefreshToken = held.refreshToken;
+      // No token in storage, only a flag whose removal tells the other tabs of a sign-out.
+      await strata.set(this.#keys.refresh, '', base);
+    } else if (held.refreshToken) await strata.set(this.#keys.refresh, held.refreshToken, refreshTtl === undefined ? base : { ...base, ttl: refreshTtl });
     if (held.idToken) await strata.set(this.#keys.id, held.idToken, base);
-    await strata.set(this.#keys.access, { accessToken: held.accessToken, expiresAt: held.expiresAt, issuedAt: held.issuedAt, lastRefreshAt: held.lastRefreshAt }, accessTtl === undefined ? base : { ...base, ttl: accessTtl });
+    const access: Omit<HeldTokens, 'refreshToken' | 'idToken'> = { accessToken: held.accessToken, expiresAt: held.expiresAt, issuedAt: held.issuedAt, lastRefreshAt: held.lastRefreshAt };
+    if (held.refreshExpiresAt !== undefined) access.refreshExpiresAt = held.refreshExpiresAt;
+    await strata.set(this.#keys.access, access, accessTtl === undefined ? base : { ...base, ttl: accessTtl });
     this.#held = held;
   }
 
@@ -382,13 +458,20 @@ export class TokenManager {
   }
 
   async #forget(reason: TokenEvents['cleared']['reason']): Promise<void> {
+    const had = await this.#erase();
+    if (had || reason !== 'logout') this.#events.emit('cleared', { reason });
+  }
+
+  /** Removes the tokens here and from storage (every tab); true when this tab held some. */
+  async #erase(): Promise<boolean> {
     const strata = this.#options.storage;
     const had = this.#held !== undefined;
+    this.#generation++;
     this.#held = undefined;
     this.#memoryRefreshToken = undefined;
     this.#clearTimer();
     await Promise.all([strata.remove(this.#keys.access), strata.remove(this.#keys.refresh), strata.remove(this.#keys.id), this.#marker.write(undefined)]);
-    if (had || reason !== 'logout') this.#events.emit('cleared', { reason });
+    return had;
   }
 
   /** Follows changes other tabs make: a rotation, a sign-out, or a key that can no longer decrypt. */
@@ -399,7 +482,9 @@ export class TokenManager {
         if (change.source !== 'remote') return;
         if (change.key === this.#keys.refresh && change.newValue === null) {
           const had = this.#held !== undefined;
+          this.#generation++;
           this.#held = undefined;
+          this.#memoryRefreshToken = undefined;
           this.#clearTimer();
           if (had) this.#events.emit('cleared', { reason: 'remote' });
         } else if (change.newValue !== null) {
@@ -433,6 +518,8 @@ export class TokenManager {
     };
     const refreshToken = response.refreshToken ?? previous?.refreshToken ?? this.#memoryRefreshToken;
     if (refreshToken) held.refreshToken = refreshToken;
+    if (typeof response.refreshExpiresIn === 'number' && response.refreshExpiresIn > 0) held.refreshExpiresAt = now + response.refreshExpiresIn * 1000;
+    else if (previous?.refreshExpiresAt !== undefined && refreshToken === previous.refreshToken) held.refreshExpiresAt = previous.refreshExpiresAt;
     const idToken = response.idToken ?? previous?.idToken;
     if (idToken) held.idToken = idToken;
     return held;
@@ -480,7 +567,7 @@ export class TokenManager {
     const status = this.status();
     const wait = delay ?? Math.min(this.#options.checkInterval, status.timeUntilRefresh ?? this.#options.checkInterval);
     const timers = this.#options.timers ?? { setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout: (h: unknown) => clearTimeout(h as ReturnType<typeof setTimeout>) };
-    this.#timer = timers.setTimeout(() => void this.#check(), Math.max(wait, 0));
+    this.#timer = timers.setTimeout(() => void this.#check(), Math.min(Math.max(wait, 0), MAX_TIMER));
   }
 
   async #check(): Promise<void> {
@@ -509,13 +596,25 @@ export class TokenManager {
   }
 }
 
-/** Expiry by this browser's clock: from `expiresIn` (relative: immune to clock skew), `expiresAt`, or the JWT's lifetime. */
+/**
+ * Expiry by this browser's clock: from `expiresIn` (relative: immune to clock skew),
+ * `expiresAt`, or the JWT's lifetime. An absolute expiry already past on arrival says this
+ * clock is wrong, not that the new token is dead: it counts as unknown (`null`), so a
+ * skewed clock never turns into a refresh loop (a 401 still refreshes through `fetch`).
+ */
 function expiryOf(response: TokenResponse, now: number): number | null {
   if (typeof response.expiresIn === 'number' && response.expiresIn > 0) return now + response.expiresIn * 1000;
-  if (typeof response.expiresAt === 'number' && response.expiresAt > 0) return response.expiresAt < 1e12 ? response.expiresAt * 1000 : response.expiresAt;
   const times = readJwtTimes(response.accessToken);
-  if (times?.exp !== undefined) return times.iat !== undefined ? now + (times.exp - times.iat) * 1000 : times.exp * 1000;
-  return null;
+  if (!(typeof response.expiresAt === 'number' && response.expiresAt > 0) && times?.exp !== undefined && times.iat !== undefined) return now + (times.exp - times.iat) * 1000;
+  const absolute = typeof response.expiresAt === 'number' && response.expiresAt > 0
+    ? (response.expiresAt < 1e12 ? response.expiresAt * 1000 : response.expiresAt)
+    : times?.exp !== undefined ? times.exp * 1000 : null;
+  return absolute !== null && absolute > now ? absolute : null;
+}
+
+/** The error of a refresh whose result was dropped: the user signed out or in meanwhile. */
+function superseded(): StrataError {
+  return new StrataError('NOT_AUTHENTICATED', 'The user signed out or in while the refresh was in flight; its result was dropped.');
 }
 
 /** True for an error that means "this refresh token is no good" (the user must sign in again). */

@@ -139,6 +139,19 @@ describe('AuthSession', () => {
     expect(auth.getState().status).toBe('unauthenticated');
   });
 
+  it('a session without rememberMe used for days still ends when the browser closes', async () => {
+    let browser = 'browser-1';
+    const { auth, clock } = await setup({ browserSession: () => browser });
+    await auth.login(alice, { tokens: { accessToken: 'a'.repeat(20), refreshToken: 'r'.repeat(20), expiresIn: 900 } });
+    for (let hour = 0; hour < 30; hour++) {
+      clock.advance(HOUR);
+      expect(await auth.getSession()).not.toBeNull(); // sliding: in use, it never lapses
+    }
+    browser = 'browser-2'; // closed and reopened after 30 hours of use
+    expect(await auth.getSession()).toBeNull();
+    expect(auth.getState().status).toBe('unauthenticated');
+  });
+
   it('keeps a remembered session across browser sessions', async () => {
     let browser = 'browser-1';
     const { auth } = await setup({ browserSession: () => browser });

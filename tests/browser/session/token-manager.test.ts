@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import { httpRefresh, httpRevoke, StrataError, TokenManager, type Strata, type TokenEvents, type TokenManagerOptions } from 'strata-storage';
+import { AuthSession, httpRefresh, httpRestore, httpRevoke, StrataError, TokenManager, type Strata, type TokenEvents, type TokenManagerOptions } from 'strata-storage';
 import { failNextRefresh, login, refreshDelay, revoke, stats, uniqueUser } from '../../setup/auth-client.js';
 import { makeStrata, rawDump } from '../helpers.js';
 
@@ -219,7 +219,10 @@ describe('TokenManager against the reference server', () => {
     const tokens = manager({ refreshTokenStorage: 'memory' });
     await tokens.setTokens(issued);
     await tokens.refresh({ force: true });
-    expect(await strata.keys('auth:')).toEqual(['auth:tokens:access', 'auth:tokens:id']);
+    // Storage holds only an empty flag where the refresh token would be (its removal signs other tabs out).
+    expect(await strata.keys('auth:')).toEqual(['auth:tokens:access', 'auth:tokens:id', 'auth:tokens:refresh']);
+    expect(await strata.get('auth:tokens:refresh')).toBe('');
+    expect(await rawDump(namespace)).not.toContain(issued.refreshToken);
     // A "reload" (a new manager) has no refresh token: it can use the access token but not refresh.
     const reloaded = manager({ refreshTokenStorage: 'memory' });
     expect(await reloaded.getAccessToken()).toBe((await tokens.getTokens())!.accessToken);
@@ -237,7 +240,7 @@ describe('TokenManager against the reference server', () => {
     expect(events).toEqual([{ type: 'cleared', payload: { reason: 'logout' } }]);
   });
 
-  it('an empty storage read while the page is hidden is unknown, not a sign-out', async () => {
+  it('an empty storage read while the page is hidden is unknown, not a sign-out, and nothing is spent on it', async () => {
     const { user, issued } = await signIn('hidden');
     const tokens = manager();
     await tokens.setTokens(issued);
@@ -246,15 +249,17 @@ describe('TokenManager against the reference server', () => {
     const visibility = Object.getOwnPropertyDescriptor(Document.prototype, 'visibilityState')!;
     Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
     try {
-      await tokens.refresh({ force: true }); // re-reads under the lock, keeps what it held, refreshes
+      // Reads keep what this tab held; a refresh (under the lock, re-reading storage) does not spend it.
+      expect(await tokens.getTokens()).toMatchObject({ refreshToken: issued.refreshToken });
+      await expect(tokens.refresh({ force: true })).rejects.toMatchObject({ code: 'NOT_AUTHENTICATED' });
+      expect(await tokens.getTokens()).toMatchObject({ refreshToken: issued.refreshToken });
     } finally {
       Object.defineProperty(document, 'visibilityState', visibility);
     }
-    expect(await tokens.getTokens()).toMatchObject({ refreshToken: expect.any(String) });
-    expect(await stats(server, user)).toMatchObject({ refreshes: 1 });
+    expect(await stats(server, user)).toMatchObject({ refreshes: 0 });
     // Visible, the same empty read means signed out.
-    for (const key of Object.keys(localStorage)) if (key.startsWith(encodeURIComponent(namespace))) localStorage.removeItem(key);
     await expect(tokens.refresh({ force: true })).rejects.toMatchObject({ code: 'NOT_AUTHENTICATED' });
+    expect(await tokens.getTokens()).toBeUndefined();
   });
 
   it('tokens that can no longer be decrypted are reported as key_lost, not as a sign-out by the user', async () => {
@@ -277,6 +282,157 @@ describe('TokenManager against the reference server', () => {
     await tokens.clear();
     expect((await stats(server, user)).revokedFamilies).toBe(1);
     await expect(httpRefresh(`${server}/api/auth/refresh`)(issued.refreshToken)).rejects.toMatchObject({ code: 'INVALID_GRANT' });
+  });
+
+  it('a refresh in flight when clear() is called cannot bring the tokens back', async () => {
+    const { user, issued } = await signIn('inflight-clear');
+    const tokens = manager({ revoke: httpRevoke(`${server}/api/auth/logout`) });
+    await tokens.setTokens(issued);
+    await refreshDelay(server, user, 300);
+    const pending = tokens.refresh({ force: true }).catch((error: unknown) => error);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the request is at the server
+    await tokens.clear();
+    expect(await pending).toMatchObject({ code: 'NOT_AUTHENTICATED' }); // its result was dropped
+    expect(await tokens.getTokens()).toBeUndefined();
+    expect(await strata.keys('auth:')).toEqual([]);
+    expect(await tokens.getAccessToken()).toBeNull();
+    // clear() waited for the refresh and revoked what it returned: nothing of the family works.
+    expect(await stats(server, user)).toMatchObject({ refreshes: 1 });
+    await expect(httpRefresh(`${server}/api/auth/refresh`)(issued.refreshToken)).rejects.toMatchObject({ code: 'INVALID_GRANT' });
+  });
+
+  it('a sign-out in another tab while this one refreshes leaves both tabs signed out', async () => {
+    const { user, issued } = await signIn('inflight-tabs');
+    const options = { namespace: `${namespace}-tabs`, defaultStorage: 'localStorage' as const, encryption: { enabled: true }, sync: { enabled: true } };
+    const [tabA, tabB] = [makeStrata(options).strata, makeStrata(options).strata];
+    const a = manager({ storage: tabA });
+    const b = manager({ storage: tabB });
+    const cleared = record(a);
+    await a.setTokens(issued);
+    expect(await b.getAccessToken()).toBe(issued.accessToken);
+    await refreshDelay(server, user, 300);
+    const pending = a.refresh({ force: true }).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await b.clear();
+    await pending;
+    await expect.poll(() => a.getTokens()).toBeUndefined();
+    expect(await tabA.keys('auth:')).toEqual([]);
+    expect(cleared.map((e) => e.type)).toContain('cleared');
+    await expect(a.refresh({ force: true })).rejects.toMatchObject({ code: 'NOT_AUTHENTICATED' });
+    expect(await stats(server, user)).toMatchObject({ refreshes: 1 });
+    await Promise.all([tabA.close(), tabB.close()]);
+  });
+
+  it('memory mode: a sign-out in another tab drops the refresh token this tab holds in memory', async () => {
+    const { user, issued } = await signIn('memory-tabs');
+    const options = { namespace: `${namespace}-memory`, defaultStorage: 'localStorage' as const, encryption: { enabled: true }, sync: { enabled: true } };
+    const [tabA, tabB] = [makeStrata(options).strata, makeStrata(options).strata];
+    const a = manager({ storage: tabA, refreshTokenStorage: 'memory' });
+    const b = manager({ storage: tabB, refreshTokenStorage: 'memory' });
+    const events = record(a);
+    await a.setTokens(issued);
+    expect(await rawDump(`${namespace}-memory`)).not.toContain(issued.refreshToken);
+    await b.clear();
+    await expect.poll(() => events.map((e) => e.type)).toContain('cleared');
+    expect(events.find((e) => e.type === 'cleared')?.payload).toEqual({ reason: 'remote' });
+    await expect(a.refresh({ force: true })).rejects.toMatchObject({ code: 'NOT_AUTHENTICATED' });
+    expect(await stats(server, user)).toMatchObject({ refreshRequests: 0 });
+    await Promise.all([tabA.close(), tabB.close()]);
+  });
+
+  it('an absolute expiry already past by this clock counts as unknown: no refresh loop', async () => {
+    const { user, issued } = await signIn('skew-absolute');
+    const tokens = manager({ checkInterval: 50 }, { skew: 2 * HOUR });
+    await tokens.setTokens({ accessToken: issued.accessToken, refreshToken: issued.refreshToken, expiresAt: Date.now() + 15 * 60_000 });
+    expect(tokens.status()).toMatchObject({ expiresAt: null, isValid: true, needsRefresh: false });
+    tokens.start();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    tokens.stop();
+    expect(await tokens.getAccessToken()).toBe(issued.accessToken);
+    expect(await stats(server, user)).toMatchObject({ refreshRequests: 0 });
+  });
+
+  it('a failed refresh never carries the original error: fields like an HTTP client\'s request stay out', async () => {
+    const { issued } = await signIn('cause');
+    const tokens = manager({
+      refresh: async (refreshToken) => {
+        throw Object.assign(new Error('Request failed with status code 503'), { status: 503, config: { data: JSON.stringify({ refreshToken }) } });
+      },
+    });
+    const events = record(tokens);
+    await tokens.setTokens(issued);
+    const error = await tokens.refresh({ force: true }).catch((e: unknown) => e as StrataError);
+    expect(error).toMatchObject({ code: 'REFRESH_FAILED' });
+    const failed = events.find((e) => e.type === 'refreshFailed')?.payload as TokenEvents['refreshFailed'];
+    for (const cause of [(error as StrataError).cause, failed.error.cause]) {
+      expect(cause).toBeInstanceOf(Error);
+      expect(cause).toMatchObject({ status: 503, message: 'Request failed with status code 503' });
+      expect(cause).not.toHaveProperty('config');
+      expect(JSON.stringify(cause, Object.getOwnPropertyNames(cause))).not.toContain(issued.refreshToken);
+    }
+  });
+
+  it('fetch with a Request keeps its headers and body, on the retry after a 401 too', async () => {
+    const { issued } = await signIn('request');
+    const seen: Array<{ auth: string | null; custom: string | null; body: string }> = [];
+    const tokens = manager({
+      fetch: async (input) => {
+        const request = input as Request;
+        seen.push({ auth: request.headers.get('Authorization'), custom: request.headers.get('X-Custom'), body: await request.text() });
+        return new Response(null, { status: seen.length === 1 ? 401 : 200 });
+      },
+    });
+    await tokens.setTokens(issued);
+    const response = await tokens.fetch(new Request(`${server}/api/anything`, { method: 'POST', headers: { 'X-Custom': 'kept' }, body: 'payload' }));
+    expect(response.status).toBe(200);
+    expect(seen).toHaveLength(2);
+    expect(seen[0]).toEqual({ auth: `Bearer ${issued.accessToken}`, custom: 'kept', body: 'payload' });
+    expect(seen[1]?.custom).toBe('kept');
+    expect(seen[1]?.body).toBe('payload');
+    expect(seen[1]?.auth).not.toBe(seen[0]?.auth); // refreshed at the real server, then retried
+  });
+
+  it('logout while a restore is in flight: the restore cannot sign the user back in', async () => {
+    const { user, issued } = await signIn('restore-logout');
+    const tokens = manager({ revoke: httpRevoke(`${server}/api/auth/logout`) });
+    const auth = new AuthSession({ storage: strata, tokens, restore: httpRestore(`${server}/api/auth/refresh`), browserSession: () => 'b1' });
+    await tokens.setTokens(issued); // a refresh token, no session: the next getSession() restores
+    await refreshDelay(server, user, 300);
+    const restoring = auth.getSession();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await auth.logout();
+    await restoring;
+    expect(await auth.getSession()).toBeNull();
+    expect(auth.getState().status).toBe('unauthenticated');
+    expect(await strata.keys('auth')).toEqual([]);
+  });
+
+  it('a restore without a TokenManager whose refresh token is rejected does not send it again', async () => {
+    const { user, issued } = await signIn('restore-dead');
+    const auth = new AuthSession({ storage: strata, restore: httpRestore(`${server}/api/auth/refresh`), browserSession: () => 'b1' });
+    await strata.set('auth:refresh-token', issued.refreshToken, { encrypt: true, tags: ['auth'] });
+    await revoke(server, user);
+    expect(await auth.getSession()).toBeNull();
+    expect(await auth.getSession()).toBeNull();
+    expect(await stats(server, user)).toMatchObject({ refreshRequests: 1 });
+    expect(await strata.get('auth:refresh-token')).toBeNull();
+  });
+
+  it('a refresh request the server does not answer in time fails with TIMEOUT and keeps the tokens', async () => {
+    const { user, issued } = await signIn('timeout');
+    const tokens = manager({ refresh: httpRefresh(`${server}/api/auth/refresh`, { timeout: 150 }) });
+    const events = record(tokens);
+    await tokens.setTokens(issued);
+    await refreshDelay(server, user, 1_000);
+    await expect(tokens.refresh({ force: true })).rejects.toMatchObject({ code: 'TIMEOUT' });
+    expect(events.find((e) => e.type === 'refreshFailed')?.payload).toMatchObject({ willRetry: false, attempt: 1 });
+    expect(await tokens.getTokens()).toMatchObject({ refreshToken: issued.refreshToken });
+  });
+
+  it('refuses timing options that are not finite milliseconds', () => {
+    for (const bad of [Number.POSITIVE_INFINITY, -1, Number.NaN]) {
+      expect(() => new TokenManager({ storage: strata, refresh: async () => ({ accessToken: 'x' }), checkInterval: bad })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
+    }
   });
 
   it('refuses options without storage or refresh', () => {
