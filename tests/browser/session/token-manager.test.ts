@@ -429,6 +429,16 @@ describe('TokenManager against the reference server', () => {
     expect(await tokens.getTokens()).toMatchObject({ refreshToken: issued.refreshToken });
   });
 
+  it('a refresh token with refreshExpiresIn is stored with that lifetime, kept across access-only refreshes', async () => {
+    const { issued } = await signIn('refresh-ttl');
+    const tokens = manager();
+    await tokens.setTokens({ ...issued, refreshExpiresIn: 3_600 });
+    const ttl = await strata.getTTL('auth:tokens:refresh');
+    expect(ttl).toBeGreaterThan(3_590_000);
+    expect(ttl).toBeLessThanOrEqual(3_600_000);
+    expect((await tokens.getTokens())?.refreshExpiresAt).toBeGreaterThan(Date.now() + 3_590_000);
+  });
+
   it('refuses timing options that are not finite milliseconds', () => {
     for (const bad of [Number.POSITIVE_INFINITY, -1, Number.NaN]) {
       expect(() => new TokenManager({ storage: strata, refresh: async () => ({ accessToken: 'x' }), checkInterval: bad })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
