@@ -64,6 +64,8 @@ const DAY = 24 * 60 * 60 * 1000;
 const REFRESH_KEY = 'auth:refresh-token';
 /** Marks a session signed in without "remember me" with the browser session it belongs to. */
 const BROWSER_SESSION_KEY = 'auth:browser-session';
+/** Longer than `httpRestore`'s default request timeout (15 s). */
+const RESTORE_LOCK_MS = 20_000;
 
 /**
  * The signed-in state of the app, kept in a {@link Strata} (encrypted when it encrypts,
@@ -79,6 +81,8 @@ export class AuthSession {
   #state: AuthState = { status: 'loading', session: null };
   #restoring: Promise<UserSession | null> | undefined;
   #lastTouch = 0;
+  /** Counts this tab's sign-outs: a restore that began before one does not sign in. */
+  #signOuts = 0;
   readonly #unsubscribe: () => void;
 
   constructor(options: AuthSessionOptions) {
@@ -185,10 +189,14 @@ export class AuthSession {
    */
   async logout(options: { destroyKey?: boolean } = {}): Promise<void> {
     const strata = this.#options.storage;
+    this.#signOuts++;
     // Tokens first: clear() waits for a refresh or restore in flight in any tab (the refresh
     // lock), and the rest waits for a restore without a TokenManager (the restore lock), so
     // nothing finishing later signs the user back in.
-    await this.#options.tokens?.clear();
+    let tokensFailure: unknown;
+    await this.#options.tokens?.clear().catch((error: unknown) => {
+      tokensFailure = error; // the session is still removed; the failure is thrown after
+    });
     const removeAll = () => Promise.all([strata.remove(this.#key), strata.remove(REFRESH_KEY), strata.remove(BROWSER_SESSION_KEY), strata.clear({ tags: ['auth'] })]);
     await this.#underRestoreLock(removeAll).catch((error: unknown) => {
       if (!isStrataError(error, 'LOCK_TIMEOUT')) throw error;
@@ -196,6 +204,7 @@ export class AuthSession {
     });
     if (options.destroyKey === true) await strata.destroyKey();
     this.#setState({ status: 'unauthenticated', session: null });
+    if (tokensFailure !== undefined) throw tokensFailure;
   }
 
   /** The current state, synchronously (`'loading'` until the first `getSession()` or `login()`). */
@@ -236,31 +245,34 @@ export class AuthSession {
       const session = await storage.get<UserSession>(this.#key);
       return session && session.expiresAt > this.#now() ? session : null;
     };
-    const restoreWith = async (refreshToken: string) => {
-      const result = await restore(refreshToken);
+    const signIn = async (user: SessionUser, tokenResponse?: TokenResponse): Promise<void> => {
       const rememberMe = (await storage.get(BROWSER_SESSION_KEY)) === null;
-      // A TokenManager stores the tokens itself, under the lock this runs in.
-      await this.login(result.user, tokens ? { rememberMe } : { rememberMe, tokens: result.tokens });
-      return result;
+      await this.login(user, tokenResponse ? { rememberMe, tokens: tokenResponse } : { rememberMe });
     };
     try {
       if (tokens) {
         if (!(await tokens.getTokens())?.refreshToken) return null;
-        await tokens.exchange(restoreWith, async () => (await sessionNow()) !== null);
+        // The TokenManager stores the new tokens, then signs in, under its lock; not at all
+        // when the user signed out or in meanwhile.
+        await tokens.exchange(restore, async () => (await sessionNow()) !== null, (result) => signIn(result.user));
         return sessionNow();
       }
+      const signOuts = this.#signOuts;
       return await this.#underRestoreLock(async () => {
         const already = await sessionNow();
         if (already) return already;
         const refreshToken = await storage.get<string>(REFRESH_KEY);
         if (!refreshToken) return null;
+        let result: Awaited<ReturnType<typeof restore>>;
         try {
-          await restoreWith(refreshToken);
+          result = await restore(refreshToken);
         } catch (error) {
-          // A rejected refresh token is never sent again.
-          if (isInvalidGrant(error)) await storage.remove(REFRESH_KEY);
+          // A rejected refresh token is never sent again (unless a new sign-in replaced it).
+          if (isInvalidGrant(error) && (await storage.get<string>(REFRESH_KEY)) === refreshToken) await storage.remove(REFRESH_KEY);
           throw error;
         }
+        if (signOuts !== this.#signOuts) return null; // signed out while the request was in flight
+        await signIn(result.user, result.tokens);
         return sessionNow();
       });
     } catch {
@@ -270,18 +282,19 @@ export class AuthSession {
 
   /**
    * Records the browser session a non-remembered sign-in belongs to (and forgets it for a
-   * remembered one). The mark has no expiry: it lives until logout or the next sign-in, as
-   * long as anything (a sliding session, a refresh token) could sign the user back in.
+   * remembered one). The mark slides with every check of the session and lasts as long as
+   * a remembered sign-in would, so it outlives the session it guards, in use or not.
    */
   async #markBrowserSession(rememberMe: boolean): Promise<void> {
     const id = rememberMe ? null : (this.#options.browserSession ?? browserSessionId)();
+    const lifetime = this.#options.durations?.remembered ?? 30 * DAY;
     if (id === null) await this.#options.storage.remove(BROWSER_SESSION_KEY);
-    else await this.#options.storage.set(BROWSER_SESSION_KEY, id, { encrypt: true, tags: ['auth'] });
+    else await this.#options.storage.set(BROWSER_SESSION_KEY, id, { ttl: lifetime, sliding: true, encrypt: true, tags: ['auth'] });
   }
 
-  /** Runs `work` under the lock a restore without a TokenManager holds. */
+  /** Runs `work` under the lock a restore without a TokenManager holds (waiting longer than a refresh request may take). */
   #underRestoreLock<T>(work: () => Promise<T>): Promise<T> {
-    return withLock(`strata-restore:${this.#options.storage.namespace}/${this.#key}`, work);
+    return withLock(`strata-restore:${this.#options.storage.namespace}/${this.#key}`, work, { timeout: RESTORE_LOCK_MS });
   }
 
   /** True when the stored sign-in was not remembered and its browser session is over. */

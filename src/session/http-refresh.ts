@@ -43,40 +43,67 @@ export function httpRestore(url: string, options: HttpRefreshOptions = {}): (ref
  * `REFRESH_FAILED` (the TokenManager ignores a failed revoke and signs out anyway).
  */
 export function httpRevoke(url: string, options: HttpRefreshOptions = {}): (refreshToken: string) => Promise<void> {
-  return async (refreshToken) => {
-    const response = await send(url, refreshToken, options);
-    if (!response.ok) throw new StrataError('REFRESH_FAILED', `The logout request failed (HTTP ${response.status}).`);
-  };
+  return (refreshToken) =>
+    post(url, refreshToken, options, async (response) => {
+      if (!response.ok) throw new StrataError('REFRESH_FAILED', `The logout request failed (HTTP ${response.status}).`);
+    });
 }
 
-async function send(url: string, refreshToken: string, options: HttpRefreshOptions): Promise<Response> {
+/**
+ * POSTs `{ refreshToken }` to `url` and hands the response to `read`, all within
+ * `options.timeout` (`TIMEOUT` after it; the caller's own `init.signal` still aborts).
+ */
+async function post<T>(url: string, refreshToken: string, options: HttpRefreshOptions, read: (response: Response) => Promise<T>): Promise<T> {
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
   const timeout = options.timeout ?? 15_000;
-  const timer = AbortSignal.timeout(timeout);
+  if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0) throw new StrataError('INVALID_OPTIONS', 'timeout must be a positive number of milliseconds.');
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, timeout);
   const own = options.init?.signal;
+  if (own?.aborted) controller.abort();
+  own?.addEventListener('abort', () => controller.abort(), { once: true });
   try {
-    return await doFetch(url, {
-      method: 'POST',
-      ...options.init,
-      headers: { 'Content-Type': 'application/json', ...(options.init?.headers as Record<string, string> | undefined) },
-      body: JSON.stringify({ refreshToken }),
-      signal: own ? (typeof AbortSignal.any === 'function' ? AbortSignal.any([own, timer]) : own) : timer,
-    });
-  } catch (error) {
-    if (timer.aborted) throw new StrataError('TIMEOUT', `The server did not answer within ${timeout} ms.`);
-    throw new StrataError('NETWORK', 'The request did not reach the server.', { cause: error instanceof Error ? new Error(error.message) : undefined });
+    let response: Response;
+    try {
+      response = await doFetch(url, {
+        method: 'POST',
+        ...options.init,
+        headers: { 'Content-Type': 'application/json', ...(options.init?.headers as Record<string, string> | undefined) },
+        body: JSON.stringify({ refreshToken }),
+        signal: controller.signal,
+      });
+    } catch (error) {
+      if (timedOut) throw timeoutError(timeout);
+      throw new StrataError('NETWORK', 'The request did not reach the server.', { cause: error instanceof Error ? new Error(error.message) : undefined });
+    }
+    try {
+      return await read(response);
+    } catch (error) {
+      throw timedOut ? timeoutError(timeout) : error;
+    }
+  } finally {
+    clearTimeout(timer);
   }
 }
 
-async function postRefresh(url: string, refreshToken: string, options: HttpRefreshOptions): Promise<RefreshBody> {
-  const response = await send(url, refreshToken, options);
-  if (response.status === 400 || response.status === 401) throw new StrataError('INVALID_GRANT', `The server rejected the refresh token (HTTP ${response.status}).`);
-  if (!response.ok) throw Object.assign(new StrataError('REFRESH_FAILED', `The refresh request failed (HTTP ${response.status}).`), { status: response.status });
-  try {
-    return (await response.json()) as RefreshBody;
-  } catch {
-    throw new StrataError('REFRESH_FAILED', 'The refresh response is not JSON.');
-  }
+function timeoutError(timeout: number): StrataError {
+  return new StrataError('TIMEOUT', `The server did not answer within ${timeout} ms.`);
+}
+
+function postRefresh(url: string, refreshToken: string, options: HttpRefreshOptions): Promise<RefreshBody> {
+  return post(url, refreshToken, options, async (response) => {
+    if (response.status === 400 || response.status === 401) throw new StrataError('INVALID_GRANT', `The server rejected the refresh token (HTTP ${response.status}).`);
+    if (!response.ok) throw Object.assign(new StrataError('REFRESH_FAILED', `The refresh request failed (HTTP ${response.status}).`), { status: response.status });
+    try {
+      return (await response.json()) as RefreshBody;
+    } catch {
+      throw new StrataError('REFRESH_FAILED', 'The refresh response is not JSON.');
+    }
+  });
 }
 
 function tokensOf(body: RefreshBody): TokenResponse {

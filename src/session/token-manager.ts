@@ -78,6 +78,13 @@ export interface TokenManagerOptions {
   fetch?: typeof fetch;
 }
 
+/** What work under the refresh lock gives back: the tokens, whether they are new, what to run once they are saved. */
+interface LockedResult {
+  tokens: HeldTokens;
+  didRefresh: boolean;
+  commit?: (() => Promise<void>) | undefined;
+}
+
 const MIN_BUFFER_SHARE = 0.25;
 const MAX_BACKOFF = 60_000;
 const CATCH_UP_MS = 3_000;
@@ -107,6 +114,8 @@ export class TokenManager {
   #unsubscribe: Array<() => void> = [];
   /** Changes on every sign-in and sign-out seen here: a refresh begun before one is dropped. */
   #generation = 0;
+  /** Memory mode: the sign-out flag is known to be in storage. */
+  #flagged = false;
 
   constructor(options: TokenManagerOptions) {
     if (typeof options?.refresh !== 'function' || typeof options.storage?.get !== 'function') {
@@ -176,17 +185,23 @@ export class TokenManager {
 
   /**
    * Runs `exchange` with the refresh token under the same single flight and lock as a
-   * refresh, storing the tokens it returns. `skipIf` is checked once the lock is held: when
-   * it resolves true (another tab already did the work), `exchange` is not called.
+   * refresh, storing the tokens it returns, then runs `commit` (still under the lock; not
+   * at all when the user signed out or in meanwhile). `skipIf` is checked once the lock is
+   * held: when it resolves true (another tab already did the work), `exchange` is not called.
    */
-  async exchange<R extends { tokens: TokenResponse }>(exchange: (refreshToken: string) => Promise<R>, skipIf: () => Promise<boolean>): Promise<R | undefined> {
+  async exchange<R extends { tokens: TokenResponse }>(
+    exchange: (refreshToken: string) => Promise<R>,
+    skipIf: () => Promise<boolean>,
+    commit?: (result: R) => Promise<void>,
+  ): Promise<R | undefined> {
     let result: R | undefined;
     await this.#locked(async (current) => {
       if (await skipIf()) return { tokens: current, didRefresh: false };
       const refreshToken = await this.#refreshTokenOf(current);
       if (!refreshToken) throw new StrataError('NOT_AUTHENTICATED', 'There is no refresh token to restore a session from.');
-      result = await exchange(refreshToken);
-      return { tokens: this.#normalize(result.tokens, current, this.#now()), didRefresh: true };
+      const exchanged = await exchange(refreshToken);
+      result = exchanged;
+      return { tokens: this.#normalize(exchanged.tokens, current, this.#now()), didRefresh: true, commit: commit && (() => commit(exchanged)) };
     });
     return result;
   }
@@ -296,19 +311,24 @@ export class TokenManager {
    * from storage, waiting for another tab's rotation to arrive). Saves what it returns,
    * then, after the lock is released, emits `refreshed` or handles the failure.
    */
-  async #locked(work: (current: HeldTokens) => Promise<{ tokens: HeldTokens; didRefresh: boolean }>): Promise<HeldTokens> {
-    let outcome: { tokens: HeldTokens; didRefresh: boolean; byOther: boolean };
+  async #locked(work: (current: HeldTokens) => Promise<LockedResult>): Promise<HeldTokens> {
+    let outcome: LockedResult & { byOther: boolean };
     let signedOut = false;
+    // Known before any sign-out below forgets them, so no error can show them.
+    const secrets = this.#secrets();
     try {
       outcome = await withLock(this.#lockName(), async () => {
         const generation = this.#generation;
         const before = this.#held?.refreshToken;
         const current = await this.#currentUnderLock();
         if (!current) throw new StrataError('NOT_AUTHENTICATED', 'Signed out: there are no tokens to refresh.');
-        // Nobody signed out or in (here or in another tab) since `current` was read.
+        const marker = await this.#marker.read();
+        // Nobody signed out or in (here or in another tab) since `current` was read. What
+        // cannot be read (hidden page, storage error) counts as unchanged: a good refresh is
+        // never thrown away on a doubt.
         const unchanged = async (): Promise<boolean> =>
-          generation === this.#generation && (await this.#load({ fresh: true, strict: true }).catch(() => undefined))?.accessToken === current.accessToken;
-        let result: { tokens: HeldTokens; didRefresh: boolean };
+          generation === this.#generation && (await this.#marker.read()) === marker && (await this.#refreshKeyHolds(current)) !== false;
+        let result: LockedResult;
         try {
           result = await work(current);
         } catch (error) {
@@ -320,19 +340,17 @@ export class TokenManager {
           throw error;
         }
         if (result.didRefresh) {
-          if (!(await unchanged())) {
-            const spare = result.tokens.refreshToken;
-            if (spare && spare !== current.refreshToken) void this.#options.revoke?.(spare).catch(() => undefined);
-            throw superseded();
-          }
+          if (!(await unchanged())) throw superseded();
           await this.#save(result.tokens);
           await this.#marker.write(result.tokens.refreshToken);
+          await result.commit?.();
         }
         return { ...result, byOther: !result.didRefresh && before !== undefined && current.refreshToken !== before };
       }, { timeout: this.#options.lockTimeout });
     } catch (error) {
-      await this.#failed(error, signedOut);
-      throw this.#wrap(error);
+      const wrapped = this.#wrap(error, secrets);
+      await this.#failed(wrapped, signedOut);
+      throw wrapped;
     }
     this.#attempt = 0;
     this.#expiredAnnounced = false;
@@ -361,45 +379,43 @@ export class TokenManager {
   }
 
   /** After a failed refresh: sign-out events for an invalid grant (`signedOut`: the tokens were erased under the lock), else backoff. */
-  async #failed(error: unknown, signedOut: boolean): Promise<void> {
-    if (isStrataError(error, 'NOT_AUTHENTICATED')) return;
+  async #failed(error: StrataError, signedOut: boolean): Promise<void> {
+    if (isStrataError(error, 'NOT_AUTHENTICATED')) return this.#reschedule();
     if (isStrataError(error, 'LOCK_TIMEOUT')) {
       this.#reschedule(this.#options.checkInterval); // another tab is refreshing: not a failure of the refresh
       return;
     }
     if (isInvalidGrant(error)) {
       if (signedOut) this.#events.emit('cleared', { reason: 'invalid_grant' });
-      this.#events.emit('refreshFailed', { error: this.#wrap(error), attempt: ++this.#attempt, willRetry: false });
+      this.#events.emit('refreshFailed', { error, attempt: ++this.#attempt, willRetry: false });
       return;
     }
     const attempt = ++this.#attempt;
-    const decision = this.#options.onRefreshFailed?.(this.#wrap(error), attempt) ?? 'retry';
-    this.#events.emit('refreshFailed', { error: this.#wrap(error), attempt, willRetry: decision === 'retry' && this.#running });
+    const decision = this.#options.onRefreshFailed?.(error, attempt) ?? 'retry';
+    this.#events.emit('refreshFailed', { error, attempt, willRetry: decision === 'retry' && this.#running });
     if (decision === 'logout') await this.#forget('logout');
     else this.#reschedule(Math.min(1_000 * 2 ** (attempt - 1), MAX_BACKOFF));
   }
 
   /** A StrataError for a refresh failure, its message free of any token. */
-  #wrap(error: unknown): StrataError {
+  #wrap(error: unknown, secrets: readonly string[]): StrataError {
     if (error instanceof StrataError) return error;
     const code = isInvalidGrant(error) ? 'INVALID_GRANT' : 'REFRESH_FAILED';
     const status = typeof (error as { status?: unknown })?.status === 'number' ? ` (HTTP ${(error as { status: number }).status})` : '';
-    return new StrataError(code, code === 'INVALID_GRANT' ? 'The server rejected the refresh token; signed out.' : `The token refresh failed${status}.`, { cause: this.#mask(error) });
+    return new StrataError(code, code === 'INVALID_GRANT' ? 'The server rejected the refresh token; signed out.' : `The token refresh failed${status}.`, { cause: mask(error, secrets) });
   }
 
-  /**
-   * A copy of an error with its name, status and message, every token this manager knows
-   * masked out of the message. Never the original: HTTP clients' errors carry the request
-   * (and so the refresh token) in fields that error reporters serialize.
-   */
-  #mask(error: unknown): Error {
-    const secrets = [this.#held?.accessToken, this.#held?.refreshToken, this.#held?.idToken, this.#memoryRefreshToken].filter((s): s is string => !!s && s.length >= 8);
-    let message = error instanceof Error ? error.message : 'Non-error value thrown';
-    for (const secret of secrets) message = message.split(secret).join('[token]');
-    const masked = new Error(message);
-    masked.name = error instanceof Error ? error.name : 'Error';
-    const status = (error as { status?: unknown } | null)?.status;
-    return typeof status === 'number' ? Object.assign(masked, { status }) : masked;
+  /** Every token this manager knows now, to be masked out of error messages. */
+  #secrets(): string[] {
+    return [this.#held?.accessToken, this.#held?.refreshToken, this.#held?.idToken, this.#memoryRefreshToken].filter((s): s is string => !!s && s.length >= 8);
+  }
+
+  /** Whether the refresh key still holds what `current` was read with (memory mode: the flag); undefined when it cannot be told. */
+  async #refreshKeyHolds(current: HeldTokens): Promise<boolean | undefined> {
+    if (isPageHidden()) return undefined;
+    const stored = await this.#options.storage.get<string>(this.#keys.refresh).catch(() => undefined);
+    if (stored === undefined) return undefined;
+    return this.#options.refreshTokenStorage === 'memory' ? stored !== null : stored === current.refreshToken;
   }
 
   // ── storage ─────────────────────────────────────────────────────────────────────────
@@ -443,8 +459,10 @@ export class TokenManager {
     // when it hears of the access token, so it must find the matching refresh token there.
     if (this.#options.refreshTokenStorage === 'memory') {
       this.#memoryRefreshToken = held.refreshToken;
-      // No token in storage, only a flag whose removal tells the other tabs of a sign-out.
-      await strata.set(this.#keys.refresh, '', base);
+      // No token in storage, only a flag whose removal tells the other tabs of a sign-out
+      // (written once; its expiry, like the refresh token's, follows the refresh token).
+      if (!this.#flagged) await strata.set(this.#keys.refresh, '', refreshTtl === undefined ? base : { ...base, ttl: refreshTtl });
+      this.#flagged = true;
     } else if (held.refreshToken) await strata.set(this.#keys.refresh, held.refreshToken, refreshTtl === undefined ? base : { ...base, ttl: refreshTtl });
     if (held.idToken) await strata.set(this.#keys.id, held.idToken, base);
     const access: Omit<HeldTokens, 'refreshToken' | 'idToken'> = { accessToken: held.accessToken, expiresAt: held.expiresAt, issuedAt: held.issuedAt, lastRefreshAt: held.lastRefreshAt };
@@ -469,6 +487,7 @@ export class TokenManager {
     this.#generation++;
     this.#held = undefined;
     this.#memoryRefreshToken = undefined;
+    this.#flagged = false;
     this.#clearTimer();
     await Promise.all([strata.remove(this.#keys.access), strata.remove(this.#keys.refresh), strata.remove(this.#keys.id), this.#marker.write(undefined)]);
     return had;
@@ -485,6 +504,7 @@ export class TokenManager {
           this.#generation++;
           this.#held = undefined;
           this.#memoryRefreshToken = undefined;
+          this.#flagged = false;
           this.#clearTimer();
           if (had) this.#events.emit('cleared', { reason: 'remote' });
         } else if (change.newValue !== null) {
@@ -512,7 +532,7 @@ export class TokenManager {
   #normalize(response: TokenResponse, previous: HeldTokens | undefined, now: number): HeldTokens {
     const held: HeldTokens = {
       accessToken: response.accessToken,
-      expiresAt: expiryOf(response, now),
+      expiresAt: expiryOf(response, now, previous !== undefined),
       issuedAt: now,
       lastRefreshAt: previous ? now : null,
     };
@@ -598,18 +618,33 @@ export class TokenManager {
 
 /**
  * Expiry by this browser's clock: from `expiresIn` (relative: immune to clock skew),
- * `expiresAt`, or the JWT's lifetime. An absolute expiry already past on arrival says this
- * clock is wrong, not that the new token is dead: it counts as unknown (`null`), so a
- * skewed clock never turns into a refresh loop (a 401 still refreshes through `fetch`).
+ * `expiresAt`, or the JWT's lifetime. For a token the server has just issued in a refresh
+ * (`refreshed`), an absolute expiry already past says this clock is wrong, not that the
+ * token is dead: it counts as unknown (`null`), so a skewed clock never turns into a
+ * refresh loop (a 401 still refreshes through `fetch`).
  */
-function expiryOf(response: TokenResponse, now: number): number | null {
+function expiryOf(response: TokenResponse, now: number, refreshed: boolean): number | null {
   if (typeof response.expiresIn === 'number' && response.expiresIn > 0) return now + response.expiresIn * 1000;
   const times = readJwtTimes(response.accessToken);
   if (!(typeof response.expiresAt === 'number' && response.expiresAt > 0) && times?.exp !== undefined && times.iat !== undefined) return now + (times.exp - times.iat) * 1000;
   const absolute = typeof response.expiresAt === 'number' && response.expiresAt > 0
     ? (response.expiresAt < 1e12 ? response.expiresAt * 1000 : response.expiresAt)
     : times?.exp !== undefined ? times.exp * 1000 : null;
-  return absolute !== null && absolute > now ? absolute : null;
+  return absolute !== null && refreshed && absolute <= now ? null : absolute;
+}
+
+/**
+ * A copy of an error with its name, status and message, `secrets` masked out of the
+ * message. Never the original: HTTP clients' errors carry the request (and so the refresh
+ * token) in fields that error reporters serialize.
+ */
+function mask(error: unknown, secrets: readonly string[]): Error {
+  let message = error instanceof Error ? error.message : 'Non-error value thrown';
+  for (const secret of secrets) message = message.split(secret).join('[token]');
+  const masked = new Error(message);
+  masked.name = error instanceof Error ? error.name : 'Error';
+  const status = (error as { status?: unknown } | null)?.status;
+  return typeof status === 'number' ? Object.assign(masked, { status }) : masked;
 }
 
 /** The error of a refresh whose result was dropped: the user signed out or in meanwhile. */

@@ -340,16 +340,34 @@ describe('TokenManager against the reference server', () => {
     await Promise.all([tabA.close(), tabB.close()]);
   });
 
-  it('an absolute expiry already past by this clock counts as unknown: no refresh loop', async () => {
+  it('a refreshed token whose absolute expiry is already past by this clock counts as unknown: one refresh, no loop', async () => {
     const { user, issued } = await signIn('skew-absolute');
-    const tokens = manager({ checkInterval: 50 }, { skew: 2 * HOUR });
+    const realRefresh = httpRefresh(`${server}/api/auth/refresh`);
+    // A server that answers an absolute expiry (by its own, correct clock).
+    const refresh = async (token: string) => {
+      const { accessToken, refreshToken } = await realRefresh(token);
+      return { accessToken, refreshToken, expiresAt: Date.now() + 15 * 60_000 };
+    };
+    const tokens = manager({ refresh, checkInterval: 50 }, { skew: 2 * HOUR });
     await tokens.setTokens({ accessToken: issued.accessToken, refreshToken: issued.refreshToken, expiresAt: Date.now() + 15 * 60_000 });
-    expect(tokens.status()).toMatchObject({ expiresAt: null, isValid: true, needsRefresh: false });
+    expect(tokens.status()).toMatchObject({ isValid: false, needsRefresh: true }); // a login's expiry is taken as it is
     tokens.start();
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await new Promise((resolve) => setTimeout(resolve, 500));
     tokens.stop();
-    expect(await tokens.getAccessToken()).toBe(issued.accessToken);
-    expect(await stats(server, user)).toMatchObject({ refreshRequests: 0 });
+    expect(await stats(server, user)).toMatchObject({ refreshRequests: 1 });
+    expect(tokens.status()).toMatchObject({ expiresAt: null, isValid: true, needsRefresh: false });
+    expect(await tokens.getAccessToken()).not.toBe(issued.accessToken);
+  });
+
+  it('a refresh that outlasts the old access token\'s expiry still lands (the expiring access record is no sign-out)', async () => {
+    const { user, issued } = await signIn('cross-expiry');
+    const tokens = manager();
+    await tokens.setTokens({ ...issued, expiresIn: 0.2 }); // the stored access record expires in 200 ms
+    await refreshDelay(server, user, 400);
+    const held = await tokens.refresh({ force: true });
+    expect(held.accessToken).not.toBe(issued.accessToken);
+    expect(await tokens.getTokens()).toMatchObject({ refreshToken: held.refreshToken });
+    expect(await stats(server, user)).toMatchObject({ refreshes: 1 });
   });
 
   it('a failed refresh never carries the original error: fields like an HTTP client\'s request stay out', async () => {
@@ -369,6 +387,25 @@ describe('TokenManager against the reference server', () => {
       expect(cause).toMatchObject({ status: 503, message: 'Request failed with status code 503' });
       expect(cause).not.toHaveProperty('config');
       expect(JSON.stringify(cause, Object.getOwnPropertyNames(cause))).not.toContain(issued.refreshToken);
+    }
+  });
+
+  it('an invalid grant whose error message quotes the token: the token is masked though the sign-out forgot it', async () => {
+    const { issued } = await signIn('mask-grant');
+    const tokens = manager({
+      refresh: async (refreshToken) => {
+        throw Object.assign(new Error(`invalid_grant for ${refreshToken}`), { status: 400 });
+      },
+    });
+    const events = record(tokens);
+    await tokens.setTokens(issued);
+    const error = (await tokens.refresh({ force: true }).catch((e: unknown) => e)) as StrataError;
+    expect(error).toMatchObject({ code: 'INVALID_GRANT' });
+    expect(await tokens.getTokens()).toBeUndefined();
+    const failed = events.find((e) => e.type === 'refreshFailed')?.payload as TokenEvents['refreshFailed'];
+    for (const cause of [error.cause, failed.error.cause] as Error[]) {
+      expect(cause.message).toBe('invalid_grant for [token]');
+      expect(cause.message).not.toContain(issued.refreshToken);
     }
   });
 
