@@ -460,8 +460,8 @@ export class TokenManager {
     if (this.#options.refreshTokenStorage === 'memory') {
       this.#memoryRefreshToken = held.refreshToken;
       // No token in storage, only a flag whose removal tells the other tabs of a sign-out
-      // (written once; its expiry, like the refresh token's, follows the refresh token).
-      if (!this.#flagged) await strata.set(this.#keys.refresh, '', refreshTtl === undefined ? base : { ...base, ttl: refreshTtl });
+      // (written once, or again when the refresh token's lifetime, which it follows, is known).
+      if (!this.#flagged || refreshTtl !== undefined) await strata.set(this.#keys.refresh, '', refreshTtl === undefined ? base : { ...base, ttl: refreshTtl });
       this.#flagged = true;
     } else if (held.refreshToken) await strata.set(this.#keys.refresh, held.refreshToken, refreshTtl === undefined ? base : { ...base, ttl: refreshTtl });
     if (held.idToken) await strata.set(this.#keys.id, held.idToken, base);
