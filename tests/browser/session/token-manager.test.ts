@@ -346,7 +346,7 @@ describe('TokenManager against the reference server', () => {
     // A server that answers an absolute expiry (by its own, correct clock).
     const refresh = async (token: string) => {
       const { accessToken, refreshToken } = await realRefresh(token);
-      return { accessToken, refreshToken, expiresAt: Date.now() + 15 * 60_000 };
+      return { accessToken, expiresAt: Date.now() + 15 * 60_000, ...(refreshToken === undefined ? {} : { refreshToken }) };
     };
     const tokens = manager({ refresh, checkInterval: 50 }, { skew: 2 * HOUR });
     await tokens.setTokens({ accessToken: issued.accessToken, refreshToken: issued.refreshToken, expiresAt: Date.now() + 15 * 60_000 });
