@@ -1,5 +1,5 @@
 // Runs every suite (Vitest: node + real Chromium; Playwright: multi-tab and end-to-end;
-// the bundle-size ceilings) and prints one closing line: "N passed, N failed".
+// the type check; the bundle-size ceilings) and prints one closing line: "N passed, N failed".
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
 
@@ -30,10 +30,18 @@ for (const suite of suites) {
     crashed = true;
   }
 }
-// Bundle size: one check, passed when every entry is within its ceiling (scripts/size.mjs).
-const size = spawnSync('node', ['scripts/size.mjs', '--check'], { stdio: 'inherit' });
-if (size.status === 0) passed++;
-else failed++;
+// Two single checks: the types of src and tests (strict), and the bundle-size ceilings.
+for (const [what, cmd, args] of [
+  ['typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']],
+  ['size', 'node', ['scripts/size.mjs', '--check']],
+]) {
+  const run = spawnSync(cmd, args, { stdio: 'inherit' });
+  if (run.status === 0) passed++;
+  else {
+    console.error(`${what} check failed.`);
+    failed++;
+  }
+}
 
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed > 0 || crashed ? 1 : 0);
