@@ -1,3 +1,4 @@
+import { serialize } from '../codec/serialize.js';
 import { StrataError } from '../errors.js';
 import type { Strata } from '../strata.js';
 import { withLock } from '../sync/lock.js';
@@ -38,13 +39,21 @@ export interface MigrationResult {
   merged: string[];
 }
 
-/** One planned write; `ttl` is the time left in ms, `null` for no expiry. */
+/**
+ * One planned write; `ttl` is the time left in ms, `null` for no expiry. `source`, `guest`
+ * and `before` (the user's value, `null` for none) are what the plan was made from: a
+ * journal finished later writes only over what it planned from (journals of older
+ * versions lack them and are finished as they are).
+ */
 interface PlannedWrite {
   key: string;
   value: unknown;
   ttl: number | null;
   name: string;
   merged: boolean;
+  source?: string;
+  guest?: unknown;
+  before?: unknown;
 }
 
 /** A migration written down before any target is touched, so a crash half-way can be finished. */
@@ -65,8 +74,10 @@ const JOURNAL_PREFIX = 'strata-migration:';
  * anything is written (a throwing merger aborts with no change), the planned writes are
  * journaled (encrypted) in the same Strata, targets are written, and only then are the
  * guest keys removed. A run interrupted after the journal is finished by the next run
- * from the journal, without merging again. A second run finds no guest key and changes
- * nothing. Runs are serialized across tabs by a lock.
+ * (for any user) from the journal, without merging again; what changed since the plan (a
+ * newer user value, new guest data) is not overwritten or removed but merged afresh. A
+ * second run finds no guest key and changes nothing. Runs are serialized across tabs by
+ * a lock.
  *
  * Strata does not expose an item's tags, sliding flag or per-item encryption: migrated
  * items get `options.tags` and `options.encrypt` (default: the instance's setting).
@@ -92,8 +103,13 @@ export async function migrateGuestToUser(strata: Strata, userId: string, options
   const journalKey = `${JOURNAL_PREFIX}${JSON.stringify([from, target])}`;
   return withLock(`strata-migrate:${strata.namespace}`, async () => {
     const result: MigrationResult = { moved: [], merged: [] };
-    const pending = await strata.get<Journal>(journalKey);
-    if (pending) await applyJournal(strata, journalKey, pending, options, result);
+    // Any run first finishes what an interrupted one (for this user or another) planned.
+    for (const pendingKey of await strata.keys(JOURNAL_PREFIX)) {
+      const pending = await strata.get<Journal>(pendingKey);
+      const mine = pendingKey === journalKey;
+      if (pending) await applyJournal(strata, pendingKey, pending, options, mine ? result : { moved: [], merged: [] });
+      else await strata.remove(pendingKey);
+    }
     const plan = await planMigration(strata, from, target, options);
     if (plan.sources.length > 0) {
       await strata.set(journalKey, plan, { encrypt: true });
@@ -114,7 +130,7 @@ async function planMigration(strata: Strata, from: string, target: string, optio
     const key = target + name;
     const existing = await strata.get(key);
     if (existing === null) {
-      writes.push({ key, name, value: guest, ttl: await strata.getTTL(source), merged: false });
+      writes.push({ key, name, value: guest, ttl: await strata.getTTL(source), merged: false, source, guest, before: null });
       continue;
     }
     const merger = options.merge?.[name] ?? options.defaultMerge ?? preferExisting;
@@ -126,14 +142,28 @@ async function planMigration(strata: Strata, from: string, target: string, optio
       throw new StrataError('INVALID_OPTIONS', `The merger for "${name}" threw; nothing was migrated.`, { cause, key });
     }
     if (value === undefined) throw new StrataError('INVALID_OPTIONS', `The merger for "${name}" returned undefined; nothing was migrated.`, { key });
-    writes.push({ key, name, value, ttl: await strata.getTTL(key), merged: true });
+    writes.push({ key, name, value, ttl: await strata.getTTL(key), merged: true, source, guest, before: existing });
   }
   return { writes, sources };
 }
 
-/** Writes every target, then removes the sources, then the journal. Idempotent. */
+/**
+ * Writes every target, then removes the sources, then the journal. Idempotent. A target
+ * that changed since the plan (neither what it was planned from nor the planned value) is
+ * not overwritten, and a source that changed since, or whose target was left, is kept:
+ * the next plan merges them afresh, so a journal finished long after a crash never
+ * overwrites newer data or removes guest data it did not migrate.
+ */
 async function applyJournal(strata: Strata, journalKey: string, journal: Journal, options: MigrateOptions, result: MigrationResult): Promise<void> {
+  const kept = new Set<string>();
   for (const write of journal.writes) {
+    const planned = 'before' in write;
+    const current = planned ? await strata.get(write.key) : undefined;
+    if (planned && !sameValue(current, write.before)) {
+      if (!sameValue(current, write.value) && write.source !== undefined) kept.add(write.source);
+      else (write.merged ? result.merged : result.moved).push(write.name); // written before the interruption
+      continue;
+    }
     const tags = typeof options.tags === 'function' ? options.tags(write.name) : options.tags;
     await strata.set(write.key, write.value, {
       ...(write.ttl === null ? {} : { ttl: Math.max(1, write.ttl) }),
@@ -142,8 +172,18 @@ async function applyJournal(strata: Strata, journalKey: string, journal: Journal
     });
     (write.merged ? result.merged : result.moved).push(write.name);
   }
-  for (const source of journal.sources) await strata.remove(source);
+  const guestBySource = new Map(journal.writes.filter((w) => w.source !== undefined && 'guest' in w).map((w) => [w.source as string, w.guest]));
+  for (const source of journal.sources) {
+    if (kept.has(source)) continue;
+    if (guestBySource.has(source) && !sameValue(await strata.get(source), guestBySource.get(source))) continue;
+    await strata.remove(source);
+  }
   await strata.remove(journalKey);
+}
+
+/** Whether two stored values are the same (by their stored form). */
+function sameValue(a: unknown, b: unknown): boolean {
+  return serialize(a ?? null) === serialize(b ?? null);
 }
 
 /** Merger keeping the user's value (the default). */

@@ -124,6 +124,46 @@ describe('migrateGuestToUser', () => {
     expect(await snapshot(reopened)).toEqual(EXPECTED); // p1 quantity 3, not 4
   });
 
+  it('a journal finished long after a crash overwrites no newer user data and removes no guest data it did not plan', async () => {
+    const strata = strataOn();
+    await seed(strata);
+    let writes = 0;
+    strata.subscribe('user:u1:', () => {
+      if (++writes === 1) void strata.close(); // interrupted right after the cart was written
+    });
+    await expect(migrateGuestToUser(strata, 'u1', { merge: MERGE })).rejects.toMatchObject({ code: 'CLOSED' });
+    const later = strataOn(strata.namespace);
+    // Days later: the user changed the cart elsewhere, the guest (signed out) saved new preferences.
+    await later.set('user:u1:cart', [{ productId: 'p2', quantity: 7 }]);
+    await later.set('guest:preferences', { lang: 'de' });
+    await migrateGuestToUser(later, 'u1', { merge: MERGE });
+    // The cart is merged afresh into the user's newer cart, not replaced by the old plan.
+    expect(await later.get('user:u1:cart')).toEqual([
+      { productId: 'p2', quantity: 7 },
+      { productId: 'p1', quantity: 2 },
+      { productId: 'p3', quantity: 1, name: 'new' },
+    ]);
+    expect(await later.get('user:u1:theme')).toBe('dark');
+    expect(await later.get('user:u1:recent')).toEqual(['p1', 'p3']);
+    expect(await later.get('user:u1:preferences')).toEqual({ lang: 'en' }); // preferExisting, with the new guest value
+    expect(await later.keys('guest:')).toEqual([]);
+  });
+
+  it('a run for another user first finishes the interrupted run: the guest data is not copied to both', async () => {
+    const strata = strataOn();
+    await seed(strata);
+    let writes = 0;
+    strata.subscribe('user:u1:', () => {
+      if (++writes === 2) void strata.close();
+    });
+    await expect(migrateGuestToUser(strata, 'u1', { merge: MERGE })).rejects.toMatchObject({ code: 'CLOSED' });
+    const later = strataOn(strata.namespace);
+    const result = await migrateGuestToUser(later, 'u2', { merge: MERGE });
+    expect(result).toEqual({ moved: [], merged: [] });
+    expect(await later.keys('user:u2:')).toEqual([]);
+    expect(await snapshot(later)).toEqual(EXPECTED);
+  });
+
   it('migrates encrypted storage: values stay encrypted at rest and readable after a reload', async () => {
     const strata = strataOn(undefined, { encryption: { enabled: true } });
     await seed(strata);
