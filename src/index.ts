@@ -13,6 +13,7 @@ export type {
   TtlOptions,
   SyncOptions,
   SetOptions,
+  ItemInfo,
   ClearFilter,
   StorageChange,
   ChangeListener,

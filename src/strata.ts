@@ -16,7 +16,7 @@ import { Subscribers } from './subscribers.js';
 import type { SyncChannel } from './sync/channel.js';
 import type { SyncMessage } from './sync/messages.js';
 import { isExpired, shouldSlide, timeLeft } from './ttl.js';
-import type { ChangeListener, ClearFilter, SetOptions, StorageKind, StrataOptions } from './types.js';
+import type { ChangeListener, ClearFilter, ItemInfo, SetOptions, StorageKind, StrataOptions } from './types.js';
 
 /** Events of {@link Strata.on}. */
 export interface StrataEvents {
@@ -196,6 +196,24 @@ export class Strata {
     const found = await this.#find(key);
     if (!found || isExpired(found.record, this.#now())) return null;
     return timeLeft(found.record, this.#now());
+  }
+
+  /** How an item is stored (encrypted, sliding, TTL, layer), without reading or decrypting its value; `null` when missing or expired. */
+  async info(key: string): Promise<ItemInfo | null> {
+    this.#assertOpen();
+    assertKey(key);
+    if (!this.#started) await this.ready();
+    const found = await this.#find(key);
+    const now = this.#now();
+    if (!found || isExpired(found.record, now)) return null;
+    const { record } = found;
+    return {
+      encrypted: record.x === 1,
+      sliding: record.s === 1,
+      ttl: record.t ?? null,
+      expiresIn: timeLeft(record, now),
+      layer: this.#layers[found.layer]?.kind ?? 'memory',
+    };
   }
 
   /** Sets the expiry to now + `ms` (and the sliding TTL to `ms`); `false` when the key is missing. */

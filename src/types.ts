@@ -74,6 +74,20 @@ export interface SetOptions {
   tags?: string[];
 }
 
+/** What `strata.info(key)` tells of a stored item, without reading its value. */
+export interface ItemInfo {
+  /** Encrypted at rest. */
+  encrypted: boolean;
+  /** Each successful `get` pushes the expiry to now + `ttl`. */
+  sliding: boolean;
+  /** The item's TTL in ms (the sliding length); `null` without expiry. */
+  ttl: number | null;
+  /** Milliseconds left; `null` without expiry. */
+  expiresIn: number | null;
+  /** The layer holding it. */
+  layer: StorageKind;
+}
+
 /** Filter of `strata.clear(…)`: items matching every given criterion are removed. */
 export interface ClearFilter {
   /** Items carrying any of these tags. */

@@ -1,6 +1,7 @@
 import { serialize } from '../codec/serialize.js';
 import { StrataError } from '../errors.js';
 import type { Strata } from '../strata.js';
+import type { ItemInfo } from '../types.js';
 import { withLock } from '../sync/lock.js';
 
 /** Combines a guest value with the value the user already has under the same name. May be async. */
@@ -25,7 +26,7 @@ export interface MigrateOptions {
    * copied: give them here (a list, or per name). Default: none.
    */
   tags?: string[] | ((name: string) => string[]);
-  /** Encrypt the migrated items. Default: the instance's `encryption.enabled`. */
+  /** Encrypt the migrated items. Default: as the guest's (or the user's) item was, else the instance's `encryption.enabled`. */
   encrypt?: boolean;
 }
 
@@ -40,7 +41,9 @@ export interface MigrationResult {
 }
 
 /**
- * One planned write; `ttl` is the time left in ms, `null` for no expiry. `source`, `guest`
+ * One planned write; `ttl` is the time to set in ms (the sliding length for a sliding
+ * item, else the time left), `null` for no expiry; `sliding` and `encrypt` are carried
+ * over from the items planned from (`encrypt`: either was encrypted). `source`, `guest`
  * and `before` (the user's value, `null` for none) are what the plan was made from: a
  * journal finished later writes only over what it planned from (journals of older
  * versions lack them and are finished as they are).
@@ -51,6 +54,8 @@ interface PlannedWrite {
   ttl: number | null;
   name: string;
   merged: boolean;
+  sliding?: boolean;
+  encrypt?: boolean;
   source?: string;
   guest?: unknown;
   before?: unknown;
@@ -79,8 +84,9 @@ const JOURNAL_PREFIX = 'strata-migration:';
  * second run finds no guest key and changes nothing. Runs are serialized across tabs by
  * a lock.
  *
- * Strata does not expose an item's tags, sliding flag or per-item encryption: migrated
- * items get `options.tags` and `options.encrypt` (default: the instance's setting).
+ * Migrated items keep their encryption (an item encrypted on either side stays encrypted),
+ * their sliding flag and their time left. Tags are not readable back (they are stored as
+ * keyed hashes when encrypted): migrated items get `options.tags`.
  *
  * @throws `INVALID_OPTIONS` for a non-string, blank, space-padded or control-character `userId`, an empty `from`, a `to`
  *   prefix that starts with `from`, or a merger that throws or returns `undefined`.
@@ -129,8 +135,9 @@ async function planMigration(strata: Strata, from: string, target: string, optio
     const name = source.slice(from.length);
     const key = target + name;
     const existing = await strata.get(key);
+    const guestInfo = await strata.info(source);
     if (existing === null) {
-      writes.push({ key, name, value: guest, ttl: await strata.getTTL(source), merged: false, source, guest, before: null });
+      writes.push({ key, name, value: guest, ...carried(guestInfo, guestInfo), merged: false, source, guest, before: null });
       continue;
     }
     const merger = options.merge?.[name] ?? options.defaultMerge ?? preferExisting;
@@ -142,7 +149,7 @@ async function planMigration(strata: Strata, from: string, target: string, optio
       throw new StrataError('INVALID_OPTIONS', `The merger for "${name}" threw; nothing was migrated.`, { cause, key });
     }
     if (value === undefined) throw new StrataError('INVALID_OPTIONS', `The merger for "${name}" returned undefined; nothing was migrated.`, { key });
-    writes.push({ key, name, value, ttl: await strata.getTTL(key), merged: true, source, guest, before: existing });
+    writes.push({ key, name, value, ...carried(await strata.info(key), guestInfo), merged: true, source, guest, before: existing });
   }
   return { writes, sources };
 }
@@ -165,10 +172,12 @@ async function applyJournal(strata: Strata, journalKey: string, journal: Journal
       continue;
     }
     const tags = typeof options.tags === 'function' ? options.tags(write.name) : options.tags;
+    const encrypt = options.encrypt ?? (write.encrypt === true ? true : undefined);
     await strata.set(write.key, write.value, {
       ...(write.ttl === null ? {} : { ttl: Math.max(1, write.ttl) }),
+      ...(write.sliding === true ? { sliding: true } : {}),
       ...(tags && tags.length > 0 ? { tags } : {}),
-      ...(options.encrypt === undefined ? {} : { encrypt: options.encrypt }),
+      ...(encrypt === undefined ? {} : { encrypt }),
     });
     (write.merged ? result.merged : result.moved).push(write.name);
   }
@@ -179,6 +188,15 @@ async function applyJournal(strata: Strata, journalKey: string, journal: Journal
     await strata.remove(source);
   }
   await strata.remove(journalKey);
+}
+
+/** TTL and flags a write carries over: time and sliding from `timing` (the item whose clock it keeps), encryption from either item. */
+function carried(timing: ItemInfo | null, guest: ItemInfo | null): Pick<PlannedWrite, 'ttl' | 'sliding' | 'encrypt'> {
+  return {
+    ttl: timing === null ? null : timing.sliding ? timing.ttl : timing.expiresIn,
+    sliding: timing?.sliding === true,
+    encrypt: timing?.encrypted === true || guest?.encrypted === true,
+  };
 }
 
 /** Whether two stored values are the same (by their stored form). */

@@ -164,6 +164,23 @@ describe('migrateGuestToUser', () => {
     expect(await snapshot(later)).toEqual(EXPECTED);
   });
 
+  it('keeps each item\'s encryption, sliding flag and time left: an encrypted guest item never lands in plaintext', async () => {
+    const strata = strataOn(undefined, { encryption: { enabled: false, password: 'migrate-pw-123' } });
+    await strata.set('guest:token', 'guest-secret-value', { encrypt: true, ttl: 60_000, sliding: true });
+    await strata.set('guest:plain', 'visible', { ttl: 30_000 });
+    await strata.set('guest:note', 'merged-secret-note', { encrypt: true });
+    await strata.set('user:u1:note', 'old note');
+    await migrateGuestToUser(strata, 'u1', { merge: { note: preferIncoming } });
+    expect(await strata.info('user:u1:token')).toMatchObject({ encrypted: true, sliding: true, ttl: 60_000, layer: 'localStorage' });
+    expect(await strata.info('user:u1:plain')).toMatchObject({ encrypted: false, sliding: false });
+    expect((await strata.info('user:u1:plain'))?.expiresIn).toBeGreaterThan(29_000);
+    expect(await strata.info('user:u1:note')).toMatchObject({ encrypted: true, sliding: false, ttl: null, expiresIn: null });
+    expect(await strata.get('user:u1:token')).toBe('guest-secret-value');
+    const raw = await rawDump(strata.namespace);
+    for (const secret of ['guest-secret-value', 'merged-secret-note']) expect(raw).not.toContain(secret);
+    expect(await strata.info('guest:token')).toBeNull();
+  });
+
   it('migrates encrypted storage: values stay encrypted at rest and readable after a reload', async () => {
     const strata = strataOn(undefined, { encryption: { enabled: true } });
     await seed(strata);
