@@ -29,7 +29,11 @@ export interface SessionAnalyticsOptions {
   endpoint?: string;
   /** Sends the batches. Default: `tokens.fetch` when given, else the platform's `fetch`. */
   fetch?: FetchLike;
-  /** Adds the Bearer token (a `TokenManager`); the token goes in the header, never in an event. */
+  /**
+   * Adds the Bearer token (a `TokenManager`); the token goes in the header, never in an
+   * event. Queued events are then tagged `auth`: a logout drops those not yet delivered
+   * (call `end()` or `flush()` before `logout()` to send them).
+   */
   tokens?: AuthenticatedFetcher;
   /** The session the events belong to. Default: the {@link SessionManager} id on the same storage. */
   sessionId?: () => string | Promise<string>;
@@ -105,7 +109,15 @@ export class SessionAnalytics {
     this.#clock = options.clock ?? Date.now;
     this.#timers = options.timers ?? platformTimers;
     const prefix = options.queuePrefix ?? 'analytics-queue:';
-    this.#queue = new RetryQueue<AnalyticsEvent>({ storage: options.storage, prefix, clock: this.#clock, ...(options.maxAge === undefined ? {} : { maxAge: options.maxAge }) });
+    // Events sent with a user's Bearer token belong to that user: tagged `auth`, a logout
+    // drops those not yet delivered, so they never go out with the next user's token.
+    this.#queue = new RetryQueue<AnalyticsEvent>({
+      storage: options.storage,
+      prefix,
+      clock: this.#clock,
+      ...(options.maxAge === undefined ? {} : { maxAge: options.maxAge }),
+      ...(options.tokens ? { tags: ['auth'] } : {}),
+    });
     this.#lockName = `strata-analytics:${options.storage.namespace}/${prefix}`;
   }
 

@@ -9,6 +9,8 @@ export interface RetryQueueOptions {
   prefix?: string;
   /** Entries older than this (ms) are dropped. Default 7 days. */
   maxAge?: number;
+  /** Tags of every entry, for `strata.clear({ tags })` (e.g. `['auth']`: a logout drops them). Default: none. */
+  tags?: string[];
   clock?: () => number;
 }
 
@@ -31,6 +33,7 @@ export class RetryQueue<T> {
   readonly #prefix: string;
   readonly #maxAge: number;
   readonly #clock: () => number;
+  readonly #tags: string[] | undefined;
   #sequence = 0;
 
   constructor(options: RetryQueueOptions) {
@@ -42,6 +45,7 @@ export class RetryQueue<T> {
     this.#prefix = prefix;
     this.#maxAge = options.maxAge ?? WEEK;
     this.#clock = options.clock ?? Date.now;
+    this.#tags = options.tags && options.tags.length > 0 ? [...options.tags] : undefined;
   }
 
   /** Appends an item; resolves once it is stored. */
@@ -49,7 +53,7 @@ export class RetryQueue<T> {
     const now = this.#clock();
     // Keys sort by time, then by this instance's counter, then randomly across tabs.
     const key = `${this.#prefix}${String(now).padStart(15, '0')}:${String(this.#sequence++).padStart(6, '0')}:${randomHex(6)}`;
-    await this.#storage.set(key, { queuedAt: now, item }, { ttl: this.#maxAge });
+    await this.#storage.set(key, { queuedAt: now, item }, this.#tags ? { ttl: this.#maxAge, tags: this.#tags } : { ttl: this.#maxAge });
   }
 
   /** Up to `limit` oldest entries, after deleting those older than `maxAge`. */

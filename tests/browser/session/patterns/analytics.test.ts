@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import { httpRefresh, Strata, TokenManager } from 'strata-storage';
+import { AuthSession, httpRefresh, Strata, TokenManager } from 'strata-storage';
 import { SessionAnalytics, type AnalyticsEvent } from '../../../../src/session/analytics.js';
 import type { IntervalTimers } from '../../../../src/session/interval.js';
 import { SessionManager } from '../../../../src/session/session-manager.js';
@@ -85,6 +85,26 @@ describe('SessionAnalytics (reference server)', () => {
     // the Bearer header (from the TokenManager) told the server who sent it
     const byUser = (await (await fetch(`${url}/api/test/analytics?username=${username}`)).json()) as { events: AnalyticsEvent[] };
     expect(byUser.events.map((e) => e.id)).toEqual([event?.id]);
+  });
+
+  it('events queued for a signed-in user are dropped by logout, never sent with the next user\'s token', async () => {
+    const [alice, bob] = [uniqueUser('analytics-a'), uniqueUser('analytics-b')];
+    const strata = strataOn();
+    const tokenManager = new TokenManager({ storage: strata, refresh: httpRefresh(`${url}/api/auth/refresh`), proactive: false });
+    const auth = new AuthSession({ storage: strata, tokens: tokenManager, browserSession: () => 'b1' });
+    await auth.login({ userId: alice }, { tokens: (await login(url, alice)).tokens });
+    const analytics = analyticsOn(strata, { sessionId: () => 's-shared-device', tokens: tokenManager });
+    await setOffline(true);
+    await analytics.track('alice_private_event');
+    expect((await analytics.flush()).remaining).toBe(1); // the server was down: still queued
+    await auth.logout();
+    expect(await analytics.pending()).toBe(0);
+    await setOffline(false);
+    await auth.login({ userId: bob }, { tokens: (await login(url, bob)).tokens });
+    await analytics.track('bob_event');
+    expect((await analytics.flush()).sent).toBe(1);
+    const byBob = (await (await fetch(`${url}/api/test/analytics?username=${bob}`)).json()) as { events: AnalyticsEvent[] };
+    expect(byBob.events.map((e) => e.name)).toEqual(['bob_event']);
   });
 
   it('keeps the queue across a reload while the server is down, then delivers exactly once when online', async () => {
