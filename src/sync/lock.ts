@@ -61,6 +61,9 @@ export interface SharedResult<T> {
  * the lock `name`, `find` looks for a result another tab already produced (typically in a
  * shared {@link Strata}); only when there is none does this tab run `work`, whose result
  * the next waiter's `find` then sees (the pattern of the refresh-token single flight).
+ * `find` must read a store that is current when the lock changes hands, such as IndexedDB:
+ * Chromium hands a localStorage write to other tabs asynchronously, so a `find` on
+ * localStorage alone can miss a result written just before.
  */
 export async function onceAcrossTabs<T>(name: string, find: () => Promise<T | undefined>, work: () => Promise<T>, options: LockOptions = {}): Promise<SharedResult<T>> {
   return withLock(name, async () => {

@@ -59,12 +59,14 @@ test(`a lock held by a tab that closes is released to the next waiter: ${variant
 test(`onceAcrossTabs runs the work in one tab and hands its result to the others: ${variant}`, async ({ context }) => {
   const tabs = await openTabs(context, 3, tabOptions);
   const name = `once-${Date.now()}`;
-  // The result is shared through localStorage, the way a Strata would hold it.
+  // The result is shared through a Strata on IndexedDB, whose commits every tab sees at once
+  // (Chromium's localStorage reaches other tabs asynchronously, so `find` could miss it).
   const outcomes = await Promise.all(tabs.map((tab: Page, index) => tab.evaluate(async ({ name, index }) => {
-    const find = async () => localStorage.getItem(name) ?? undefined;
+    const shared = new window.S.Strata({ namespace: name, defaultStorage: 'indexedDB' });
+    const find = async () => (await shared.get<string>('result')) ?? undefined;
     const work = async () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
-      localStorage.setItem(name, `result of tab ${index}`);
+      await shared.set('result', `result of tab ${index}`);
       return `result of tab ${index}`;
     };
     return window.S.onceAcrossTabs(name, find, work);
