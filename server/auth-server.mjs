@@ -67,7 +67,7 @@ export async function createAuthServer(options = {}) {
   for (const user of initialUsers) addUser(user);
 
   /** Test controls: pending failures and delays of refreshes, per username. */
-  /** @type {Map<string, { count: number, status: number }>} */
+  /** @type {Map<string, { count: number, status: number, error?: string | null }>} */
   const failNext = new Map();
   /** @type {Map<string, number>} */
   const refreshDelays = new Map();
@@ -177,8 +177,8 @@ export async function createAuthServer(options = {}) {
           const failure = failNext.get(username);
           if (failure) {
             if (--failure.count <= 0) failNext.delete(username);
-            const error = failure.status === 400 || failure.status === 401 ? 'invalid_grant' : 'unavailable';
-            throw new HttpError(failure.status, { error });
+            const error = failure.error !== undefined ? failure.error : failure.status === 400 || failure.status === 401 ? 'invalid_grant' : 'unavailable';
+            throw new HttpError(failure.status, error === null ? {} : { error });
           }
         }
         if (!found) throw invalidGrant();
@@ -262,9 +262,11 @@ export async function createAuthServer(options = {}) {
         const count = body.count ?? 1;
         const status = body.status ?? 503;
         if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) throw badRequest('count must be a non-negative integer.');
+        const error = body.error;
         if (typeof status !== 'number' || !Number.isInteger(status) || status < 400 || status > 599) throw badRequest('status must be an HTTP error status.');
+        if (error !== undefined && error !== null && (typeof error !== 'string' || !/^[a-z_]{1,40}$/.test(error))) throw badRequest('error must be an OAuth error code (a-z and _), or null for a body without one.');
         if (count === 0) failNext.delete(username);
-        else failNext.set(username, { count, status });
+        else failNext.set(username, { count, status, error });
         return { status: 204 };
       },
     },

@@ -1,5 +1,6 @@
 import { StrataError } from '../errors.js';
 import type { SessionUser } from './auth-session.js';
+import { isOAuthErrorCode, meansGrantRejected } from './grant-rejection.js';
 import type { TokenResponse } from './token-manager.js';
 
 /** Options of {@link httpRefresh} and {@link httpRestore}. */
@@ -16,8 +17,9 @@ type RefreshBody = { tokens?: TokenResponse; user?: Record<string, unknown> } & 
 /**
  * A `refresh` function for {@link TokenManager} that POSTs `{ refreshToken }` as JSON to
  * `url` and reads `{ tokens: { accessToken, refreshToken, idToken, expiresIn } }` or the
- * same fields at the top level. 400/401 throw `INVALID_GRANT`; other failures
- * `REFRESH_FAILED` or `NETWORK`, none with a token in the message.
+ * same fields at the top level. A 400/401 throws `INVALID_GRANT` unless its body names
+ * another OAuth error (`invalid_client`, `invalid_request`, …: `REFRESH_FAILED`, the
+ * token is kept); other failures `REFRESH_FAILED` or `NETWORK`, none with a token in the message.
  */
 export function httpRefresh(url: string, options: HttpRefreshOptions = {}): (refreshToken: string) => Promise<TokenResponse> {
   return async (refreshToken) => tokensOf(await postRefresh(url, refreshToken, options));
@@ -96,7 +98,12 @@ function timeoutError(timeout: number): StrataError {
 
 function postRefresh(url: string, refreshToken: string, options: HttpRefreshOptions): Promise<RefreshBody> {
   return post(url, refreshToken, options, async (response) => {
-    if (response.status === 400 || response.status === 401) throw new StrataError('INVALID_GRANT', `The server rejected the refresh token (HTTP ${response.status}).`);
+    if (response.status === 400 || response.status === 401) {
+      const oauthError = await oauthErrorOf(response);
+      const named = oauthError === undefined ? '' : `, ${oauthError}`;
+      if (meansGrantRejected(response.status, oauthError)) throw new StrataError('INVALID_GRANT', `The server rejected the refresh token (HTTP ${response.status}${named}).`);
+      throw Object.assign(new StrataError('REFRESH_FAILED', `The server refused the refresh request (HTTP ${response.status}${named}); the refresh token is kept.`), { status: response.status, error: oauthError });
+    }
     if (!response.ok) throw Object.assign(new StrataError('REFRESH_FAILED', `The refresh request failed (HTTP ${response.status}).`), { status: response.status });
     try {
       return (await response.json()) as RefreshBody;
@@ -104,6 +111,16 @@ function postRefresh(url: string, refreshToken: string, options: HttpRefreshOpti
       throw new StrataError('REFRESH_FAILED', 'The refresh response is not JSON.');
     }
   });
+}
+
+/** The OAuth `error` code of an error answer, when it has one. */
+async function oauthErrorOf(response: Response): Promise<string | undefined> {
+  try {
+    const { error } = (await response.json()) as { error?: unknown };
+    return isOAuthErrorCode(error) ? error : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function tokensOf(body: RefreshBody): TokenResponse {

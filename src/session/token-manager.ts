@@ -1,6 +1,7 @@
 import { StrataError, isStrataError } from '../errors.js';
 import type { Strata } from '../strata.js';
 import { withLock } from '../sync/lock.js';
+import { meansGrantRejected } from './grant-rejection.js';
 import { readJwtTimes } from './jwt.js';
 import { hashToken, RotationMarker } from './rotation-marker.js';
 import { Emitter } from './emitter.js';
@@ -53,7 +54,7 @@ export interface TokenEvents {
 /** Options of {@link TokenManager}. */
 export interface TokenManagerOptions {
   storage: Strata;
-  /** Exchanges a refresh token. Throw `new StrataError('INVALID_GRANT', …)` (or an error with `status` 400/401) when the server rejects it. */
+  /** Exchanges a refresh token. Throw `new StrataError('INVALID_GRANT', …)` (or an error with `status` 400/401 and no other OAuth `error` code) when the server rejects it. */
   refresh: (refreshToken: string) => Promise<TokenResponse>;
   /** Refresh this long before expiry; clamped to a quarter of the token's lifetime. Default 60,000. */
   refreshBuffer?: number;
@@ -652,12 +653,16 @@ function superseded(): StrataError {
   return new StrataError('NOT_AUTHENTICATED', 'The user signed out or in while the refresh was in flight; its result was dropped.');
 }
 
-/** True for an error that means "this refresh token is no good" (the user must sign in again). */
+/**
+ * True for an error that means "this refresh token is no good" (the user must sign in
+ * again): `INVALID_GRANT`, or an error whose OAuth `error` is `invalid_grant` /
+ * `invalid_token`, or whose `status` is 400/401 without another OAuth code.
+ */
 export function isInvalidGrant(error: unknown): boolean {
   if (isStrataError(error, 'INVALID_GRANT')) return true;
   if (typeof error !== 'object' || error === null) return false;
   const { error: oauthError, status } = error as { error?: unknown; status?: unknown };
-  return oauthError === 'invalid_grant' || status === 400 || status === 401;
+  return meansGrantRejected(status, oauthError);
 }
 
 function isPageHidden(): boolean {

@@ -33,6 +33,17 @@ describe('test controls', () => {
     expect((await refresh(t.url, tokens.refreshToken)).status).toBe(200);
   });
 
+  test('fail-next-refresh answers the OAuth error code given, or a body without one for null', async () => {
+    const username = uniqueUser('failcode');
+    const { tokens } = await login(t.url, username);
+    await failNextRefresh(t.url, username, 1, 401, 'invalid_client');
+    expect(await refresh(t.url, tokens.refreshToken)).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
+    await failNextRefresh(t.url, username, 1, 400, null);
+    const bare = await refresh(t.url, tokens.refreshToken);
+    expect([bare.status, bare.body]).toEqual([400, {}]);
+    expect((await request(t.url, '/api/test/fail-next-refresh', { body: { username, error: 'Not a code' } })).status).toBe(400);
+  });
+
   test('fail-next-refresh only affects its user', async () => {
     const [a, b] = [uniqueUser('a'), uniqueUser('b')];
     const [la, lb] = [await login(t.url, a), await login(t.url, b)];

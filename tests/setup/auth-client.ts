@@ -58,9 +58,12 @@ export async function stats(url: string, username?: string): Promise<Stats> {
   return (await call(url, `/api/test/stats${query}`)).json() as Promise<Stats>;
 }
 
-/** The next `count` refresh requests of `username` answer `status` without rotating. */
-export async function failNextRefresh(url: string, username: string, count = 1, status = 503): Promise<void> {
-  await call(url, '/api/test/fail-next-refresh', { username, count, status });
+/**
+ * The next `count` refresh requests of `username` answer `status` without rotating, with
+ * the OAuth `error` code given (`null`: a body without one; the server's default otherwise).
+ */
+export async function failNextRefresh(url: string, username: string, count = 1, status = 503, error?: string | null): Promise<void> {
+  await call(url, '/api/test/fail-next-refresh', { username, count, status, error });
 }
 
 /** Delays every refresh answer of `username` by `ms` (0 removes the delay). */

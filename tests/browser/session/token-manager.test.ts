@@ -177,6 +177,37 @@ describe('TokenManager against the reference server', () => {
     expect(await stats(server, user)).toMatchObject({ refreshRequests: 3, refreshes: 1, reuseDetected: 0 });
   });
 
+  it('a 400/401 naming another OAuth error (invalid_client, invalid_request) keeps the tokens and retries', async () => {
+    const { user, issued } = await signIn('client-error');
+    const tokens = manager();
+    const events = record(tokens);
+    await tokens.setTokens(issued);
+    tokens.start();
+    for (const [status, code] of [[401, 'invalid_client'], [400, 'invalid_request']] as const) {
+      await failNextRefresh(server, user, 1, status, code);
+      const failure = await tokens.refresh({ force: true }).catch((error: unknown) => error);
+      expect(failure).toMatchObject({ code: 'REFRESH_FAILED', status });
+      expect(String((failure as Error).message)).toContain(code);
+      expect((await tokens.getTokens())?.refreshToken).toBe(issued.refreshToken);
+    }
+    expect(events.map((e) => [e.type, (e.payload as { willRetry?: boolean }).willRetry])).toEqual([['refreshFailed', true], ['refreshFailed', true]]);
+    await tokens.refresh({ force: true });
+    expect(await stats(server, user)).toMatchObject({ refreshRequests: 3, refreshes: 1, reuseDetected: 0 });
+  });
+
+  it('a 400/401 with invalid_token, or without an OAuth code, is an invalid grant and signs out', async () => {
+    for (const [status, code] of [[401, 'invalid_token'], [400, null]] as const) {
+      const { user, issued } = await signIn('no-code');
+      const tokens = manager();
+      const events = record(tokens);
+      await tokens.setTokens(issued);
+      await failNextRefresh(server, user, 1, status, code);
+      await expect(tokens.refresh({ force: true })).rejects.toMatchObject({ code: 'INVALID_GRANT' });
+      expect(await tokens.getTokens()).toBeUndefined();
+      expect(events.map((e) => e.type)).toEqual(['cleared', 'refreshFailed']);
+    }
+  });
+
   it('onRefreshFailed can choose to sign out', async () => {
     const { user, issued } = await signIn('giveup');
     const tokens = manager({ onRefreshFailed: () => 'logout' });
