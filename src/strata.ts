@@ -36,6 +36,16 @@ interface Found {
 }
 
 /** Remembered removals, so a late cross-tab write older than a removal is not resurrected. */
+/**
+ * Internal `set` option (not exported from the package): the keys whose stored tags the new
+ * item also carries. Lets a migration keep tags it cannot read back, hashed ones included
+ * (a namespace's tag hashes do not depend on the key).
+ */
+export const TAGS_OF: unique symbol = Symbol('tagsOf');
+
+/** `set` options with the internal ones. */
+type InternalSetOptions = SetOptions & { [TAGS_OF]?: readonly string[] };
+
 const TOMBSTONE_MS = 120_000;
 const CACHE_LIMIT = 5_000;
 /** How long another tab's write may take to show in this tab's localStorage. */
@@ -148,7 +158,7 @@ export class Strata {
    * Stores a value. Refuses what cannot round-trip (`UNSERIALIZABLE`) before writing
    * anything. With `sliding` but no `ttl`, the item keeps the TTL it already had.
    */
-  async set(key: string, value: unknown, options: SetOptions = {}): Promise<void> {
+  async set(key: string, value: unknown, options: InternalSetOptions = {}): Promise<void> {
     this.#assertOpen();
     assertKey(key);
     assertSetOptions(options);
@@ -167,10 +177,8 @@ export class Strata {
       record.t = ttl;
       if (options.sliding ?? this.#options.slidingDefault) record.s = 1;
     }
-    if (options.tags && options.tags.length > 0) {
-      const tags = [...new Set(options.tags)];
-      record.g = encrypt ? await this.#hashTags(tags) : tags;
-    }
+    const tags = await this.#tagsFor(options, encrypt);
+    if (tags.length > 0) record.g = tags;
     if (encrypt) await this.#seal(key, record);
     const oldValue = this.#subscribers.watches(key) ? await this.#valueOf(key) : null;
     const layer = await this.#write(key, record);
@@ -648,6 +656,22 @@ export class Strata {
   async #seal(key: string, record: StoredRecord): Promise<void> {
     record.p = await (await this.#keyCipher()).encrypt(record.p, key);
     record.x = 1;
+  }
+
+  /**
+   * The tags a new record stores: `options.tags`, plus the stored tags of the keys in
+   * `options[TAGS_OF]`; hashed when the record is encrypted. Hashed tags cannot go into a
+   * clear record, so an encrypted item's tags are not carried to an unencrypted one.
+   */
+  async #tagsFor(options: InternalSetOptions, encrypt: boolean): Promise<string[]> {
+    const own = [...new Set(options.tags ?? [])];
+    const tags = new Set(encrypt && own.length > 0 ? await this.#hashTags(own) : own);
+    for (const from of options[TAGS_OF] ?? []) {
+      const record = (await this.#find(from))?.record;
+      if (!record?.g || (record.x === 1 && !encrypt)) continue;
+      for (const tag of record.x === 1 || !encrypt ? record.g : await this.#hashTags(record.g)) tags.add(tag);
+    }
+    return [...tags];
   }
 
   async #hashTags(tags: readonly string[]): Promise<string[]> {

@@ -1,6 +1,6 @@
 import { serialize } from '../codec/serialize.js';
 import { StrataError } from '../errors.js';
-import type { Strata } from '../strata.js';
+import { TAGS_OF, type Strata } from '../strata.js';
 import type { ItemInfo } from '../types.js';
 import { withLock } from '../sync/lock.js';
 
@@ -21,10 +21,7 @@ export interface MigrateOptions {
   merge?: Record<string, Merger>;
   /** Merger for names missing from `merge`. Default {@link preferExisting}. */
   defaultMerge?: Merger;
-  /**
-   * Tags of the migrated items. Strata does not expose an item's tags, so they cannot be
-   * copied: give them here (a list, or per name). Default: none.
-   */
+  /** Tags added to the migrated items (a list, or per name), beside the tags they already carry. Default: none. */
   tags?: string[] | ((name: string) => string[]);
   /** Encrypt the migrated items. Default: as the guest's (or the user's) item was, else the instance's `encryption.enabled`. */
   encrypt?: boolean;
@@ -85,8 +82,8 @@ const JOURNAL_PREFIX = 'strata-migration:';
  * a lock.
  *
  * Migrated items keep their encryption (an item encrypted on either side stays encrypted),
- * their sliding flag and their time left. Tags are not readable back (they are stored as
- * keyed hashes when encrypted): migrated items get `options.tags`.
+ * their sliding flag, their time left and their tags (a merged item: the tags of both),
+ * so `clear({ tags })` still finds them; `options.tags` adds more.
  *
  * @throws `INVALID_OPTIONS` for a non-string, blank, space-padded or control-character `userId`, an empty `from`, a `to`
  *   prefix that starts with `from`, or a merger that throws or returns `undefined`.
@@ -178,6 +175,7 @@ async function applyJournal(strata: Strata, journalKey: string, journal: Journal
       ...(write.sliding === true ? { sliding: true } : {}),
       ...(tags && tags.length > 0 ? { tags } : {}),
       ...(encrypt === undefined ? {} : { encrypt }),
+      ...(write.source === undefined ? {} : { [TAGS_OF]: write.merged ? [write.source, write.key] : [write.source] }),
     });
     (write.merged ? result.merged : result.moved).push(write.name);
   }

@@ -207,6 +207,36 @@ describe('migrateGuestToUser', () => {
     expect(await strata.keys('user:u1:')).toEqual([]);
   });
 
+  it('keeps each item\'s tags, hashed ones included, and a merged item carries the tags of both', async () => {
+    const strata = strataOn(undefined, { encryption: { enabled: false, password: 'migrate-tags-pw' } });
+    await strata.set('guest:recent', ['p1'], { tags: ['browsing'] });
+    await strata.set('guest:card', 'guest-card-secret', { encrypt: true, tags: ['payment'] });
+    await strata.set('guest:cart', [{ productId: 'p1', quantity: 1 }], { tags: ['shopping'] });
+    await strata.set('user:u1:cart', [{ productId: 'p2', quantity: 1 }], { encrypt: true, tags: ['account'] });
+    await strata.set('user:u1:other', 'untouched', { tags: ['unrelated'] });
+    await migrateGuestToUser(strata, 'u1', { merge: MERGE, tags: ['migrated'] });
+    expect(await strata.info('user:u1:cart')).toMatchObject({ encrypted: true });
+    const raw = await rawDump(strata.namespace);
+    for (const hiddenTag of ['payment', 'shopping', 'account']) expect(raw).not.toContain(hiddenTag); // hashed on encrypted items
+    // Each clear finds the migrated items by the tags they had before, encrypted or not.
+    await strata.clear({ tags: ['browsing'] });
+    expect(await strata.keys('user:u1:')).toEqual(['user:u1:card', 'user:u1:cart', 'user:u1:other']);
+    await strata.clear({ tags: ['shopping'] }); // the guest's tag, now on the merged (encrypted) cart
+    expect(await strata.keys('user:u1:')).toEqual(['user:u1:card', 'user:u1:other']);
+    await strata.clear({ tags: ['payment'] });
+    expect(await strata.keys('user:u1:')).toEqual(['user:u1:other']);
+    await strata.remove('user:u1:other');
+    await strata.set('guest:x', 1, { tags: ['kept'] });
+    await strata.set('user:u1:x', 2, { tags: ['own'] });
+    await migrateGuestToUser(strata, 'u1', { merge: { x: preferIncoming }, tags: ['migrated'] });
+    await strata.clear({ tags: ['own'] });
+    expect(await strata.keys('user:u1:')).toEqual([]);
+    await strata.set('guest:y', 1);
+    await migrateGuestToUser(strata, 'u1', { tags: ['migrated'] });
+    await strata.clear({ tags: ['migrated'] });
+    expect(await strata.keys('user:u1:')).toEqual([]);
+  });
+
   it('honours custom prefixes', async () => {
     const strata = strataOn();
     await strata.set('anon/cart', [{ productId: 'p1', quantity: 1 }]);
