@@ -102,6 +102,27 @@ describe('start-up failures that may pass', () => {
     await strata.close();
   });
 
+  it('a sync.fallback that never opens times out (TIMEOUT, reported), its late channel is closed, and storage and encryption still work', { timeout: 30_000 }, async () => {
+    restore.push(patch(globalThis as { BroadcastChannel?: unknown }, 'BroadcastChannel', undefined));
+    const opened: string[] = [];
+    const closed: string[] = [];
+    const releases: Array<() => void> = [];
+    const fallback: Fallback = (name) => new Promise((resolve) => {
+      opened.push(name);
+      releases.push(() => resolve({ post: async () => undefined, close: async () => void closed.push(name) }));
+    });
+    const { strata, errors, namespace } = makeStrata({ defaultStorage: 'localStorage', encryption: { enabled: true }, sync: { enabled: true, fallback } });
+    await strata.ready();
+    await strata.set('k', 'secret-value');
+    expect(await strata.get('k')).toBe('secret-value');
+    expect([...opened].sort()).toEqual([`strata-keys:${namespace}`, `strata:${namespace}`]); // sync and key channels
+    expect(errors.map((e) => e.code)).toEqual(['TIMEOUT']); // the key channel's is not reported: key events then travel with the metadata
+    expect(errors[0]?.message).toContain('sync.fallback');
+    releases.forEach((release) => release());
+    await vi.waitFor(() => expect(closed.sort()).toEqual([...opened].sort()));
+    await strata.close();
+  });
+
   it('without BroadcastChannel, key changes travel on sync.fallback: a tab drops a destroyed key instead of writing with it', async () => {
     restore.push(patch(globalThis as { BroadcastChannel?: unknown }, 'BroadcastChannel', undefined));
     const { fallback, delivered } = pageBus();
