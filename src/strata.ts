@@ -411,8 +411,9 @@ export class Strata {
     this.#cipher = undefined;
     this.#keyChannel?.close();
     this.#keyChannel = undefined;
-    this.#ready = undefined;
     await Promise.all(layers.map((layer) => layer.close().catch(() => undefined)));
+    // Only now: a close() meanwhile awaits the failed start-up, and so these layers' close.
+    this.#ready = undefined;
   }
 
   async #openSync({ channel: name, fallback }: NonNullable<ResolvedOptions['sync']>): Promise<void> {
