@@ -3,14 +3,15 @@ export function isOAuthErrorCode(value: unknown): value is string {
   return typeof value === 'string' && /^[a-z_]{1,64}$/.test(value);
 }
 
+/** RFC 6749 §5.2 codes that blame the client or the request, not the refresh token. */
+const CLIENT_FAULTS = new Set(['invalid_client', 'invalid_request', 'unauthorized_client', 'unsupported_grant_type', 'invalid_scope']);
+
 /**
- * When a token endpoint's error answer means "this refresh token is no good". OAuth 2.0
- * (RFC 6749 §5.2) says so with `invalid_grant` (RFC 6750's `invalid_token` likewise); its
- * other codes (`invalid_client`, `invalid_request`, `unauthorized_client`, …) point at the
- * client or the request, so the token is kept and the refresh retried. An answer without
- * an OAuth code counts as a rejection when its status is 400 or 401.
+ * Whether a token endpoint's 400/401 means "this refresh token is no good": yes, unless its
+ * OAuth error code blames the client or the request (`invalid_client`, `invalid_request`,
+ * `unauthorized_client`, `unsupported_grant_type`, `invalid_scope`), in which case the
+ * token is kept and the refresh retried. Other statuses never do.
  */
 export function meansGrantRejected(status: unknown, oauthError: unknown): boolean {
-  if (isOAuthErrorCode(oauthError)) return oauthError === 'invalid_grant' || oauthError === 'invalid_token';
-  return status === 400 || status === 401;
+  return (status === 400 || status === 401) && !(isOAuthErrorCode(oauthError) && CLIENT_FAULTS.has(oauthError));
 }

@@ -17,8 +17,8 @@ type RefreshBody = { tokens?: TokenResponse; user?: Record<string, unknown> } & 
 /**
  * A `refresh` function for {@link TokenManager} that POSTs `{ refreshToken }` as JSON to
  * `url` and reads `{ tokens: { accessToken, refreshToken, idToken, expiresIn } }` or the
- * same fields at the top level. A 400/401 throws `INVALID_GRANT` unless its body names
- * another OAuth error (`invalid_client`, `invalid_request`, …: `REFRESH_FAILED`, the
+ * same fields at the top level. A 400/401 throws `INVALID_GRANT` unless its OAuth error
+ * code blames the client (`invalid_client`, `invalid_request`, …: `REFRESH_FAILED`, the
  * token is kept); other failures `REFRESH_FAILED` or `NETWORK`, none with a token in the message.
  */
 export function httpRefresh(url: string, options: HttpRefreshOptions = {}): (refreshToken: string) => Promise<TokenResponse> {

@@ -71,12 +71,14 @@ export function mergeServerSession(local: SyncedSessionData, server: SyncedSessi
  * wins for auth, user, roles and permissions; the local session wins for the rest, unless
  * a `merge` says otherwise. Changes made while a request is in flight are kept (the merge
  * reads the session again after the answer). A 401 (after the TokenManager's one refresh)
- * removes the session and stops the timer. Nothing throws from the timer: failures are
+ * removes the session and stops the timer, unless the TokenManager still holds tokens (its
+ * refresh failed for a reason that may pass, such as a network error): that 401 is a failure. Nothing throws from the timer: failures are
  * `'error'` events and `{ status: 'failed' }` results, and the local session stays.
  */
 export class ServerSyncedSession {
   readonly #storage: Strata;
   readonly #fetch: FetchLike;
+  readonly #tokens: AuthenticatedFetcher | undefined;
   readonly #endpoint: string;
   readonly #key: string;
   readonly #interval: number;
@@ -96,6 +98,7 @@ export class ServerSyncedSession {
     if (!Array.isArray(serverKeys) || serverKeys.some((name) => typeof name !== 'string')) throw new StrataError('INVALID_OPTIONS', 'serverKeys must be a list of strings.');
     this.#storage = options.storage;
     this.#fetch = pickFetch(options.fetch, options.tokens);
+    this.#tokens = options.tokens;
     this.#endpoint = options.endpoint ?? '/api/session/sync';
     this.#key = options.key ?? 'session';
     this.#interval = interval;
@@ -165,11 +168,17 @@ export class ServerSyncedSession {
     return this.#events.on(event, handler);
   }
 
+  /** Whether the TokenManager given as `tokens` still holds tokens (false without one). */
+  async #tokensHeld(): Promise<boolean> {
+    const held = await this.#tokens?.getTokens?.().catch(() => undefined);
+    return held !== undefined && held !== null;
+  }
+
   async #sync(): Promise<SyncOutcome> {
     const local = await this.get();
     if (!local) return { status: 'skipped' };
     const response = await postJson(this.#fetch, this.#endpoint, { session: local });
-    if (response.status === 401) {
+    if (response.status === 401 && !(await this.#tokensHeld())) {
       this.stop();
       await this.#storage.remove(this.#key);
       this.#events.emit('cleared', { reason: 'unauthorized' });

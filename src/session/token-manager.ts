@@ -1,7 +1,7 @@
 import { StrataError, isStrataError } from '../errors.js';
 import type { Strata } from '../strata.js';
 import { withLock } from '../sync/lock.js';
-import { meansGrantRejected } from './grant-rejection.js';
+import { isOAuthErrorCode, meansGrantRejected } from './grant-rejection.js';
 import { readJwtTimes } from './jwt.js';
 import { hashToken, RotationMarker } from './rotation-marker.js';
 import { Emitter } from './emitter.js';
@@ -54,7 +54,7 @@ export interface TokenEvents {
 /** Options of {@link TokenManager}. */
 export interface TokenManagerOptions {
   storage: Strata;
-  /** Exchanges a refresh token. Throw `new StrataError('INVALID_GRANT', …)` (or an error with `status` 400/401 and no other OAuth `error` code) when the server rejects it. */
+  /** Exchanges a refresh token. Throw `new StrataError('INVALID_GRANT', …)` (or an error with `status` 400/401, see {@link isInvalidGrant}) when the server rejects it. */
   refresh: (refreshToken: string) => Promise<TokenResponse>;
   /** Refresh this long before expiry; clamped to a quarter of the token's lifetime. Default 60,000. */
   refreshBuffer?: number;
@@ -635,7 +635,7 @@ function expiryOf(response: TokenResponse, now: number, refreshed: boolean): num
 }
 
 /**
- * A copy of an error with its name, status and message, `secrets` masked out of the
+ * A copy of an error with its name, status, OAuth error code and message, `secrets` masked out of the
  * message. Never the original: HTTP clients' errors carry the request (and so the refresh
  * token) in fields that error reporters serialize.
  */
@@ -644,8 +644,10 @@ function mask(error: unknown, secrets: readonly string[]): Error {
   for (const secret of secrets) message = message.split(secret).join('[token]');
   const masked = new Error(message);
   masked.name = error instanceof Error ? error.name : 'Error';
-  const status = (error as { status?: unknown } | null)?.status;
-  return typeof status === 'number' ? Object.assign(masked, { status }) : masked;
+  const { status, error: oauthError } = (error ?? {}) as { status?: unknown; error?: unknown };
+  if (typeof status === 'number') Object.assign(masked, { status });
+  if (isOAuthErrorCode(oauthError)) Object.assign(masked, { error: oauthError });
+  return masked;
 }
 
 /** The error of a refresh whose result was dropped: the user signed out or in meanwhile. */
@@ -655,14 +657,14 @@ function superseded(): StrataError {
 
 /**
  * True for an error that means "this refresh token is no good" (the user must sign in
- * again): `INVALID_GRANT`, or an error whose OAuth `error` is `invalid_grant` /
- * `invalid_token`, or whose `status` is 400/401 without another OAuth code.
+ * again): `INVALID_GRANT`, an error whose OAuth `error` is `invalid_grant`, or one whose
+ * `status` is 400/401 unless its OAuth `error` blames the client (`invalid_client`, …).
  */
 export function isInvalidGrant(error: unknown): boolean {
   if (isStrataError(error, 'INVALID_GRANT')) return true;
   if (typeof error !== 'object' || error === null) return false;
   const { error: oauthError, status } = error as { error?: unknown; status?: unknown };
-  return meansGrantRejected(status, oauthError);
+  return oauthError === 'invalid_grant' || meansGrantRejected(status, oauthError);
 }
 
 function isPageHidden(): boolean {

@@ -6,6 +6,8 @@ export type FetchLike = (input: RequestInfo | URL, init?: RequestInit) => Promis
 /** Something with a `fetch` that authenticates, such as a `TokenManager`. */
 export interface AuthenticatedFetcher {
   fetch: FetchLike;
+  /** The tokens still held (a `TokenManager`'s): tells a 401 after a failed refresh from a signed-out user. */
+  getTokens?: () => Promise<unknown>;
 }
 
 /** The fetch to use: the given one, else the fetcher's (bound), else the platform's. */

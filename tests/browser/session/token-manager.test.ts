@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { AuthSession, httpRefresh, httpRestore, httpRevoke, StrataError, TokenManager, type Strata, type TokenEvents, type TokenManagerOptions } from 'strata-storage';
 import { failNextRefresh, login, refreshDelay, revoke, stats, uniqueUser } from '../../setup/auth-client.js';
 import { makeStrata, rawDump } from '../helpers.js';
@@ -177,11 +177,15 @@ describe('TokenManager against the reference server', () => {
     expect(await stats(server, user)).toMatchObject({ refreshRequests: 3, refreshes: 1, reuseDetected: 0 });
   });
 
-  it('a 400/401 naming another OAuth error (invalid_client, invalid_request) keeps the tokens and retries', async () => {
+  it('a 400/401 whose OAuth code blames the client (invalid_client, invalid_request) keeps the tokens and retries', async () => {
     const { user, issued } = await signIn('client-error');
-    const tokens = manager();
+    const retries: Array<{ retry: () => void; ms: number }> = [];
+    const timers = { setTimeout: (retry: () => void, ms: number) => retries.push({ retry, ms }), clearTimeout: () => undefined };
+    const clock = { skew: 0 };
+    const tokens = manager({ timers }, clock);
     const events = record(tokens);
     await tokens.setTokens(issued);
+    clock.skew = 2 * HOUR; // expired for this browser: the scheduled retry must refresh
     tokens.start();
     for (const [status, code] of [[401, 'invalid_client'], [400, 'invalid_request']] as const) {
       await failNextRefresh(server, user, 1, status, code);
@@ -191,13 +195,16 @@ describe('TokenManager against the reference server', () => {
       expect((await tokens.getTokens())?.refreshToken).toBe(issued.refreshToken);
     }
     expect(events.map((e) => [e.type, (e.payload as { willRetry?: boolean }).willRetry])).toEqual([['refreshFailed', true], ['refreshFailed', true]]);
-    await tokens.refresh({ force: true });
+    expect(retries.slice(-2).map((r) => r.ms)).toEqual([1_000, 2_000]); // backoff
+    retries.at(-1)?.retry(); // the scheduled retry refreshes with the kept token
+    await vi.waitFor(() => expect(events.map((e) => e.type)).toContain('refreshed'));
+    expect((await tokens.getTokens())?.refreshToken).not.toBe(issued.refreshToken);
     expect(await stats(server, user)).toMatchObject({ refreshRequests: 3, refreshes: 1, reuseDetected: 0 });
   });
 
-  it('a 400/401 with invalid_token, or without an OAuth code, is an invalid grant and signs out', async () => {
-    for (const [status, code] of [[401, 'invalid_token'], [400, null]] as const) {
-      const { user, issued } = await signIn('no-code');
+  it('a 400/401 with invalid_grant, invalid_token, a code of its own or none is an invalid grant and signs out', async () => {
+    for (const [status, code] of [[400, 'invalid_grant'], [401, 'invalid_token'], [401, 'token_expired'], [400, null]] as const) {
+      const { user, issued } = await signIn('rejected');
       const tokens = manager();
       const events = record(tokens);
       await tokens.setTokens(issued);

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { httpRefresh, Strata, TokenManager } from 'strata-storage';
 import { ServerSyncedSession, type SyncOutcome } from '../../../../src/session/server-synced-session.js';
 import type { IntervalTimers } from '../../../../src/session/interval.js';
-import { login, revoke, stats, uniqueUser } from '../../../setup/auth-client.js';
+import { failNextRefresh, login, revoke, stats, uniqueUser } from '../../../setup/auth-client.js';
 import { makeStrata, manualClock } from '../../helpers.js';
 
 const url = inject('authServerUrl');
@@ -123,6 +123,23 @@ describe('ServerSyncedSession (reference server)', () => {
     expect(sync.running).toBe(false);
     expect(timers.active()).toBe(0);
     expect((await stats(url, username)).refreshRequests).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a 401 while the TokenManager still holds tokens (its refresh failed for a passing reason) keeps the session', async () => {
+    const { username, strata, tokenManager } = await signedIn('refresh-down');
+    const held = await tokenManager.getTokens();
+    await tokenManager.setTokens({ accessToken: 'not.a.valid-token', refreshToken: held?.refreshToken as string, expiresIn: 900 });
+    const sync = new ServerSyncedSession({ storage: strata, tokens: tokenManager, endpoint: `${url}/api/session/sync` });
+    await sync.set(stale);
+    const cleared: unknown[] = [];
+    stops.push(sync.on('cleared', (event) => cleared.push(event)));
+    await failNextRefresh(url, username, 1, 503);
+    const outcome = await sync.syncNow();
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'NETWORK' } });
+    expect(await sync.get()).toMatchObject(stale);
+    expect(cleared).toEqual([]);
+    expect((await sync.syncNow()).status).toBe('synced'); // the refresh works again: the same session syncs
+    expect(await stats(url, username)).toMatchObject({ refreshRequests: 2, refreshes: 1 });
   });
 
   it('syncs on start and on every tick of injected timers; failures are events, never throws', async () => {
