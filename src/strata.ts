@@ -15,6 +15,7 @@ import { compareWrites, isFutureRecord, RECORD_VERSION, type StoredRecord } from
 import { Subscribers } from './subscribers.js';
 import type { SyncChannel } from './sync/channel.js';
 import type { SyncMessage } from './sync/messages.js';
+import { guardFallback, type ChannelTransportFactory } from './sync/transport.js';
 import { isExpired, shouldSlide, timeLeft } from './ttl.js';
 import type { ChangeListener, ClearFilter, ItemInfo, SetOptions, StorageKind, StrataOptions } from './types.js';
 
@@ -35,7 +36,6 @@ interface Found {
   ticket: number;
 }
 
-/** Remembered removals, so a late cross-tab write older than a removal is not resurrected. */
 /**
  * Internal `set` option (not exported from the package): the keys whose stored tags the new
  * item also carries. Lets a migration keep tags it cannot read back, hashed ones included
@@ -46,6 +46,7 @@ export const TAGS_OF: unique symbol = Symbol('tagsOf');
 /** `set` options with the internal ones. */
 type InternalSetOptions = SetOptions & { [TAGS_OF]?: readonly string[] };
 
+/** Remembered removals, so a late cross-tab write older than a removal is not resurrected. */
 const TOMBSTONE_MS = 120_000;
 const CACHE_LIMIT = 5_000;
 /** How long another tab's write may take to show in this tab's localStorage. */
@@ -84,6 +85,8 @@ export class Strata {
   #keyChannel: KeyChannel | undefined;
   #channel: SyncChannel | undefined;
   #cache: ReadCache | undefined;
+  /** `sync.fallback`, given a time limit and given up on after its first failure. */
+  readonly #fallback: ChannelTransportFactory | undefined;
   #sweeper: ReturnType<typeof setTimeout> | undefined;
   #lastStamp = 0;
   #applying: Promise<void> = Promise.resolve();
@@ -91,6 +94,8 @@ export class Strata {
   constructor(options: StrataOptions = {}) {
     this.#options = resolveOptions(options);
     this.#secret = secretOf(this.#options.encryption);
+    const fallback = this.#options.sync?.fallback;
+    this.#fallback = fallback && guardFallback(fallback);
     this.#subscribers = new Subscribers((error) => this.#report(new StrataError('INVALID_OPTIONS', 'A subscriber threw; the others were still called.', { cause: error })));
   }
 
@@ -158,7 +163,7 @@ export class Strata {
    * Stores a value. Refuses what cannot round-trip (`UNSERIALIZABLE`) before writing
    * anything. With `sliding` but no `ttl`, the item keeps the TTL it already had.
    */
-  async set(key: string, value: unknown, options: InternalSetOptions = {}): Promise<void> {
+  async set(key: string, value: unknown, options: SetOptions = {}): Promise<void> {
     this.#assertOpen();
     assertKey(key);
     assertSetOptions(options);
@@ -177,7 +182,7 @@ export class Strata {
       record.t = ttl;
       if (options.sliding ?? this.#options.slidingDefault) record.s = 1;
     }
-    const tags = await this.#tagsFor(options, encrypt);
+    const tags = await this.#tagsFor(options as InternalSetOptions, encrypt);
     if (tags.length > 0) record.g = tags;
     if (encrypt) await this.#seal(key, record);
     const oldValue = this.#subscribers.watches(key) ? await this.#valueOf(key) : null;
@@ -416,7 +421,7 @@ export class Strata {
     this.#ready = undefined;
   }
 
-  async #openSync({ channel: name, fallback }: NonNullable<ResolvedOptions['sync']>): Promise<void> {
+  async #openSync({ channel: name }: NonNullable<ResolvedOptions['sync']>): Promise<void> {
     const { SyncChannel } = await import('./sync/channel.js');
     try {
       this.#channel = await SyncChannel.open(name, this.#options.namespace, this.#id, {
@@ -425,7 +430,7 @@ export class Strata {
           this.#applying = this.#applying.then(() => this.#apply(msg)).catch((error: unknown) => this.#report(toStorageError(error, 'Applying a cross-tab change')));
         },
         onInvalid: (error) => this.#report(error),
-      }, fallback);
+      }, this.#fallback);
     } catch (error) {
       this.#report(toStorageError(error, 'Opening the sync.fallback channel (cross-tab sync is off)'));
       return;
@@ -442,7 +447,7 @@ export class Strata {
       const metaLayers = await this.#metaLayers();
       const ring = await setupKeyRing(this.#options.namespace, this.#secret, metaLayers, (e) => this.#report(e));
       if (!this.#keyChannel) {
-        const channel = await openKeyChannel(this.#options.namespace, this.#id, (event) => this.#onKeyEvent(event), this.#options.sync?.fallback);
+        const channel = await openKeyChannel(this.#options.namespace, this.#id, (event) => this.#onKeyEvent(event), this.#fallback);
         if (this.#closed || this.#keyChannel) channel?.close();
         else this.#keyChannel = channel;
       }

@@ -38,6 +38,8 @@ export interface SyncOptions {
   /**
    * Opens the channel where the browser has no native `BroadcastChannel` (all current
    * browsers have one). Without it, sync is off there and `STORAGE_UNAVAILABLE` is reported.
+   * It must open a channel within 5 s; one that throws or takes longer is given up on for
+   * the instance (`TIMEOUT` or the error reported, sync off).
    * `import { broadcastChannelFallback } from 'strata-storage/broadcast-channel'`.
    */
   fallback?: import('./sync/transport.js').ChannelTransportFactory;

@@ -1,4 +1,4 @@
-import { openTransport, type ChannelTransportFactory } from '../sync/transport.js';
+import { nativeBroadcastChannel, type ChannelTransportFactory } from '../sync/transport.js';
 
 /** A key change announced to the other tabs of the origin. Carries no key material. */
 export interface KeyEvent {
@@ -27,7 +27,7 @@ export async function openKeyChannel(namespace: string, self: string, onEvent: (
     if ((data.phase !== 'rotating' && data.phase !== 'rotated' && data.phase !== 'destroyed') || !Number.isSafeInteger(data.gen)) return;
     onEvent({ phase: data.phase, gen: data.gen as number });
   };
-  const channel = await openTransport(name, receive, fallback).catch(() => undefined);
+  const channel = nativeBroadcastChannel(name, receive) ?? (await (async () => fallback?.(name, receive))().catch(() => undefined));
   return channel && {
     post: (event) => settle(() => channel.post({ strataKeys: 1, ns: namespace, from: self, ...event })),
     close: () => settle(() => channel.close()),

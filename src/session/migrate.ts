@@ -83,7 +83,9 @@ const JOURNAL_PREFIX = 'strata-migration:';
  *
  * Migrated items keep their encryption (an item encrypted on either side stays encrypted),
  * their sliding flag, their time left and their tags (a merged item: the tags of both),
- * so `clear({ tags })` still finds them; `options.tags` adds more.
+ * so `clear({ tags })` still finds them; `options.tags` adds more. With `encrypt: false`
+ * an encrypted item's tags are dropped: they are stored as keyed hashes, which an
+ * unencrypted item cannot carry.
  *
  * @throws `INVALID_OPTIONS` for a non-string, blank, space-padded or control-character `userId`, an empty `from`, a `to`
  *   prefix that starts with `from`, or a merger that throws or returns `undefined`.
@@ -175,7 +177,7 @@ async function applyJournal(strata: Strata, journalKey: string, journal: Journal
       ...(write.sliding === true ? { sliding: true } : {}),
       ...(tags && tags.length > 0 ? { tags } : {}),
       ...(encrypt === undefined ? {} : { encrypt }),
-      ...(write.source === undefined ? {} : { [TAGS_OF]: write.merged ? [write.source, write.key] : [write.source] }),
+      ...(write.source === undefined ? {} : { [TAGS_OF]: tagSources(write, write.source) }),
     });
     (write.merged ? result.merged : result.moved).push(write.name);
   }
@@ -186,6 +188,16 @@ async function applyJournal(strata: Strata, journalKey: string, journal: Journal
     await strata.remove(source);
   }
   await strata.remove(journalKey);
+}
+
+/**
+ * The keys whose tags a write carries: the guest item's, and for a merge the user item's
+ * too; a merge that kept the user's value unchanged keeps only the user item's tags, so a
+ * `clear` by a guest tag never removes the user's own data.
+ */
+function tagSources(write: PlannedWrite, source: string): string[] {
+  if (!write.merged) return [source];
+  return 'before' in write && sameValue(write.value, write.before) ? [write.key] : [source, write.key];
 }
 
 /** TTL and flags a write carries over: time and sliding from `timing` (the item whose clock it keeps), encryption from either item. */

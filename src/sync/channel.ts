@@ -1,6 +1,6 @@
 import type { StrataError } from '../errors.js';
 import { parseEnvelope, SYNC_VERSION, type SyncMessage } from './messages.js';
-import { openTransport, type ChannelTransport, type ChannelTransportFactory } from './transport.js';
+import { nativeBroadcastChannel, type ChannelTransport, type ChannelTransportFactory } from './transport.js';
 
 /** Handlers of a {@link SyncChannel}. */
 export interface SyncHandlers {
@@ -36,7 +36,7 @@ export class SyncChannel {
       if ('kind' in parsed) handlers.onMessage(parsed);
       else handlers.onInvalid(parsed);
     };
-    const transport = await openTransport(name, receive, fallback);
+    const transport = nativeBroadcastChannel(name, receive) ?? (await fallback?.(name, receive));
     return transport && new SyncChannel(transport, namespace, self);
   }
 

@@ -30,26 +30,32 @@ export const nativeBroadcastChannel = (name: string, receive: (data: unknown) =>
 export const FALLBACK_OPEN_MS = 5_000;
 
 /**
- * The native `BroadcastChannel`, else the `fallback` transport, which must open within
- * {@link FALLBACK_OPEN_MS} (`TIMEOUT` after it, and a transport that arrives later is
- * closed); `undefined` with neither. A factory that throws rejects.
+ * Wraps `sync.fallback` for one instance: each open must finish within
+ * {@link FALLBACK_OPEN_MS} (`TIMEOUT`). Once an open failed (thrown or timed out), later
+ * opens fail at once with the same error, so the sync and key channels wait once at most.
+ * A transport that opens after its time is closed and passes nothing on meanwhile.
  */
-export async function openTransport(name: string, receive: (data: unknown) => void, fallback?: ChannelTransportFactory): Promise<ChannelTransport | undefined> {
-  const native = nativeBroadcastChannel(name, receive);
-  if (native || !fallback) return native;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let timedOut = false;
-  const opening = (async () => fallback(name, receive))();
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      timedOut = true;
-      reject(new StrataError('TIMEOUT', `sync.fallback did not open the channel "${name}" within ${FALLBACK_OPEN_MS} ms; it is not used.`));
-    }, FALLBACK_OPEN_MS);
-  });
-  opening.then(async (transport) => timedOut && (await transport.close()), () => undefined).catch(() => undefined);
-  try {
-    return await Promise.race([opening, late]);
-  } finally {
-    clearTimeout(timer);
-  }
+export function guardFallback(factory: ChannelTransportFactory): ChannelTransportFactory {
+  let failure: { error: unknown } | undefined;
+  return async (name, receive) => {
+    if (failure) throw failure.error;
+    let timedOut = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const opening = (async () => factory(name, (data) => timedOut || receive(data)))();
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        reject(new StrataError('TIMEOUT', `sync.fallback did not open the channel "${name}" within ${FALLBACK_OPEN_MS} ms; it is not used.`));
+      }, FALLBACK_OPEN_MS);
+    });
+    opening.then(async (transport) => timedOut && (await transport.close()), () => undefined).catch(() => undefined);
+    try {
+      return await Promise.race([opening, late]);
+    } catch (error) {
+      failure = { error };
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
 }

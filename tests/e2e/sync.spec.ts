@@ -181,8 +181,7 @@ test('without native BroadcastChannel and no fallback, sync is off, said once, a
   await strata(a).set('k', 1);
   expect(await strata(a).get('k')).toBe(1);
   // No channel, so no read cache either: b reads what a wrote straight from localStorage.
-  // Chromium hands a localStorage write to other renderers asynchronously, hence the polls;
-  // a read cache in b would keep the old value and time the poll out.
+  // Chromium hands a localStorage write to other renderers asynchronously, hence the polls.
   await expect.poll(() => strata(b).get('k')).toBe(1);
   await strata(a).set('k', 2);
   await expect.poll(() => strata(b).get('k')).toBe(2);

@@ -221,18 +221,44 @@ describe('migrateGuestToUser', () => {
     // Each clear finds the migrated items by the tags they had before, encrypted or not.
     await strata.clear({ tags: ['browsing'] });
     expect(await strata.keys('user:u1:')).toEqual(['user:u1:card', 'user:u1:cart', 'user:u1:other']);
-    await strata.clear({ tags: ['shopping'] }); // the guest's tag, now on the merged (encrypted) cart
+    expect(await strata.get('user:u1:cart')).toEqual([{ productId: 'p2', quantity: 1 }, { productId: 'p1', quantity: 1 }]);
+    await strata.clear({ tags: ['account'] }); // the user's own tag, still on the merged (encrypted) cart
+    expect(await strata.keys('user:u1:')).toEqual(['user:u1:card', 'user:u1:other']);
+    await strata.set('user:u1:cart', [], { encrypt: true, tags: ['account'] });
+    await strata.set('guest:cart', [{ productId: 'p4', quantity: 1 }], { tags: ['shopping'] });
+    await migrateGuestToUser(strata, 'u1', { merge: MERGE });
+    await strata.clear({ tags: ['shopping'] }); // the guest's tag, now on the merged (encrypted) cart too
     expect(await strata.keys('user:u1:')).toEqual(['user:u1:card', 'user:u1:other']);
     await strata.clear({ tags: ['payment'] });
     expect(await strata.keys('user:u1:')).toEqual(['user:u1:other']);
     await strata.remove('user:u1:other');
-    await strata.set('guest:x', 1, { tags: ['kept'] });
+    await strata.set('guest:x', 1, { tags: ['guest-only'] });
     await strata.set('user:u1:x', 2, { tags: ['own'] });
-    await migrateGuestToUser(strata, 'u1', { merge: { x: preferIncoming }, tags: ['migrated'] });
+    await migrateGuestToUser(strata, 'u1'); // preferExisting: the user's value stays, without the guest's tags
+    await strata.clear({ tags: ['guest-only'] });
+    expect(await strata.get('user:u1:x')).toBe(2);
     await strata.clear({ tags: ['own'] });
     expect(await strata.keys('user:u1:')).toEqual([]);
     await strata.set('guest:y', 1);
     await migrateGuestToUser(strata, 'u1', { tags: ['migrated'] });
+    await strata.clear({ tags: ['migrated'] });
+    expect(await strata.keys('user:u1:')).toEqual([]);
+  });
+
+  it('an encrypted guest item merged into a clear user item stays encrypted with its tags; with encrypt: false its hashed tags are dropped', async () => {
+    const strata = strataOn(undefined, { encryption: { enabled: false, password: 'migrate-tags-pw' } });
+    await strata.set('guest:note', 'guest-note-secret', { encrypt: true, tags: ['notes'] });
+    await strata.set('user:u1:note', 'old', { tags: ['mine'] });
+    await migrateGuestToUser(strata, 'u1', { merge: { note: preferIncoming } });
+    expect(await strata.info('user:u1:note')).toMatchObject({ encrypted: true });
+    expect(await rawDump(strata.namespace)).not.toContain('mine'); // the user's clear tag is hashed now
+    await strata.clear({ tags: ['notes'] });
+    expect(await strata.keys('user:u1:')).toEqual([]);
+    await strata.set('guest:note', 'guest-note-secret', { encrypt: true, tags: ['notes'] });
+    await migrateGuestToUser(strata, 'u1', { encrypt: false, tags: ['migrated'] });
+    expect(await strata.info('user:u1:note')).toMatchObject({ encrypted: false });
+    await strata.clear({ tags: ['notes'] });
+    expect(await strata.get('user:u1:note')).toBe('guest-note-secret');
     await strata.clear({ tags: ['migrated'] });
     expect(await strata.keys('user:u1:')).toEqual([]);
   });
