@@ -7,20 +7,33 @@ import { LOADING_STATE } from './session-store.js';
 
 /** What {@link useSession} returns. */
 export interface UseSessionResult {
+  /** `'loading'` until known (always on the server), then `'authenticated'` or `'unauthenticated'`. */
   status: AuthState['status'];
+  /** The signed-in user's session; `null` unless authenticated. */
   session: UserSession | null;
+  /** `status === 'authenticated'`. */
   isAuthenticated: boolean;
+  /** Why the session could not be read at start-up (wrong password, storage unavailable); the status is then `'unauthenticated'`. */
+  error: StrataError | null;
+  /** `AuthSession.login`: signs in here and, with sync on, in every tab. */
   login: (user: SessionUser, options?: { rememberMe?: boolean; tokens?: TokenResponse }) => Promise<void>;
+  /** `AuthSession.logout`: signs out here and, with sync on, in every tab. */
   logout: (options?: { destroyKey?: boolean }) => Promise<void>;
-  /** Refreshes the tokens now (when a TokenManager is known) and re-reads the session. */
+  /**
+   * Refreshes the tokens now (when a TokenManager is known) and re-reads the session.
+   * Rejects with the refresh's error (`NOT_AUTHENTICATED` when there is no refresh token)
+   * without re-reading.
+   */
   refresh: () => Promise<void>;
+  /** Whether the session's permissions include `permission` (`false` when signed out). */
   hasPermission: (permission: string) => boolean;
 }
 
 /**
  * The session of the nearest {@link SessionProvider}: `'loading'` until known (and always
  * on the server), then `'authenticated'` or `'unauthenticated'`; a login or logout in any
- * tab re-renders every tab. Throws `INVALID_OPTIONS` outside a provider.
+ * tab re-renders every tab when the Strata has `sync.enabled`. Throws `INVALID_OPTIONS`
+ * outside a provider.
  */
 export function useSession(): UseSessionResult {
   const context = useContext(SessionContext);
@@ -39,6 +52,7 @@ export function useSession(): UseSessionResult {
       status: state.status,
       session: state.session,
       isAuthenticated: state.status === 'authenticated',
+      error: state.error ?? null,
       login,
       logout,
       refresh,

@@ -1,4 +1,4 @@
-import { isStrataError, StrataError } from '../errors.js';
+import { isStrataError, StrataError, toStorageError } from '../errors.js';
 import type { Strata } from '../strata.js';
 import { withLock } from '../sync/lock.js';
 import { browserSessionId } from './browser-session.js';
@@ -29,6 +29,8 @@ export interface UserSession extends SessionUser {
 export interface AuthState {
   status: 'loading' | 'authenticated' | 'unauthenticated';
   session: UserSession | null;
+  /** Why {@link AuthSession.initialize} could not read the session (wrong password, storage unavailable): the status is then `'unauthenticated'`. */
+  error?: StrataError;
 }
 
 /** Checks a device before a session is restored (see `SessionFingerprint`). */
@@ -80,6 +82,7 @@ export class AuthSession {
   readonly #events = new Emitter<{ change: AuthState }>();
   #state: AuthState = { status: 'loading', session: null };
   #restoring: Promise<UserSession | null> | undefined;
+  #initializing: Promise<AuthState> | undefined;
   #lastTouch = 0;
   /** Counts this tab's sign-outs: a restore that began before one does not sign in. */
   #signOuts = 0;
@@ -174,9 +177,10 @@ export class AuthSession {
   async extendSession(ms = 60 * 60 * 1000): Promise<boolean> {
     const session = await this.getSession();
     if (!session) return false;
-    session.expiresAt = this.#now() + ms;
-    await this.#options.storage.set(this.#key, session, { ttl: ms, sliding: true, encrypt: true, tags: ['auth', 'user', `user:${session.userId}`] });
-    this.#setState({ status: 'authenticated', session });
+    // A copy: the session read may be the very object already published to subscribers.
+    const extended = { ...session, expiresAt: this.#now() + ms };
+    await this.#options.storage.set(this.#key, extended, { ttl: ms, sliding: true, encrypt: true, tags: ['auth', 'user', `user:${session.userId}`] });
+    this.#setState({ status: 'authenticated', session: extended });
     return true;
   }
 
@@ -217,10 +221,21 @@ export class AuthSession {
     return this.#events.on('change', listener);
   }
 
-  /** Resolves the initial state: `getSession()` once, never throwing. */
-  async initialize(): Promise<AuthState> {
-    await this.getSession().catch(() => this.#setState({ status: 'unauthenticated', session: null }));
-    return this.#state;
+  /**
+   * Resolves the initial state: `getSession()` once for all concurrent callers, never
+   * throwing. A failure gives `'unauthenticated'` with the `error` in the state.
+   */
+  initialize(): Promise<AuthState> {
+    this.#initializing ??= this.getSession()
+      .then(
+        () => undefined,
+        (error: unknown) => this.#setState({ status: 'unauthenticated', session: null, error: toStorageError(error, 'Reading the session') }),
+      )
+      .then(() => this.#state)
+      .finally(() => {
+        this.#initializing = undefined;
+      });
+    return this.#initializing;
   }
 
   /** Stops following other tabs. */
@@ -320,7 +335,7 @@ export class AuthSession {
 
   #setState(state: AuthState): void {
     // Each read gives a new object: only a real change is news to subscribers.
-    if (state.status === this.#state.status && JSON.stringify(state.session) === JSON.stringify(this.#state.session)) return;
+    if (state.status === this.#state.status && state.error === this.#state.error && JSON.stringify(state.session) === JSON.stringify(this.#state.session)) return;
     this.#state = state;
     this.#events.emit('change', state);
   }

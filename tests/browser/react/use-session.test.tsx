@@ -28,6 +28,7 @@ function Status({ seen }: { seen: string[] }) {
       <output data-testid="user">{session.session?.username ?? '-'}</output>
       <output data-testid="can-write">{String(session.hasPermission('cart:write'))}</output>
       <output data-testid="can-admin">{String(session.hasPermission('admin:write'))}</output>
+      <output data-testid="error">{session.error?.code ?? '-'}</output>
       <button onClick={() => void session.logout()}>sign out</button>
     </p>
   );
@@ -66,8 +67,20 @@ describe('useSession', () => {
     const seen: string[] = [];
     const screen = await render(<StrictMode><SessionProvider auth={auth}><Status seen={seen} /></SessionProvider></StrictMode>);
     await expect.element(screen.getByTestId('status')).toHaveTextContent('authenticated');
-    expect(reads).toBeLessThanOrEqual(2); // StrictMode runs the effect twice; the state is read, never written twice
+    expect(reads).toBe(1); // StrictMode runs the effect twice; both join one initialize()
     expect(seen.filter((s) => s === 'unauthenticated')).toEqual([]);
+  });
+
+  it('a session that cannot be read (wrong password) is unauthenticated with the error', async () => {
+    const namespace = uniqueNamespace('react-wrong-password');
+    const first = new Strata({ namespace, defaultStorage: 'localStorage', encryption: { enabled: true, password: 'the right one' } });
+    open.push(first);
+    await first.set('x', 1);
+    const storage = new Strata({ namespace, defaultStorage: 'localStorage', encryption: { enabled: true, password: 'a wrong one' } });
+    open.push(storage);
+    const screen = await render(<SessionProvider auth={new AuthSession({ storage })}><Status seen={[]} /></SessionProvider>);
+    await expect.element(screen.getByTestId('status')).toHaveTextContent('unauthenticated');
+    await expect.element(screen.getByTestId('error')).toHaveTextContent('WRONG_PASSWORD');
   });
 
   it('unmounting unsubscribes from the session store', async () => {
@@ -110,11 +123,12 @@ describe('useSession', () => {
 });
 
 describe('useStrataValue', () => {
-  function Cart({ store }: { store: Strata }) {
-    const [cart, setCart] = useStrataValue<string[]>(store, 'cart');
+  function Cart({ store, cartKey = 'cart' }: { store: Strata; cartKey?: string }) {
+    const [cart, setCart, error] = useStrataValue<string[]>(store, cartKey);
     return (
       <p>
         <output data-testid="cart">{cart === null ? 'empty' : cart.join(',')}</output>
+        <output data-testid="error">{error?.code ?? '-'}</output>
         <button onClick={() => void setCart([...(cart ?? []), 'apple'])}>add</button>
         <button onClick={() => void setCart(null)}>clear</button>
       </p>
@@ -143,5 +157,39 @@ describe('useStrataValue', () => {
     await expect.element(screen.getByTestId('cart')).toHaveTextContent('empty');
     await elsewhere.set('cart', ['plum']);
     await expect.element(screen.getByTestId('cart')).toHaveTextContent('plum');
+  });
+
+  it('on a key change shows null until the new key is read, and the setter never writes the old key\'s value under the new one', async () => {
+    const namespace = uniqueNamespace('react-key');
+    let gate: Promise<void> = Promise.resolve();
+    /** Reads wait for the gate, as a slow IndexedDB would. */
+    class SlowStrata extends Strata {
+      override get<T = unknown>(key: string): Promise<T | null> {
+        return gate.then(() => super.get<T>(key));
+      }
+    }
+    const store = new SlowStrata({ namespace, defaultStorage: 'localStorage' });
+    open.push(store);
+    await store.set('user:cart', ['private-item']);
+    const screen = await render(<Cart store={store} cartKey="user:cart" />);
+    await expect.element(screen.getByTestId('cart')).toHaveTextContent('private-item');
+    let open_ = (): void => undefined;
+    gate = new Promise((resolve) => (open_ = resolve));
+    await screen.rerender(<Cart store={store} cartKey="guest:cart" />);
+    await expect.element(screen.getByTestId('cart')).toHaveTextContent('empty'); // not the user's items
+    await screen.getByRole('button', { name: 'add' }).click();
+    await expect.element(screen.getByTestId('cart')).toHaveTextContent('apple');
+    open_(); // the slow read of guest:cart ends now: the newer change it missed stays shown
+    await expect.element(screen.getByTestId('cart')).toHaveTextContent('apple');
+    expect(await store.get('guest:cart')).toEqual(['apple']);
+    expect(await store.get('user:cart')).toEqual(['private-item']);
+  });
+
+  it('gives the error of a read that fails, and no value', async () => {
+    const store = strata();
+    await store.close();
+    const screen = await render(<Cart store={store} />);
+    await expect.element(screen.getByTestId('error')).toHaveTextContent('CLOSED');
+    await expect.element(screen.getByTestId('cart')).toHaveTextContent('empty');
   });
 });

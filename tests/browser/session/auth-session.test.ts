@@ -98,6 +98,29 @@ describe('AuthSession', () => {
     expect(await auth.getSession()).not.toBeNull();
   });
 
+  it('extendSession publishes a new session object, never changing one already published', async () => {
+    const { auth, clock } = await setup();
+    await auth.login(alice);
+    clock.advance(2 * 60_000); // extendSession's own read touches lastActivity and publishes that session first
+    const published: Array<{ session: AuthState['session']; expiresAt: number | undefined }> = [];
+    auth.subscribe((state) => published.push({ session: state.session, expiresAt: state.session?.expiresAt }));
+    expect(await auth.extendSession(3 * DAY)).toBe(true);
+    expect(published.at(-1)?.expiresAt).toBe(clock.now() + 3 * DAY);
+    for (const { session, expiresAt } of published) expect(session?.expiresAt).toBe(expiresAt); // none changed after publication
+    expect(auth.getState().session?.expiresAt).toBe(clock.now() + 3 * DAY);
+  });
+
+  it('initialize() called twice at once reads the session once', async () => {
+    const { auth } = await setup();
+    let reads = 0;
+    const original = auth.getSession.bind(auth);
+    auth.getSession = () => (reads++, original());
+    const [a, b] = await Promise.all([auth.initialize(), auth.initialize()]);
+    expect(reads).toBe(1);
+    expect(a).toEqual({ status: 'unauthenticated', session: null });
+    expect(b).toBe(a);
+  });
+
   it('logout removes every item tagged auth and leaves the rest', async () => {
     const { auth, strata } = await setup();
     await auth.login(alice);
