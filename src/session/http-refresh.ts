@@ -102,7 +102,7 @@ function postRefresh(url: string, refreshToken: string, options: HttpRefreshOpti
       const oauthError = await oauthErrorOf(response);
       const named = oauthError === undefined ? '' : `, ${oauthError}`;
       if (meansGrantRejected(response.status, oauthError)) throw new StrataError('INVALID_GRANT', `The server rejected the refresh token (HTTP ${response.status}${named}).`);
-      throw Object.assign(new StrataError('REFRESH_FAILED', `The server refused the refresh request (HTTP ${response.status}${named}); the refresh token is kept.`), { status: response.status, error: oauthError });
+      throw Object.assign(new StrataError('REFRESH_FAILED', `The refresh request was refused (HTTP ${response.status}${named}); token kept.`), { status: response.status, error: oauthError });
     }
     if (!response.ok) throw Object.assign(new StrataError('REFRESH_FAILED', `The refresh request failed (HTTP ${response.status}).`), { status: response.status });
     try {

@@ -45,7 +45,7 @@ export function guardFallback(factory: ChannelTransportFactory): ChannelTranspor
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         timedOut = true;
-        reject(new StrataError('TIMEOUT', `sync.fallback did not open the channel "${name}" within ${FALLBACK_OPEN_MS} ms; it is not used.`));
+        reject(new StrataError('TIMEOUT', `sync.fallback did not open "${name}" in ${FALLBACK_OPEN_MS} ms: not used.`));
       }, FALLBACK_OPEN_MS);
     });
     opening.then(async (transport) => timedOut && (await transport.close()), () => undefined).catch(() => undefined);
