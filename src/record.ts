@@ -47,7 +47,7 @@ export function decodeRecordText(text: string, key?: string): StoredRecord {
   }
   if (!Array.isArray(header) || header.length < 8) throw corrupt(key);
   const [v, u, w, x, e, t, s, g] = header as unknown[];
-  if (typeof v !== 'number' || typeof u !== 'number' || typeof w !== 'string') throw corrupt(key);
+  if (typeof v !== 'number' || !isWriteTime(u) || typeof w !== 'string') throw corrupt(key);
   const record: StoredRecord = { v, u, w, p: text.slice(newline + 1) };
   if (x === 1) record.x = 1;
   if (typeof e === 'number' && e > 0) record.e = e;
@@ -62,11 +62,20 @@ export function assertRecord(value: unknown, key?: string): asserts value is Sto
   if (typeof value !== 'object' || value === null) throw corrupt(key);
   const r = value as Partial<Record<keyof StoredRecord, unknown>>;
   const ok =
-    typeof r.v === 'number' && typeof r.p === 'string' && typeof r.u === 'number' && typeof r.w === 'string' &&
-    (r.x === undefined || r.x === 1) && (r.e === undefined || typeof r.e === 'number') &&
-    (r.t === undefined || typeof r.t === 'number') && (r.s === undefined || r.s === 1) &&
+    typeof r.v === 'number' && typeof r.p === 'string' && isWriteTime(r.u) && typeof r.w === 'string' &&
+    (r.x === undefined || r.x === 1) && (r.e === undefined || Number.isFinite(r.e)) &&
+    (r.t === undefined || Number.isFinite(r.t)) && (r.s === undefined || r.s === 1) &&
     (r.g === undefined || (Array.isArray(r.g) && r.g.every((tag) => typeof tag === 'string')));
   if (!ok) throw corrupt(key);
+}
+
+/**
+ * A write stamp this build can order: a finite time in ms between 0 and the last date
+ * `Date` holds (8.64e15 < 2^53, so `+ 1` still counts). NaN, Infinity or 1e308 in a
+ * stored record or a message would otherwise freeze or poison every later stamp.
+ */
+export function isWriteTime(u: unknown): u is number {
+  return typeof u === 'number' && u >= 0 && u <= 8.64e15;
 }
 
 /** True when the record's format is newer than this build understands. */

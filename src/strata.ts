@@ -781,9 +781,9 @@ export class Strata {
     switch (msg.kind) {
       case 'set': {
         const { key, record } = msg;
-        this.#lastStamp = Math.max(this.#lastStamp, record.u);
         const text = record.x === 1 ? await this.#plaintext(key, record) : record.p;
         if (text === undefined) return; // forged or foreign-key record: reported, not applied
+        this.#lastStamp = Math.max(this.#lastStamp, record.u);
         const tomb = this.#tombstones.get(key);
         if (tomb && compareWrites(record, tomb) <= 0) return;
         if (this.#clearedAfter(key, record)) return;

@@ -1,5 +1,5 @@
 import { StrataError } from '../errors.js';
-import { assertRecord, type StoredRecord } from '../record.js';
+import { assertRecord, isWriteTime, type StoredRecord } from '../record.js';
 import { STORAGE_KINDS, type StorageKind } from '../types.js';
 
 /** Version of the cross-tab message format. */
@@ -64,7 +64,7 @@ function isKeyList(value: unknown): value is string[] {
 }
 
 function isStamp(u: unknown, w: unknown): boolean {
-  return typeof u === 'number' && Number.isFinite(u) && typeof w === 'string';
+  return isWriteTime(u) && typeof w === 'string';
 }
 
 function invalid(reason: string): StrataError {
