@@ -55,6 +55,11 @@ export class ReadCache {
   invalidate(key: string): void {
     this.#entries.delete(key);
     this.#generations.set(key, (this.#generations.get(key) ?? 0) + 1);
+    // Bounded: forgetting the counters moves the epoch, so every ticket out is void (safe).
+    if (this.#generations.size > 2 * this.#limit) {
+      this.#generations.clear();
+      this.#epoch++;
+    }
   }
 
   invalidateAll(): void {

@@ -175,7 +175,8 @@ export class Strata {
       const current = await this.#find(key);
       if (current?.record.t !== undefined && !isExpired(current.record, now)) ttl = current.record.t;
     }
-    const encrypt = options.encrypt ?? this.#options.encryptByDefault;
+    // An item bound for 'secure' is sealed before it leaves: its broadcast and any fallback copy too.
+    const encrypt = (options.encrypt ?? this.#options.encryptByDefault) || this.#layers[0]?.kind === 'secure';
     const record: StoredRecord = { v: RECORD_VERSION, p: text, u: this.#stamp(now), w: this.#id };
     if (ttl !== undefined) {
       record.e = now + ttl;
@@ -265,7 +266,15 @@ export class Strata {
     const now = this.#now();
     const found = new Set<string>();
     await this.#eachLayer(async (layer) => {
-      for (const key of await layer.keys(compiled.prefix, now)) if (compiled.matches(key)) found.add(key);
+      for (const key of await layer.keys(compiled.prefix, now)) {
+        if (!compiled.matches(key)) continue;
+        // A key removed here lately may still be listed by a lagging localStorage: check its write.
+        if (this.#recentlyRemoved(key, now)) {
+          const record = await layer.read(key);
+          if (!record || this.#removedSince(key, record)) continue;
+        }
+        found.add(key);
+      }
     });
     return [...found].sort();
   }
@@ -550,7 +559,7 @@ export class Strata {
         this.#report(toStorageError(error, `Reading from ${layer.kind}`, key));
         continue;
       }
-      if (record === undefined) continue;
+      if (record === undefined || this.#removedSince(key, record)) continue;
       if (isFutureRecord(record)) {
         this.#report(new StrataError('UNSUPPORTED_VERSION', `A record has format version ${record.v}, newer than this build reads (${RECORD_VERSION}); it reads as null and is left in place.`, { key }));
         return undefined;
@@ -610,16 +619,20 @@ export class Strata {
     }
   }
 
-  /** Pushes a sliding item's expiry to now + ttl in the layer holding it (not broadcast: other tabs slide on their own reads). */
+  /**
+   * Pushes a sliding item's expiry to now + ttl in the layer holding it (not broadcast:
+   * other tabs slide on their own reads). Only over the very write that was read, between
+   * remote changes: a slide never brings back what another tab removed or replaced meanwhile.
+   */
   async #slide(key: string, found: Found, now: number, text: string): Promise<void> {
     const record: StoredRecord = { ...found.record, e: now + (found.record.t ?? 0) };
     const layer = this.#layers[found.layer] as StorageAdapter;
-    try {
+    await this.#betweenRemoteChanges(async () => {
+      const stored = await layer.read(key);
+      if (!stored || compareWrites(stored, found.record) !== 0 || this.#removedSince(key, stored)) return;
       await layer.write(key, record);
       this.#cache?.fill(key, found.ticket, { record, layer: found.layer, text });
-    } catch (error) {
-      this.#report(toStorageError(error, `Sliding the expiry in ${layer.kind}`, key));
-    }
+    }).catch((error: unknown) => this.#report(toStorageError(error, `Sliding the expiry in ${layer.kind}`, key)));
   }
 
   // ── writing ─────────────────────────────────────────────────────────────────────────
@@ -735,8 +748,10 @@ export class Strata {
     const removed = new Set<string>();
     await this.#eachLayer(async (layer) => {
       if (range !== undefined && !onlyExpired && layer.deleteRange) {
-        // The listed keys are exactly those under the prefix: one range delete removes them.
+        // The listed keys are those under the prefix: one range delete removes them, and any
+        // written since the listing too, so the whole cache goes (it may hold one of those).
         await layer.deleteRange(range);
+        this.#cache?.invalidateAll();
         for (const key of keys) removed.add(key);
         return;
       }
@@ -782,11 +797,12 @@ export class Strata {
       case 'set': {
         const { key, record } = msg;
         const text = record.x === 1 ? await this.#plaintext(key, record) : record.p;
-        if (text === undefined) return; // forged or foreign-key record: reported, not applied
+        if (text === undefined) {
+          this.#cache?.invalidate(key); // forged, or sealed with a key this tab lacks: reported, not applied, nothing cached trusted
+          return;
+        }
         this.#lastStamp = Math.max(this.#lastStamp, record.u);
-        const tomb = this.#tombstones.get(key);
-        if (tomb && compareWrites(record, tomb) <= 0) return;
-        if (this.#clearedAfter(key, record)) return;
+        if (this.#removedSince(key, record)) return;
         const oldValue = this.#oldValueForRemote(key);
         this.#cache?.invalidate(key);
         // localStorage may show this tab the write a little after the message: the message's
@@ -797,9 +813,13 @@ export class Strata {
         if (target >= 0) {
           const layer = this.#layers[target] as StorageAdapter;
           const local = await layer.read(key).catch(() => undefined);
-          if (local && compareWrites(record, local) <= 0) return;
-          await layer.write(key, record);
-          this.#occupied[target] = true;
+          const order = local ? compareWrites(record, local) : 1;
+          if (order < 0) return;
+          // Equal: another instance of this tab (sharing its per-tab stores) wrote it already; still news here.
+          if (order > 0) {
+            await layer.write(key, record);
+            this.#occupied[target] = true;
+          }
         }
         if (this.#subscribers.watches(key)) {
           const newValue = isExpired(record, now) ? null : await this.#decode(key, record);
@@ -812,10 +832,13 @@ export class Strata {
         this.#lastStamp = Math.max(this.#lastStamp, msg.u);
         const stamp = { u: msg.u, w: msg.w };
         if (msg.kind === 'clear') this.#rememberClear(msg.prefix ?? '', msg.tags, stamp);
+        // The sender's range delete may have taken keys it did not list: no cached read is sure.
+        if (msg.kind === 'clear' && msg.tags === undefined) this.#cache?.invalidateAll();
         const keys = new Set(msg.keys);
         for (const layer of this.#layers) {
-          if (layer.shared) continue;
-          const candidates = msg.kind === 'remove' ? msg.keys : await this.#clearCandidates(layer, msg);
+          // Shared layers lost these keys with the sender's write; a copy still there is older
+          // than the removal (a read-then-write in this tab that raced it) and goes too.
+          const candidates = msg.kind === 'remove' || layer.shared ? msg.keys : await this.#clearCandidates(layer, msg);
           for (const key of candidates) {
             const local = await layer.read(key).catch(() => undefined);
             if (!local) continue;
@@ -831,6 +854,7 @@ export class Strata {
           if (!(msg.kind === 'remove' && msg.expired)) this.#tombstones.set(key, stamp);
           if (this.#subscribers.watches(key)) this.#subscribers.emit({ key, oldValue, newValue: null, source: 'remote' });
         }
+        this.#pruneTombstones(now);
         return;
       }
     }
@@ -905,6 +929,20 @@ export class Strata {
     const kept = this.#clears.filter((c) => c.u > horizon && !(same(c) && compareWrites(c, stamp) <= 0));
     if (!kept.some(same)) kept.push({ prefix, tags, ...stamp });
     this.#clears = kept.slice(-MAX_REMEMBERED_CLEARS);
+  }
+
+  /**
+   * Whether a removal or clear this tab knows of is newer than `record`: such a record is
+   * a copy that localStorage has not dropped here yet, or one a late write brought back.
+   */
+  #removedSince(key: string, record: StoredRecord): boolean {
+    const tomb = this.#tombstones.get(key);
+    return (tomb !== undefined && compareWrites(record, tomb) <= 0) || this.#clearedAfter(key, record);
+  }
+
+  /** Whether `key` has a tombstone, or falls under a clear of the last {@link LAG_WINDOW_MS}. */
+  #recentlyRemoved(key: string, now: number): boolean {
+    return this.#tombstones.has(key) || this.#clears.some((c) => now - c.u < LAG_WINDOW_MS && key.startsWith(c.prefix));
   }
 
   #clearedAfter(key: string, record: StoredRecord): boolean {

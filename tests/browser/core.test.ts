@@ -115,6 +115,17 @@ describe.each(kinds)('Strata on %s', (kind) => {
 });
 
 describe('Strata instances and namespaces', () => {
+  it.each(['sessionStorage', 'memory'] as const)('two synced instances in one tab on %s hear each other\'s changes (they share the per-tab store)', async (kind) => {
+    const { strata: a, namespace } = makeStrata({ defaultStorage: kind, sync: { enabled: true } });
+    const { strata: b } = makeStrata({ namespace, defaultStorage: kind, sync: { enabled: true } });
+    await Promise.all([a.ready(), b.ready()]);
+    const heard: StorageChange[] = [];
+    b.subscribe('', (change) => heard.push(change));
+    await a.set('k', 'v');
+    await expect.poll(() => heard).toEqual([{ key: 'k', oldValue: null, newValue: 'v', source: 'remote' }]);
+    await Promise.all([a.close(), b.close()]);
+  });
+
   it('isolates namespaces: clear() in one leaves the other untouched', async () => {
     const base = uniqueNamespace('iso');
     const a = new Strata({ namespace: base });
