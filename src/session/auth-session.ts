@@ -68,6 +68,8 @@ const REFRESH_KEY = 'auth:refresh-token';
 const BROWSER_SESSION_KEY = 'auth:browser-session';
 /** Longer than `httpRestore`'s default request timeout (15 s). */
 const RESTORE_LOCK_MS = 20_000;
+/** How long a session touch waits for the restore lock before it is skipped (it only records activity). */
+const TOUCH_LOCK_MS = 2_000;
 
 /**
  * The signed-in state of the app, kept in a {@link Strata} (encrypted when it encrypts,
@@ -126,7 +128,7 @@ export class AuthSession {
     if (options.tokens) await this.#storeTokens(options.tokens, rememberMe ? 30 * DAY : duration);
     await this.#markBrowserSession(rememberMe);
     await this.#options.fingerprint?.create();
-    await this.#options.storage.set(this.#key, session, { ttl: duration, sliding: true, encrypt: true, tags: ['auth', 'user', `user:${user.userId}`] });
+    await this.#options.storage.set(this.#key, session, { ttl: duration, sliding: true, encrypt: true, tags: sessionTags(user.userId) });
     this.#lastTouch = now;
     this.#setState({ status: 'authenticated', session });
   }
@@ -142,15 +144,13 @@ export class AuthSession {
       await this.logout();
       return null;
     }
-    const session = await strata.get<UserSession>(this.#key);
+    let session = await strata.get<UserSession>(this.#key);
     const now = this.#now();
+    if (session && session.expiresAt > now && now - this.#lastTouch >= (this.#options.activityThrottle ?? 60_000)) {
+      this.#lastTouch = now;
+      session = await this.#touch(now, session);
+    }
     if (session && session.expiresAt > now) {
-      if (now - this.#lastTouch >= (this.#options.activityThrottle ?? 60_000)) {
-        this.#lastTouch = now;
-        session.lastActivity = now;
-        session.expiresAt = Math.max(session.expiresAt, now + ((await strata.getTTL(this.#key)) ?? 0));
-        await strata.set(this.#key, session, { sliding: true, encrypt: true, tags: ['auth', 'user', `user:${session.userId}`] });
-      }
       this.#setState({ status: 'authenticated', session });
       return session;
     }
@@ -173,13 +173,22 @@ export class AuthSession {
     return (await this.getSession())?.roles.includes(role) ?? false;
   }
 
-  /** Moves the expiry to now + `ms` (default 1 h). `false` when signed out. */
+  /**
+   * Moves the expiry to now + `ms` (default 1 h). `false` when signed out. Written under
+   * the restore lock over the session as it is then, so a logout elsewhere is never undone.
+   */
   async extendSession(ms = 60 * 60 * 1000): Promise<boolean> {
-    const session = await this.getSession();
-    if (!session) return false;
-    // A copy: the session read may be the very object already published to subscribers.
-    const extended = { ...session, expiresAt: this.#now() + ms };
-    await this.#options.storage.set(this.#key, extended, { ttl: ms, sliding: true, encrypt: true, tags: ['auth', 'user', `user:${session.userId}`] });
+    if (!(await this.getSession())) return false;
+    const strata = this.#options.storage;
+    const extended = await this.#underRestoreLock(async () => {
+      const session = await strata.get<UserSession>(this.#key);
+      const now = this.#now();
+      if (!session || session.expiresAt <= now) return null;
+      const longer = { ...session, expiresAt: now + ms };
+      await strata.set(this.#key, longer, { ttl: ms, sliding: true, encrypt: true, tags: sessionTags(session.userId) });
+      return longer;
+    });
+    if (!extended) return false;
     this.#setState({ status: 'authenticated', session: extended });
     return true;
   }
@@ -308,8 +317,29 @@ export class AuthSession {
   }
 
   /** Runs `work` under the lock a restore without a TokenManager holds (waiting longer than a refresh request may take). */
-  #underRestoreLock<T>(work: () => Promise<T>): Promise<T> {
-    return withLock(`strata-restore:${this.#options.storage.namespace}/${this.#key}`, work, { timeout: RESTORE_LOCK_MS });
+  #underRestoreLock<T>(work: () => Promise<T>, timeout = RESTORE_LOCK_MS): Promise<T> {
+    return withLock(`strata-restore:${this.#options.storage.namespace}/${this.#key}`, work, { timeout });
+  }
+
+  /**
+   * Records activity on the session: `lastActivity` now, expiry pushed by its sliding TTL.
+   * Under the restore lock, over the session as it is then, so a logout in another tab
+   * (which removes it under the same lock) is never undone by this write. A busy lock
+   * skips the touch; returns the session as it stands (`null` when signed out meanwhile).
+   */
+  async #touch(now: number, read: UserSession): Promise<UserSession | null> {
+    const strata = this.#options.storage;
+    return this.#underRestoreLock(async () => {
+      const session = await strata.get<UserSession>(this.#key);
+      if (!session || session.expiresAt <= now) return session;
+      session.lastActivity = now;
+      session.expiresAt = Math.max(session.expiresAt, now + ((await strata.getTTL(this.#key)) ?? 0));
+      await strata.set(this.#key, session, { sliding: true, encrypt: true, tags: sessionTags(session.userId) });
+      return session;
+    }, TOUCH_LOCK_MS).catch((error: unknown) => {
+      if (isStrataError(error, 'LOCK_TIMEOUT')) return read;
+      throw error;
+    });
   }
 
   /** True when the stored sign-in was not remembered and its browser session is over. */
@@ -343,4 +373,9 @@ export class AuthSession {
   #now(): number {
     return (this.#options.clock ?? Date.now)();
   }
+}
+
+/** Tags of a stored session: `auth` (cleared on logout), `user` and the user's own. */
+function sessionTags(userId: string): string[] {
+  return ['auth', 'user', `user:${userId}`];
 }

@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { AuthSession, type AuthState, type Strata } from 'strata-storage';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { AuthSession, Strata, type AuthState } from 'strata-storage';
 import { makeStrata, manualClock, rawDump } from '../helpers.js';
 
 const HOUR = 60 * 60 * 1000;
@@ -108,6 +108,37 @@ describe('AuthSession', () => {
     expect(published.at(-1)?.expiresAt).toBe(clock.now() + 3 * DAY);
     for (const { session, expiresAt } of published) expect(session?.expiresAt).toBe(expiresAt); // none changed after publication
     expect(auth.getState().session?.expiresAt).toBe(clock.now() + 3 * DAY);
+  });
+
+  it('an activity touch racing a logout in another tab never signs the user back in', async () => {
+    const { strata: first, namespace } = makeStrata({ defaultStorage: 'localStorage', encryption: { enabled: true }, sync: { enabled: true } });
+    open.push(first);
+    const tabA = new AuthSession({ storage: first, browserSession: () => 'browser-1' });
+    await tabA.login(alice, { rememberMe: true });
+    let gate: Promise<void> = Promise.resolve();
+    let inTouch = false;
+    /** Tab B's store: the touch's TTL read waits at the gate, between reading the session and writing it. */
+    class GatedStrata extends Strata {
+      override async getTTL(key: string): Promise<number | null> {
+        inTouch = true;
+        await gate;
+        return super.getTTL(key);
+      }
+    }
+    const second = new GatedStrata({ namespace, defaultStorage: 'localStorage', encryption: { enabled: true }, sync: { enabled: true } });
+    open.push(second);
+    const tabB = new AuthSession({ storage: second, browserSession: () => 'browser-1' });
+    let openGate = (): void => undefined;
+    gate = new Promise((resolve) => (openGate = resolve));
+    const reading = tabB.getSession(); // the first read of tab B records activity
+    await vi.waitFor(() => expect(inTouch).toBe(true));
+    const loggingOut = tabA.logout();
+    await new Promise((resolve) => setTimeout(resolve, 300)); // room for the logout to finish if nothing holds it
+    openGate();
+    await Promise.all([reading, loggingOut]);
+    expect(await first.get('auth-session')).toBeNull();
+    expect(await tabA.getSession()).toBeNull();
+    expect(await tabB.getSession()).toBeNull();
   });
 
   it('initialize() called twice at once reads the session once', async () => {
