@@ -821,6 +821,12 @@ export class Strata {
             this.#occupied[target] = true;
           }
         }
+        // An older copy in another per-tab layer (the write fell back past it) must not shadow this one.
+        for (const [index, layer] of this.#layers.entries()) {
+          if (layer.shared || index === target || !this.#occupied[index]) continue;
+          const older = await layer.read(key).catch(() => undefined);
+          if (older && compareWrites(older, record) < 0) await layer.delete(key);
+        }
         if (this.#subscribers.watches(key)) {
           const newValue = isExpired(record, now) ? null : await this.#decode(key, record);
           this.#subscribers.emit({ key, oldValue, newValue, source: 'remote' });
@@ -835,6 +841,7 @@ export class Strata {
         // The sender's range delete may have taken keys it did not list: no cached read is sure.
         if (msg.kind === 'clear' && msg.tags === undefined) this.#cache?.invalidateAll();
         const keys = new Set(msg.keys);
+        const kept = new Set<string>(); // a per-tab copy newer than the removal stays, unannounced
         for (const layer of this.#layers) {
           // Shared layers lost these keys with the sender's write; a copy still there is older
           // than the removal (a read-then-write in this tab that raced it) and goes too.
@@ -843,7 +850,10 @@ export class Strata {
             const local = await layer.read(key).catch(() => undefined);
             if (!local) continue;
             const stale = msg.kind === 'remove' && msg.expired ? isExpired(local, now) : compareWrites(local, stamp) < 0;
-            if (!stale) continue;
+            if (!stale) {
+              kept.add(key);
+              continue;
+            }
             await layer.delete(key);
             keys.add(key);
           }
@@ -852,7 +862,7 @@ export class Strata {
           const oldValue = this.#oldValueForRemote(key);
           this.#cache?.invalidate(key);
           if (!(msg.kind === 'remove' && msg.expired)) this.#tombstones.set(key, stamp);
-          if (this.#subscribers.watches(key)) this.#subscribers.emit({ key, oldValue, newValue: null, source: 'remote' });
+          if (this.#subscribers.watches(key) && !kept.has(key)) this.#subscribers.emit({ key, oldValue, newValue: null, source: 'remote' });
         }
         this.#pruneTombstones(now);
         return;

@@ -115,6 +115,38 @@ describe.each(kinds)('Strata on %s', (kind) => {
 });
 
 describe('Strata instances and namespaces', () => {
+  it('a removal older than this tab\'s own per-tab copy leaves it and is not announced as a removal', async () => {
+    // Tab a's clock runs 10 s behind, so its removal is older than b's write it has not heard of yet.
+    const { strata: a, namespace } = makeStrata({ defaultStorage: 'localStorage', sync: { enabled: true }, clock: () => Date.now() - 10_000 });
+    const { strata: b } = makeStrata({ namespace, defaultStorage: 'sessionStorage', sync: { enabled: true } });
+    await Promise.all([a.ready(), b.ready()]);
+    const heard: StorageChange[] = [];
+    b.subscribe('', (change) => heard.push(change));
+    await Promise.all([b.set('k', 'mine'), a.remove('k')]);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // both messages delivered
+    expect(await b.get('k')).toBe('mine');
+    expect(heard.filter((change) => change.newValue === null)).toEqual([]);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('a newer write from another tab that landed past a per-tab layer is not shadowed by this tab\'s older copy there', async () => {
+    // Tab b keeps its items in sessionStorage; tab a's write went to localStorage (as a write
+    // does when sessionStorage is full there).
+    const { strata: a, namespace } = makeStrata({ defaultStorage: 'localStorage', sync: { enabled: true } });
+    const { strata: b } = makeStrata({ namespace, defaultStorage: 'sessionStorage', fallbackStorage: 'localStorage', sync: { enabled: true } });
+    await Promise.all([a.ready(), b.ready()]);
+    const heard: StorageChange[] = [];
+    b.subscribe('', (change) => heard.push(change));
+    await b.set('k', 'old');
+    await a.set('k', 'new');
+    await expect.poll(() => heard.at(-1)?.newValue).toBe('new');
+    expect(await b.get('k')).toBe('new');
+    // Read afresh (no cache): the old sessionStorage copy is gone, not hiding the new value.
+    const { strata: fresh } = makeStrata({ namespace, defaultStorage: 'sessionStorage', fallbackStorage: 'localStorage' });
+    expect(await fresh.get('k')).toBe('new');
+    await Promise.all([a.close(), b.close(), fresh.close()]);
+  });
+
   it.each(['sessionStorage', 'memory'] as const)('two synced instances in one tab on %s hear each other\'s changes (they share the per-tab store)', async (kind) => {
     const { strata: a, namespace } = makeStrata({ defaultStorage: kind, sync: { enabled: true } });
     const { strata: b } = makeStrata({ namespace, defaultStorage: kind, sync: { enabled: true } });
