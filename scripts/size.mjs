@@ -81,7 +81,7 @@ function byPackage(inputs) {
 }
 
 const ENTRIES = [
-  { name: "strata: import { Strata }", code: "export { Strata } from 'strata-storage';", budget: 8 * KB, ceiling: 17 * KB, deps: true },
+  { name: "strata: import { Strata }", code: "export { Strata } from 'strata-storage';", budget: 8 * KB, ceiling: 18 * KB, deps: true },
   { name: 'strata: core entry (export *)', code: "export * from 'strata-storage';", budget: 14 * KB, ceiling: 28 * KB, deps: true },
   { name: 'strata/react beyond core, react, zustand', code: "export * from 'strata-storage/react';", budget: 2 * KB, ceiling: 2 * KB, external: REACT_PEERS, plugins: [coreExternal] },
   { name: 'strata/react incl. core (react, zustand external)', code: "export * from 'strata-storage/react';", external: REACT_PEERS },

@@ -473,18 +473,17 @@ export class Strata {
   }
 
   /**
-   * Layers holding key metadata (salt, verifier: nothing secret): the instance's layers,
-   * plus localStorage when the chain has only per-tab layers, so every tab of the origin
-   * derives the same key.
+   * Layers holding key metadata (salt, verifier: nothing secret): the chain's shared layers,
+   * else localStorage, so every tab of the origin reads one copy and a destroyed or rotated
+   * key leaves no per-tab copy behind to bring it back; per-tab layers only when nothing
+   * shared is available.
    */
   #metaLayers(): Promise<StorageAdapter[]> {
     this.#keyLayers ??= (async () => {
-      const metaLayers = [...this.#layers];
-      if (!metaLayers.some((layer) => layer.shared)) {
-        const shared = createAdapter('localStorage', this.#options.namespace, this.#options.idbOpenTimeout);
-        if (await shared.isAvailable()) metaLayers.unshift(shared);
-      }
-      return metaLayers;
+      const shared = this.#layers.filter((layer) => layer.shared);
+      if (shared.length > 0) return shared;
+      const local = createAdapter('localStorage', this.#options.namespace, this.#options.idbOpenTimeout);
+      return (await local.isAvailable()) ? [local] : [...this.#layers];
     })();
     return this.#keyLayers;
   }
@@ -706,7 +705,7 @@ export class Strata {
 
   /** True when some layer keeps key metadata: items may have been encrypted in an earlier session. */
   async #hasKeyMeta(): Promise<boolean> {
-    const found = await Promise.all(this.#layers.map((layer) => layer.readMeta('keys').catch(() => undefined)));
+    const found = await Promise.all((await this.#metaLayers()).map((layer) => layer.readMeta('keys').catch(() => undefined)));
     return found.some((meta) => meta !== undefined);
   }
 

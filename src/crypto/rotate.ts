@@ -13,6 +13,7 @@ import {
   keyLockName,
   META_NAME,
   openSlot,
+  opensSlot,
   readMeta,
   writeMeta,
   type KeyMeta,
@@ -76,6 +77,9 @@ export async function rotateNamespaceKey(scope: RotationScope, target: KeySecret
       await reencrypt(scope.dataLayers.filter((layer) => !layer.shared), ring, gen, scope.report);
       ring.retireOthers();
       return;
+    }
+    if (!(await opensSlot(current, meta))) {
+      throw new StrataError('KEY_ROTATED', 'The key this instance holds is not the namespace key; reopen the namespace before rotating.');
     }
     const created = await createSlot(namespace, target, gen + 1, await current.tagSecret());
     const oldRaw = await exportSlotKey(meta, scope.secret).catch(() => undefined);

@@ -78,6 +78,11 @@ export async function setupKeyRing(
       if ((meta.gen ?? 1) > 1) {
         throw new StrataError('KEY_ROTATED', 'This namespace was re-keyed with a password or key; open it with that password or key.');
       }
+      if (!modes.includes(secret.kind)) {
+        // Another kind of secret never starts over: that would throw away a password's salt.
+        const [code, what] = meta.mode === 'password' ? (['WRONG_PASSWORD', 'a password'] as const) : (['WRONG_KEY', meta.mode === 'key' ? 'a caller key' : "this device's key"] as const);
+        throw new StrataError(code, `This namespace is encrypted with ${what}; open it with the same kind of secret (rotateKey() changes it).`);
+      }
     }
     const fresh = await createSlot(namespace, secret, 1);
     await startOver(layers, fresh.slot, meta, report);
@@ -121,11 +126,16 @@ export async function openSlot(namespace: string, slot: KeySlot, secret: KeySecr
   return cipherForSlot(namespace, key, slot);
 }
 
+/** Whether `cipher`'s key is the one `slot` describes (its verifier decrypts). */
+export async function opensSlot(cipher: Cipher, slot: KeySlot): Promise<boolean> {
+  return (await cipher.decrypt(slot.verifier, VERIFIER_CONTEXT).catch(() => undefined)) === VERIFIER_TEXT;
+}
+
 /** The cipher of `key` when it opens `slot` (verifier, tag secret). */
 async function cipherForSlot(namespace: string, key: CryptoKey, slot: KeySlot): Promise<Cipher | undefined> {
   const bare = new Cipher(key, namespace);
   try {
-    if ((await bare.decrypt(slot.verifier, VERIFIER_CONTEXT)) !== VERIFIER_TEXT) return undefined;
+    if (!(await opensSlot(bare, slot))) return undefined;
     if (slot.tags === undefined) return bare;
     return new Cipher(key, namespace, base64ToBytes(await bare.decrypt(slot.tags, TAGS_CONTEXT)));
   } catch {
@@ -217,13 +227,21 @@ export async function readMeta(layers: readonly StorageAdapter[]): Promise<KeyMe
   return undefined;
 }
 
-/** Writes the key metadata to every layer that takes it; fails only when none does. */
+/**
+ * Writes the key metadata to every layer, then reads it back: it must be what every later
+ * open reads (the first copy), and held by a layer that outlives the page when there is
+ * one. Otherwise it rejects (`QUOTA_EXCEEDED` or `STORAGE_UNAVAILABLE`) before anything
+ * relies on it: a rotation that only memory remembered would orphan the data at reload.
+ */
 export async function writeMeta(layers: readonly StorageAdapter[], meta: KeyMeta): Promise<void> {
   const text = JSON.stringify(meta);
   const results = await Promise.allSettled(layers.map((layer) => layer.writeMeta(META_NAME, text)));
-  if (layers.length > 0 && results.every((r) => r.status === 'rejected')) {
-    throw new StrataError('STORAGE_UNAVAILABLE', 'No storage layer accepted the key metadata.', { cause: (results[0] as PromiseRejectedResult).reason });
-  }
+  const kept = (index: number) => results[index]?.status === 'fulfilled';
+  const durable = layers.every((layer) => layer.kind === 'memory') || layers.some((layer, index) => layer.kind !== 'memory' && kept(index));
+  const readBack = await readMeta(layers).catch(() => undefined);
+  if (durable && readBack !== undefined && JSON.stringify(readBack) === text) return;
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  throw failure ? toStorageError(failure.reason, 'Storing the key metadata') : new StrataError('STORAGE_UNAVAILABLE', 'The key metadata did not read back as written.');
 }
 
 /** Writes fresh metadata to every layer; reports `KEY_LOST` when encrypted data may be orphaned. */
@@ -237,8 +255,7 @@ async function startOver(
   if (orphaned) {
     report(new StrataError('KEY_LOST', 'The key this namespace was encrypted with is gone or its metadata is missing; items encrypted before read as null.'));
   }
-  const text = JSON.stringify({ v: 1, ...slot });
-  await Promise.all(layers.map((layer) => layer.writeMeta(META_NAME, text).catch(() => undefined)));
+  await writeMeta(layers, { v: 1, ...slot });
 }
 
 /** Once per setup without metadata: is there ciphertext that the new key will not open? */

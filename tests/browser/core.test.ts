@@ -137,7 +137,10 @@ describe('Strata instances and namespaces', () => {
     await Promise.all([a.ready(), b.ready()]);
     const heard: StorageChange[] = [];
     b.subscribe('', (change) => heard.push(change));
+    const heardByA: StorageChange[] = [];
+    a.subscribe('', (change) => heardByA.push(change));
     await b.set('k', 'old');
+    await expect.poll(() => heardByA.length).toBe(1); // a's clock has passed b's write: a's is newer, not a same-ms tie
     await a.set('k', 'new');
     await expect.poll(() => heard.at(-1)?.newValue).toBe('new');
     expect(await b.get('k')).toBe('new');
