@@ -46,8 +46,8 @@ export async function deviceKey(namespace: string, keySize: 128 | 256): Promise<
   }
   const db = await openKeyring();
   try {
-    const existing: unknown = await request(db.transaction(KEYS).objectStore(KEYS).get(namespace));
-    if (existing instanceof CryptoKey) return { key: existing, created: false };
+    const existing = await storedDeviceKey(db, namespace);
+    if (existing) return { key: existing, created: false };
     const fresh = await crypto.subtle.generateKey({ name: 'AES-GCM', length: keySize }, false, ['encrypt', 'decrypt']);
     return await inTransaction(db, KEYS, async (store) => {
       const raced: unknown = await request(store.get(namespace));
@@ -58,6 +58,22 @@ export async function deviceKey(namespace: string, keySize: 128 | 256): Promise<
   } finally {
     db.close();
   }
+}
+
+/** The namespace's device key when the keyring holds one; never creates it. */
+export async function existingDeviceKey(namespace: string): Promise<CryptoKey | undefined> {
+  if (typeof indexedDB === 'undefined') return undefined;
+  const db = await openKeyring();
+  try {
+    return await storedDeviceKey(db, namespace);
+  } finally {
+    db.close();
+  }
+}
+
+async function storedDeviceKey(db: IDBDatabase, namespace: string): Promise<CryptoKey | undefined> {
+  const stored: unknown = await request(db.transaction(KEYS).objectStore(KEYS).get(namespace));
+  return stored instanceof CryptoKey ? stored : undefined;
 }
 
 /** Deletes a namespace's device key: every ciphertext under it becomes unreadable (crypto-shredding). */

@@ -4,7 +4,7 @@ import { StrataError, toStorageError } from '../errors.js';
 import { withLock } from '../sync/lock.js';
 import { Cipher } from './cipher.js';
 import { KeyRing } from './keyring.js';
-import { derivePasswordKey, deviceKey, newSalt, saltBytes } from './keys.js';
+import { derivePasswordKey, deviceKey, existingDeviceKey, newSalt, saltBytes } from './keys.js';
 import type { KeySecret } from './secret.js';
 
 /** One key of a namespace as its metadata describes it: how to re-derive it and how to check it. */
@@ -106,9 +106,16 @@ export async function openRing(namespace: string, meta: KeyMeta, secret: KeySecr
   const next = await openSlot(namespace, meta.next, secret);
   if (!next) return undefined;
   const ring = new KeyRing(meta.next.gen, next);
-  const old = await unwrapSlot(namespace, meta, next, meta.next.wrappedOld, '#prev-key');
+  // A device key cannot be exported, so it was not wrapped: the keyring still holds it.
+  const old = (await unwrapSlot(namespace, meta, next, meta.next.wrappedOld, '#prev-key')) ?? (meta.mode === 'device' ? await keptDeviceCipher(namespace, meta) : undefined);
   if (old) ring.add(gen, old, false);
   return ring;
+}
+
+/** The cipher of a device slot from the key the keyring still holds (none is created). */
+async function keptDeviceCipher(namespace: string, slot: KeySlot): Promise<Cipher | undefined> {
+  const key = await existingDeviceKey(namespace).catch(() => undefined);
+  return key && cipherForSlot(namespace, key, slot);
 }
 
 /** The cipher of a slot when `secret` opens it. */

@@ -81,4 +81,26 @@ describe('key metadata', () => {
     }, { timeout: 5_000 }).toBe(true);
     expect(await a.get('w')).toBe('from b'); // and a opens b's new key: one key for every tab
   });
+
+  it('a device-key → password rotation left pending is finished by an instance opened with the new password', async () => {
+    const namespace = uniqueNamespace('meta-device-pending');
+    const { strata } = strataOn(namespace, { encryption: { enabled: true } }); // this device's key
+    await strata.set('a', 1);
+    await strata.set('b', 2);
+    const setItem = Storage.prototype.setItem;
+    restore.push(patch(Storage.prototype, 'setItem', function (this: Storage, key: string, value: string) {
+      if (key === `${encodeURIComponent(namespace)}:b`) throw domError('UnknownError'); // b cannot be re-encrypted now
+      return setItem.call(this, key, value);
+    }));
+    await expect(strata.rotateKey(PASSWORD)).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE' });
+    restore.pop()?.();
+    await strata.close();
+    // The app now opens with the password only: b, still under the device key, must not be lost.
+    const { strata: reopened, errors } = strataOn(namespace, withPassword());
+    expect([await reopened.get('a'), await reopened.get('b')]).toEqual([1, 2]);
+    expect(errors).toEqual([]);
+    await reopened.close();
+    const { strata: again } = strataOn(namespace, withPassword());
+    expect([await again.get('a'), await again.get('b')]).toEqual([1, 2]);
+  });
 });
