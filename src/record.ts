@@ -70,13 +70,15 @@ export function assertRecord(value: unknown, key?: string): asserts value is Sto
 }
 
 /**
- * A write stamp this build can order: a finite time in ms between 0 and the last date
- * `Date` holds (8.64e15 < 2^53, so `+ 1` still counts). NaN, Infinity or 1e308 in a
- * stored record or a message would otherwise freeze or poison every later stamp.
+ * A stored write stamp this build can order: a finite time in ms, 0 up to 2^53 - 1 (so
+ * `+ 1` still counts). NaN, Infinity or 1e308 would otherwise freeze or poison ordering.
  */
 export function isWriteTime(u: unknown): u is number {
-  return typeof u === 'number' && u >= 0 && u <= 8.64e15;
+  return typeof u === 'number' && u >= 0 && u <= Number.MAX_SAFE_INTEGER;
 }
+
+/** The latest time `Date` holds: another tab's stamp beyond it is refused, so this tab's clock, which follows it, stays far below 2^53. */
+export const LATEST_STAMP = 8.64e15;
 
 /** True when the record's format is newer than this build understands. */
 export function isFutureRecord(record: StoredRecord): boolean {

@@ -4,6 +4,7 @@ import { createAdapter } from './adapters/create.js';
 import { deserialize, serialize } from './codec/serialize.js';
 import { randomHex } from './codec/base64.js';
 import type { KeyChannel, KeyEvent } from './crypto/key-channel.js';
+import { adoptTabMeta, dropTabMeta, META_NAME } from './crypto/meta-copies.js';
 import type { KeyRing } from './crypto/keyring.js';
 import type { RotationScope } from './crypto/rotate.js';
 import { rotationTarget, secretOf, type KeySecret } from './crypto/secret.js';
@@ -270,8 +271,8 @@ export class Strata {
         if (!compiled.matches(key)) continue;
         // A key removed here lately may still be listed by a lagging localStorage: check its write.
         if (this.#recentlyRemoved(key, now)) {
-          const record = await layer.read(key);
-          if (!record || this.#removedSince(key, record)) continue;
+          const record = await layer.read(key).catch(() => null); // unreadable: listed, as before
+          if (record === undefined || (record && this.#removedSince(key, record))) continue;
         }
         found.add(key);
       }
@@ -454,7 +455,7 @@ export class Strata {
     const pending = (async () => {
       const { finishPendingRotation, openKeyChannel, setupKeyRing } = await cryptoEngine();
       const metaLayers = await this.#metaLayers();
-      const ring = await setupKeyRing(this.#options.namespace, this.#secret, metaLayers, (e) => this.#report(e));
+      const ring = await setupKeyRing(this.#options.namespace, this.#secret, metaLayers, (e) => this.#report(e), this.#layers);
       if (!this.#keyChannel) {
         const channel = await openKeyChannel(this.#options.namespace, this.#id, (event) => this.#onKeyEvent(event), this.#fallback);
         if (this.#closed || this.#keyChannel) channel?.close();
@@ -473,17 +474,22 @@ export class Strata {
   }
 
   /**
-   * Layers holding key metadata (salt, verifier: nothing secret): the chain's shared layers,
-   * else localStorage, so every tab of the origin reads one copy and a destroyed or rotated
-   * key leaves no per-tab copy behind to bring it back; per-tab layers only when nothing
-   * shared is available.
+   * Layers holding key metadata (salt, verifier: nothing secret), so every tab of the
+   * origin derives the same key. A chain with shared layers keeps it there only: no
+   * per-tab copy (memory lives as long as the tab) can bring back a destroyed key. Metadata
+   * an earlier version left only per tab is copied there first. A chain of per-tab layers
+   * keeps it in localStorage first, and per tab too (dropped when a key is destroyed).
    */
   #metaLayers(): Promise<StorageAdapter[]> {
     this.#keyLayers ??= (async () => {
       const shared = this.#layers.filter((layer) => layer.shared);
-      if (shared.length > 0) return shared;
+      const perTab = this.#layers.filter((layer) => !layer.shared);
+      if (shared.length > 0) {
+        await adoptTabMeta(shared, perTab);
+        return shared;
+      }
       const local = createAdapter('localStorage', this.#options.namespace, this.#options.idbOpenTimeout);
-      return (await local.isAvailable()) ? [local] : [...this.#layers];
+      return (await local.isAvailable()) ? [local, ...perTab] : perTab;
     })();
     return this.#keyLayers;
   }
@@ -505,6 +511,7 @@ export class Strata {
     this.#cache?.invalidateAll();
     if (event.phase === 'destroyed') {
       this.#dropKey();
+      void this.#metaLayers().then(dropTabMeta);
       return;
     }
     this.#cipher?.then((ring) => ring.markStale(event.gen), () => undefined);
@@ -705,7 +712,7 @@ export class Strata {
 
   /** True when some layer keeps key metadata: items may have been encrypted in an earlier session. */
   async #hasKeyMeta(): Promise<boolean> {
-    const found = await Promise.all((await this.#metaLayers()).map((layer) => layer.readMeta('keys').catch(() => undefined)));
+    const found = await Promise.all((await this.#metaLayers()).map((layer) => layer.readMeta(META_NAME).catch(() => undefined)));
     return found.some((meta) => meta !== undefined);
   }
 
@@ -842,9 +849,10 @@ export class Strata {
         const keys = new Set(msg.keys);
         const kept = new Set<string>(); // a per-tab copy newer than the removal stays, unannounced
         for (const layer of this.#layers) {
-          // Shared layers lost these keys with the sender's write; a copy still there is older
-          // than the removal (a read-then-write in this tab that raced it) and goes too.
-          const candidates = msg.kind === 'remove' || layer.shared ? msg.keys : await this.#clearCandidates(layer, msg);
+          // Shared layers lost these keys with the sender's write. A lagging localStorage may
+          // still show them here, but deleting then could hit a newer write: reads skip them.
+          if (layer.shared) continue;
+          const candidates = msg.kind === 'remove' ? msg.keys : await this.#clearCandidates(layer, msg);
           for (const key of candidates) {
             const local = await layer.read(key).catch(() => undefined);
             if (!local) continue;

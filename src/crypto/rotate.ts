@@ -6,12 +6,12 @@ import { withLock } from '../sync/lock.js';
 import type { KeyEvent } from './key-channel.js';
 import { generationOf, type KeyRing } from './keyring.js';
 import { destroyDeviceKey } from './keys.js';
+import { META_NAME } from './meta-copies.js';
 import type { KeySecret } from './secret.js';
 import {
   createSlot,
   exportSlotKey,
   keyLockName,
-  META_NAME,
   openSlot,
   opensSlot,
   readMeta,

@@ -4,6 +4,7 @@ import { StrataError, toStorageError } from '../errors.js';
 import { withLock } from '../sync/lock.js';
 import { Cipher } from './cipher.js';
 import { KeyRing } from './keyring.js';
+import { META_NAME } from './meta-copies.js';
 import { derivePasswordKey, deviceKey, existingDeviceKey, newSalt, saltBytes } from './keys.js';
 import type { KeySecret } from './secret.js';
 
@@ -36,8 +37,6 @@ export interface KeyMeta extends KeySlot {
   next?: PendingSlot;
 }
 
-/** Name of the key metadata entry in every layer. */
-export const META_NAME = 'keys';
 const VERIFIER_TEXT = 'strata-storage key verifier';
 const VERIFIER_CONTEXT = '#verifier';
 const TAGS_CONTEXT = '#tags';
@@ -62,6 +61,7 @@ export async function setupKeyRing(
   secret: KeySecret,
   layers: readonly StorageAdapter[],
   report: (error: StrataError) => void,
+  dataLayers: readonly StorageAdapter[] = layers,
 ): Promise<KeyRing> {
   return withLock(keyLockName(namespace), async () => {
     const meta = await readMeta(layers);
@@ -85,7 +85,7 @@ export async function setupKeyRing(
       }
     }
     const fresh = await createSlot(namespace, secret, 1);
-    await startOver(layers, fresh.slot, meta, report);
+    await startOver(layers, fresh.slot, meta, report, dataLayers);
     return new KeyRing(1, fresh.cipher);
   });
 }
@@ -236,29 +236,28 @@ export async function readMeta(layers: readonly StorageAdapter[]): Promise<KeyMe
 
 /**
  * Writes the key metadata to every layer, then reads it back: it must be what every later
- * open reads (the first copy), and held by a layer that outlives the page when there is
- * one. Otherwise it rejects (`QUOTA_EXCEEDED` or `STORAGE_UNAVAILABLE`) before anything
- * relies on it: a rotation that only memory remembered would orphan the data at reload.
+ * open reads (the first copy). Otherwise it rejects (`QUOTA_EXCEEDED` or
+ * `STORAGE_UNAVAILABLE`) before anything relies on it: a rotation whose metadata a full
+ * localStorage refused would otherwise orphan the data at reload.
  */
 export async function writeMeta(layers: readonly StorageAdapter[], meta: KeyMeta): Promise<void> {
   const text = JSON.stringify(meta);
   const results = await Promise.allSettled(layers.map((layer) => layer.writeMeta(META_NAME, text)));
-  const kept = (index: number) => results[index]?.status === 'fulfilled';
-  const durable = layers.every((layer) => layer.kind === 'memory') || layers.some((layer, index) => layer.kind !== 'memory' && kept(index));
   const readBack = await readMeta(layers).catch(() => undefined);
-  if (durable && readBack !== undefined && JSON.stringify(readBack) === text) return;
+  if (readBack !== undefined && JSON.stringify(readBack) === text) return;
   const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   throw failure ? toStorageError(failure.reason, 'Storing the key metadata') : new StrataError('STORAGE_UNAVAILABLE', 'The key metadata did not read back as written.');
 }
 
-/** Writes fresh metadata to every layer; reports `KEY_LOST` when encrypted data may be orphaned. */
+/** Writes fresh metadata to every layer; reports `KEY_LOST` when encrypted data (in `dataLayers`) may be orphaned. */
 async function startOver(
   layers: readonly StorageAdapter[],
   slot: KeySlot,
   previous: KeyMeta | undefined,
   report: (error: StrataError) => void,
+  dataLayers: readonly StorageAdapter[],
 ): Promise<void> {
-  const orphaned = previous !== undefined || (await hasEncryptedRecords(layers));
+  const orphaned = previous !== undefined || (await hasEncryptedRecords(dataLayers));
   if (orphaned) {
     report(new StrataError('KEY_LOST', 'The key this namespace was encrypted with is gone or its metadata is missing; items encrypted before read as null.'));
   }

@@ -175,7 +175,8 @@ export class AuthSession {
 
   /**
    * Moves the expiry to now + `ms` (default 1 h). `false` when signed out. Written under
-   * the restore lock over the session as it is then, so a logout elsewhere is never undone.
+   * the restore lock over the session as it is then, so a logout elsewhere is never undone
+   * (`LOCK_TIMEOUT` when another tab holds that lock for 20 s).
    */
   async extendSession(ms = 60 * 60 * 1000): Promise<boolean> {
     if (!(await this.getSession())) return false;

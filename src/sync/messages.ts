@@ -1,5 +1,5 @@
 import { StrataError } from '../errors.js';
-import { assertRecord, isWriteTime, type StoredRecord } from '../record.js';
+import { assertRecord, isWriteTime, LATEST_STAMP, type StoredRecord } from '../record.js';
 import { STORAGE_KINDS, type StorageKind } from '../types.js';
 
 /** Version of the cross-tab message format. */
@@ -41,6 +41,7 @@ export function parseEnvelope(data: unknown, namespace: string, self: string): S
       } catch {
         return invalid('bad record');
       }
+      if (msg.record.u > LATEST_STAMP) return invalid('bad record');
       return { kind: 'set', key: msg.key, layer: msg.layer as StorageKind, record: msg.record };
     case 'remove':
       if (!isKeyList(msg.keys) || !isStamp(msg.u, msg.w) || typeof msg.expired !== 'boolean') return invalid('bad remove');
@@ -64,7 +65,7 @@ function isKeyList(value: unknown): value is string[] {
 }
 
 function isStamp(u: unknown, w: unknown): boolean {
-  return isWriteTime(u) && typeof w === 'string';
+  return isWriteTime(u) && u <= LATEST_STAMP && typeof w === 'string';
 }
 
 function invalid(reason: string): StrataError {

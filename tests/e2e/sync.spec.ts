@@ -109,16 +109,21 @@ test('malformed and forged messages are ignored and reported, never applied', as
     raw.postMessage({ strata: 1, ns, from: 'x', msg: { kind: 'set', key: 'k', layer: 'sessionStorage', record: { v: 1, p: '1', u: Number.NaN, w: 'x' } } });
     raw.postMessage({ strata: 1, ns, from: 'x', msg: { kind: 'remove', keys: ['k'], u: Number.POSITIVE_INFINITY, w: 'x', expired: false } });
     raw.postMessage({ strata: 1, ns, from: 'x', msg: { kind: 'clear', keys: [], u: 1e308, w: 'x' } });
+    raw.postMessage({ strata: 1, ns, from: 'x', msg: { kind: 'clear', keys: [], u: 8.64e15 + 1, w: 'x' } });
+    // Valid, at the latest Date: this tab's clock follows it, and its writes must stay readable.
+    raw.postMessage({ strata: 1, ns, from: 'x', msg: { kind: 'remove', keys: [], u: 8.64e15, w: 'x', expired: false } });
     // Well-formed, but not sealed with this namespace's key: must not be applied.
     raw.postMessage({ strata: 1, ns, from: 'x', msg: { kind: 'set', key: 'admin', layer: 'sessionStorage', record: { v: 1, p: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', x: 1, u: 8e15, w: 'x' } } });
   }, namespace);
-  await expect.poll(() => strata(b).errors()).toEqual(['INVALID_MESSAGE', 'INVALID_MESSAGE', 'INVALID_MESSAGE', 'INVALID_MESSAGE', 'INVALID_MESSAGE', 'INVALID_MESSAGE', 'DECRYPT_FAILED']);
+  await expect.poll(() => strata(b).errors()).toEqual(['INVALID_MESSAGE', 'INVALID_MESSAGE', 'INVALID_MESSAGE', 'INVALID_MESSAGE', 'INVALID_MESSAGE', 'INVALID_MESSAGE', 'INVALID_MESSAGE', 'DECRYPT_FAILED']);
   expect(await strata(b).keys()).toEqual([]);
   expect(await strata(b).changes()).toEqual([]);
   // This tab's clock is untouched: its writes still order and read back.
   await strata(b).set('k', 1);
   await strata(b).set('k', 2);
   expect(await strata(b).get('k')).toBe(2);
+  // Read from storage by a new instance (no cache): the record is well-formed.
+  expect(await b.evaluate((ns) => new window.S.Strata({ namespace: ns, defaultStorage: 'sessionStorage', encryption: { enabled: true } }).get('k'), namespace)).toBe(2);
 });
 
 test('a closed instance stops receiving', async ({ context }) => {

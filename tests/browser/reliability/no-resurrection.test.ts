@@ -6,6 +6,8 @@ import { makeStrata } from '../helpers.js';
 // localStorage can still show a record for a moment after its removal, and a tab that read
 // a record just before the removal may write it back (a sliding read's expiry push). These
 // tests put such a stale copy back in localStorage by hand, at the two moments it can land.
+// It is not deleted (localStorage cannot delete only if unchanged, and a newer write may
+// already have replaced it elsewhere); reads skip it.
 
 const open: Strata[] = [];
 afterEach(async () => {
@@ -43,7 +45,7 @@ describe('a removed item never comes back through a stale copy', () => {
     expect(await b.keys()).toEqual([]);
   });
 
-  it('a copy written back before the removal message arrives is removed when it does', async () => {
+  it('a copy written back before the removal message arrives reads as missing once it does', async () => {
     const { a, b, heardByB } = tabs();
     await Promise.all([a.ready(), b.ready()]);
     await a.set('cart', ['pear']);
@@ -52,8 +54,8 @@ describe('a removed item never comes back through a stale copy', () => {
     await a.remove('cart');
     localStorage.setItem(name, stale); // b wrote its copy back just before hearing of the removal
     await vi.waitFor(() => expect(heardByB.at(-1)).toMatchObject({ key: 'cart', newValue: null }));
-    expect(localStorage.getItem(name)).toBeNull();
-    expect(await a.get('cart')).toBeNull();
+    expect(await b.get('cart')).toBeNull();
+    expect(await b.keys()).toEqual([]);
   });
 
   it('a newer write after the removal is read normally', async () => {

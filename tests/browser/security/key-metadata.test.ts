@@ -103,4 +103,33 @@ describe('key metadata', () => {
     const { strata: again } = strataOn(namespace, withPassword());
     expect([await again.get('a'), await again.get('b')]).toEqual([1, 2]);
   });
+
+  it('metadata an earlier version left only in sessionStorage is still found, and copied to localStorage', async () => {
+    const namespace = uniqueNamespace('meta-legacy');
+    const chain: StrataOptions = { ...withPassword(), defaultStorage: 'sessionStorage', fallbackStorage: 'localStorage' };
+    const { strata: first } = strataOn(namespace, chain);
+    await first.set('note', 'kept');
+    await first.close();
+    const metaKey = `${encodeURIComponent(namespace)}#keys`;
+    // As an earlier version left it when localStorage was unavailable: the copy only per tab.
+    sessionStorage.setItem(metaKey, localStorage.getItem(metaKey) as string);
+    localStorage.removeItem(metaKey);
+    const { strata: upgraded, errors } = strataOn(namespace, chain);
+    expect(await upgraded.get('note')).toBe('kept');
+    expect(errors).toEqual([]);
+    expect(localStorage.getItem(metaKey)).toBe(sessionStorage.getItem(metaKey));
+  });
+
+  it('items kept in memory stay encrypted and usable when localStorage refuses the key metadata', async () => {
+    const namespace = uniqueNamespace('meta-memory');
+    const setItem = Storage.prototype.setItem;
+    restore.push(patch(Storage.prototype, 'setItem', function (this: Storage, key: string, value: string) {
+      if (key.endsWith('#keys')) throw domError('QuotaExceededError');
+      return setItem.call(this, key, value);
+    }));
+    const { strata } = strataOn(namespace, { ...withPassword(), defaultStorage: 'memory' });
+    await strata.set('draft', 'in memory only');
+    expect(await strata.get('draft')).toBe('in memory only');
+    expect(await strata.info('draft')).toMatchObject({ encrypted: true, layer: 'memory' });
+  });
 });
