@@ -50,7 +50,11 @@ export default defineConfig({
     {
       // The demo exactly as `npm start` runs it, with 10-second access tokens so refreshes show.
       command: 'node scripts/start.mjs',
-      env: { DEMO_PORT: String(DEMO_PORT), DEMO_AUTH_PORT: String(DEMO_AUTH_PORT), DEMO_ACCESS_TTL: '10' },
+      env: {
+        DEMO_PORT: String(DEMO_PORT),
+        DEMO_AUTH_PORT: String(DEMO_AUTH_PORT),
+        DEMO_ACCESS_TTL: '10',
+      },
       url: `http://127.0.0.1:${DEMO_PORT}/`,
       reuseExistingServer: false,
       stdout: 'ignore',

@@ -39,11 +39,20 @@ export default defineConfig(({ mode }) => {
       sourcemap: true,
       minify: false,
       lib: {
-        entry: { index: src('index.ts'), react: src('react/index.ts'), 'broadcast-channel': src('broadcast-channel.ts') },
+        entry: {
+          index: src('index.ts'),
+          react: src('react/index.ts'),
+          'broadcast-channel': src('broadcast-channel.ts'),
+        },
         formats: ['es'],
       },
       rollupOptions: {
-        external: [/^broadcast-channel(\/|$)/, /^zustand(\/|$)/, /^react(\/|$)/, /^react-dom(\/|$)/],
+        external: [
+          /^broadcast-channel(\/|$)/,
+          /^zustand(\/|$)/,
+          /^react(\/|$)/,
+          /^react-dom(\/|$)/,
+        ],
       },
     },
     test: {
@@ -60,12 +69,27 @@ export default defineConfig(({ mode }) => {
         },
         {
           resolve: { alias: react18 },
-          test: { name: 'node-react18', include: ['tests/unit/react-ssr.test.ts'], environment: 'node', provide: { reactMajor: 18 } },
+          test: {
+            name: 'node-react18',
+            include: ['tests/unit/react-ssr.test.ts'],
+            environment: 'node',
+            provide: { reactMajor: 18 },
+          },
         },
 
         {
           resolve: { alias },
-          optimizeDeps: { include: ['broadcast-channel', 'zustand', 'react', 'react-dom/client', 'react/jsx-dev-runtime', 'vitest-browser-react', 'fast-check'] },
+          optimizeDeps: {
+            include: [
+              'broadcast-channel',
+              'zustand',
+              'react',
+              'react-dom/client',
+              'react/jsx-dev-runtime',
+              'vitest-browser-react',
+              'fast-check',
+            ],
+          },
           test: {
             name: 'chromium',
             include: ['tests/browser/**/*.test.ts', 'tests/browser/**/*.test.tsx'],
@@ -77,7 +101,15 @@ export default defineConfig(({ mode }) => {
         },
         {
           resolve: { alias: react18 },
-          optimizeDeps: { include: ['zustand', 'react', 'react-dom/client', 'react/jsx-dev-runtime', 'vitest-browser-react'] },
+          optimizeDeps: {
+            include: [
+              'zustand',
+              'react',
+              'react-dom/client',
+              'react/jsx-dev-runtime',
+              'vitest-browser-react',
+            ],
+          },
           test: {
             name: 'chromium-react18',
             include: ['tests/browser/react/**/*.test.tsx'],

@@ -21,13 +21,22 @@ try {
     await page.waitForFunction(() => window.diag !== undefined);
   };
   const lsOnly = argv.includes('--ls-only');
-  if (!lsOnly) console.log(`## IndexedDB transactions opened per phase (N=${N}; seq set: 200 ops)\n`);
+  if (!lsOnly)
+    console.log(`## IndexedDB transactions opened per phase (N=${N}; seq set: 200 ops)\n`);
   if (!lsOnly) {
     console.log('| contender | phase | ms | readwrite tx | readonly tx |\n|---|---|---|---|---|');
-    for (const name of ['idb-keyval', 'localforage (IDB)', 'raw IDB (1 tx) floor', 'AES-GCM + IDB floor', 'strata IDB', 'strata IDB encrypted']) {
+    for (const name of [
+      'idb-keyval',
+      'localforage (IDB)',
+      'raw IDB (1 tx) floor',
+      'AES-GCM + IDB floor',
+      'strata IDB',
+      'strata IDB encrypted',
+    ]) {
       await load();
       const r = await page.evaluate(([name, n]) => window.diag.txCount(name, n), [name, N]);
-      for (const [phase, x] of Object.entries(r)) console.log(`| ${name} | ${phase} | ${x.ms.toFixed(1)} | ${x.readwrite} | ${x.readonly} |`);
+      for (const [phase, x] of Object.entries(r))
+        console.log(`| ${name} | ${phase} | ${x.ms.toFixed(1)} | ${x.readwrite} | ${x.readonly} |`);
     }
   }
   const table = (title, rows) => {
@@ -41,20 +50,36 @@ try {
     ['encryptedSetBreakdown', 'Encrypted localStorage set: floor, by hand, strata'],
   ]) {
     await load();
-    table(`${title}, µs/op (best of 5 rounds)`, await page.evaluate(([fn, n]) => window.diag[fn](n, 5), [fn, N]));
+    table(
+      `${title}, µs/op (best of 5 rounds)`,
+      await page.evaluate(([fn, n]) => window.diag[fn](n, 5), [fn, N]),
+    );
   }
   if (!lsOnly) {
     await load();
     console.log('\n## Concurrent get timeline (ms from the first get)\n');
-    for (const name of ['AES-GCM + IDB floor', 'strata IDB encrypted']) console.log(`- ${name}: ${JSON.stringify(await page.evaluate(([name, n]) => window.diag.getTimeline(name, n), [name, N]))}`);
+    for (const name of ['AES-GCM + IDB floor', 'strata IDB encrypted'])
+      console.log(
+        `- ${name}: ${JSON.stringify(await page.evaluate(([name, n]) => window.diag.getTimeline(name, n), [name, N]))}`,
+      );
   }
   if (!lsOnly) {
     console.log('\n## Cross-tab, sender side: set() called → postMessage, ms\n');
     console.log('| layer | p50 | p95 |\n|---|---|---|');
-    for (const [storage, encrypted] of [['localStorage', false], ['indexedDB', false], ['localStorage', true], ['indexedDB', true]]) {
+    for (const [storage, encrypted] of [
+      ['localStorage', false],
+      ['indexedDB', false],
+      ['localStorage', true],
+      ['indexedDB', true],
+    ]) {
       await load();
-      const xs = await page.evaluate(([s, e]) => window.diag.sendOverhead(s, 200, e), [storage, encrypted]);
-      console.log(`| ${storage}${encrypted ? ' encrypted' : ''} | ${percentile(xs, 50).toFixed(3)} | ${percentile(xs, 95).toFixed(3)} |`);
+      const xs = await page.evaluate(
+        ([s, e]) => window.diag.sendOverhead(s, 200, e),
+        [storage, encrypted],
+      );
+      console.log(
+        `| ${storage}${encrypted ? ' encrypted' : ''} | ${percentile(xs, 50).toFixed(3)} | ${percentile(xs, 95).toFixed(3)} |`,
+      );
     }
   }
 } finally {

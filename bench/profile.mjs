@@ -19,7 +19,12 @@ try {
   const page = await browser.newPage();
   await page.goto(`http://127.0.0.1:${PORT}/${DIAG ? 'diag' : 'index'}.html`);
   await page.waitForFunction(() => (window.bench ?? window.diag) !== undefined);
-  const run = (n) => page.evaluate(([name, n, diag]) => (diag ? window.diag.txCount(name, n) : window.bench.workload(name, n, 1e9)), [name, n, DIAG]);
+  const run = (n) =>
+    page.evaluate(
+      ([name, n, diag]) =>
+        diag ? window.diag.txCount(name, n) : window.bench.workload(name, n, 1e9),
+      [name, n, DIAG],
+    );
   await run(50); // warm up the code
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Profiler.enable');
@@ -28,7 +33,11 @@ try {
   const r = await run(N);
   const { profile } = await cdp.send('Profiler.stop');
   const phases = DIAG ? Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v.ms])) : r.ms;
-  console.log(`# ${name}, n=${N}: ${Object.entries(phases).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(', ')}\n`);
+  console.log(
+    `# ${name}, n=${N}: ${Object.entries(phases)
+      .map(([k, v]) => `${k} ${v.toFixed(0)} ms`)
+      .join(', ')}\n`,
+  );
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const self = new Map();
   const dt = profile.timeDeltas;
@@ -36,7 +45,8 @@ try {
     const node = byId.get(profile.samples[i]);
     const f = node.callFrame;
     const file = f.url.replace(/^.*127\.0\.0\.1:\d+\//, '').replace(/\?.*$/, '');
-    const key = `${f.functionName || '(anonymous)'} ${file ? `${file}:${f.lineNumber + 1}` : ''}`.trim();
+    const key =
+      `${f.functionName || '(anonymous)'} ${file ? `${file}:${f.lineNumber + 1}` : ''}`.trim();
     self.set(key, (self.get(key) ?? 0) + (dt[i] ?? 0));
   }
   const total = [...self.values()].reduce((a, b) => a + b, 0);

@@ -6,9 +6,15 @@ export const PHASES = ['seqSet', 'seqGet', 'concSet', 'concGet', 'keysClear'];
 /** Each strata contender: the peers it is compared with and the floors under it. */
 export const CONTENDER_GROUPS = {
   'strata LS': { peers: ['localforage (LS)'], floors: ['raw localStorage'] },
-  'strata IDB': { peers: ['idb-keyval', 'localforage (IDB)', 'strata 2.x (IDB)'], floors: ['raw IDB (1 tx) floor', 'raw IDB (tx/op)'] },
+  'strata IDB': {
+    peers: ['idb-keyval', 'localforage (IDB)', 'strata 2.x (IDB)'],
+    floors: ['raw IDB (1 tx) floor', 'raw IDB (tx/op)'],
+  },
   'strata LS encrypted': { peers: ['secure-ls (AES)'], floors: ['AES-GCM + LS floor'] },
-  'strata IDB encrypted': { peers: ['strata 2.x (IDB, encrypted)'], floors: ['AES-GCM + IDB floor'] },
+  'strata IDB encrypted': {
+    peers: ['strata 2.x (IDB, encrypted)'],
+    floors: ['AES-GCM + IDB floor'],
+  },
 };
 
 export function median(xs) {
@@ -52,7 +58,10 @@ export function evaluateTargets(r, stat = 'usPerOp') {
     const y = us('strata LS', phase) / us('localforage (LS)', phase);
     add(`LS ${phase} faster than localforage (LS)`, `${f2(y)}× localforage's time`, y < 1);
   }
-  for (const [ours, floor] of [['strata LS encrypted', 'AES-GCM + LS floor'], ['strata IDB encrypted', 'AES-GCM + IDB floor']]) {
+  for (const [ours, floor] of [
+    ['strata LS encrypted', 'AES-GCM + LS floor'],
+    ['strata IDB encrypted', 'AES-GCM + IDB floor'],
+  ]) {
     for (const phase of ['seqSet', 'seqGet', 'concSet', 'concGet']) {
       const x = us(ours, phase) / us(floor, phase);
       add(`${ours} ${phase} within 1.3× of ${floor}`, `${f2(x)}×`, x <= 1.3);
@@ -60,19 +69,36 @@ export function evaluateTargets(r, stat = 'usPerOp') {
   }
   for (const [name, byN] of Object.entries(r.flat)) {
     if (!name.startsWith('strata')) continue;
-    const [small, big] = Object.keys(byN).map(Number).sort((a, b) => a - b);
+    const [small, big] = Object.keys(byN)
+      .map(Number)
+      .sort((a, b) => a - b);
     for (const k of ['seqSetUs', 'seqGetUs']) {
       const x = byN[big][k] / byN[small][k];
-      add(`${name} ${k.replace('Us', '')} flat from N=${small} to N=${big} (≤ 1.3×)`, `${f2(x)}×`, x <= 1.3);
+      add(
+        `${name} ${k.replace('Us', '')} flat from N=${small} to N=${big} (≤ 1.3×)`,
+        `${f2(x)}×`,
+        x <= 1.3,
+      );
     }
   }
-  for (const [enc, plain] of [['strata LS encrypted', 'strata LS'], ['strata IDB encrypted', 'strata IDB']]) {
+  for (const [enc, plain] of [
+    ['strata LS encrypted', 'strata LS'],
+    ['strata IDB encrypted', 'strata IDB'],
+  ]) {
     const x = us(enc, 'keysClear') / us(plain, 'keysClear');
-    add(`${enc} keys+clear by prefix without decrypting (≤ 1.3× unencrypted)`, `${f2(x)}× unencrypted`, x <= 1.3);
+    add(
+      `${enc} keys+clear by prefix without decrypting (≤ 1.3× unencrypted)`,
+      `${f2(x)}× unencrypted`,
+      x <= 1.3,
+    );
   }
   for (const [storage, c] of Object.entries(r.crossTab)) {
     const d = c.strata.p50 - c.native.p50;
-    add(`cross-tab p50 within 0.5 ms of native (${storage})`, `+${f2(d)} ms (p50 ${f2(c.strata.p50)} vs ${f2(c.native.p50)})`, d <= 0.5);
+    add(
+      `cross-tab p50 within 0.5 ms of native (${storage})`,
+      `+${f2(d)} ms (p50 ${f2(c.strata.p50)} vs ${f2(c.native.p50)})`,
+      d <= 0.5,
+    );
   }
   return rows;
 }

@@ -19,19 +19,32 @@ const WARMUP = Number(args.warmup ?? Math.min(200, N));
 const FAST_REPEATS = 3;
 const FAST_RUN_MS = 1000;
 const SETTLE_PAUSE = '500 ms'; // bench/pages/bench.ts SETTLE_MS
-const ONLY = typeof args.only === 'string' ? new Set(args.only.split(',').map((s) => s.trim())) : undefined;
+const ONLY =
+  typeof args.only === 'string' ? new Set(args.only.split(',').map((s) => s.trim())) : undefined;
 const { server, browser } = await startBench(PORT);
 const url = `http://127.0.0.1:${PORT}/index.html`;
 const context = await browser.newContext();
 const page = await context.newPage();
 page.on('pageerror', (e) => console.error('[page error]', e.message));
 
-const results = { machine: {}, config: { N, ROUNDS, warmup: WARMUP, quick, budgetMs: BUDGET_MS }, workload: {}, coldStart: {}, ready: {}, hotKey: {}, flat: {}, crossTab: {}, targets: [] };
+const results = {
+  machine: {},
+  config: { N, ROUNDS, warmup: WARMUP, quick, budgetMs: BUDGET_MS },
+  workload: {},
+  coldStart: {},
+  ready: {},
+  hotKey: {},
+  flat: {},
+  crossTab: {},
+  targets: [],
+};
 try {
   await load(page);
   results.machine = await machineInfo(page);
   printMachine(results.machine);
-  const names = (await page.evaluate(() => window.bench.contenders)).filter((n) => !ONLY || ONLY.has(n));
+  const names = (await page.evaluate(() => window.bench.contenders)).filter(
+    (n) => !ONLY || ONLY.has(n),
+  );
 
   // ── main workload: every contender once per round, order rotated each round ─────────
   const raw = Object.fromEntries(names.map((n) => [n, []]));
@@ -44,14 +57,19 @@ try {
         await load(page);
         let r;
         try {
-          r = await page.evaluate(([name, n, budget, warmup]) => window.bench.workload(name, n, budget, warmup), [name, N, BUDGET_MS, WARMUP]);
+          r = await page.evaluate(
+            ([name, n, budget, warmup]) => window.bench.workload(name, n, budget, warmup),
+            [name, N, BUDGET_MS, WARMUP],
+          );
         } catch (error) {
           console.error(`[error] ${name} (round ${round + 1}): ${error.message.split('\n')[0]}`);
           break;
         }
         if (!r.checked) console.error(`[warn] ${name}: read-back check failed (round ${round})`);
         raw[name].push(r);
-        process.stderr.write(`round ${round + 1}/${ROUNDS} ${name}: n=${r.n} ${PHASES.map((p) => `${p}=${r.ms[p].toFixed(0)}ms`).join(' ')}\n`);
+        process.stderr.write(
+          `round ${round + 1}/${ROUNDS} ${name}: n=${r.n} ${PHASES.map((p) => `${p}=${r.ms[p].toFixed(0)}ms`).join(' ')}\n`,
+        );
         if (PHASES.reduce((sum, p) => sum + r.ms[p], 0) > FAST_RUN_MS) break;
       }
     }
@@ -63,9 +81,18 @@ try {
     for (const p of PHASES) {
       const us = median(runs.map((r) => (r.ms[p] * 1000) / r.n));
       // Median is the headline; the best round is kept too: on a busy machine it is the least disturbed.
-      perPhase[p] = { usPerOp: us, opsPerSec: 1e6 / us, bestUs: Math.min(...runs.map((r) => (r.ms[p] * 1000) / r.n)) };
+      perPhase[p] = {
+        usPerOp: us,
+        opsPerSec: 1e6 / us,
+        bestUs: Math.min(...runs.map((r) => (r.ms[p] * 1000) / r.n)),
+      };
     }
-    results.workload[name] = { n: Math.min(...runs.map((r) => r.n)), rounds: runs.length, phases: perPhase, raw: runs };
+    results.workload[name] = {
+      n: Math.min(...runs.map((r) => r.n)),
+      rounds: runs.length,
+      phases: perPhase,
+      raw: runs,
+    };
   }
 
   // The other sections only on a full run (--only is for working on the main workload).
@@ -77,10 +104,20 @@ try {
     for (let round = 0; round < Math.max(1, ROUNDS); round++) {
       for (const name of rotate(coldNames, round)) {
         await load(page);
-        coldSamples[name].push(...(await page.evaluate(([name, n, s]) => window.bench.coldStart(name, n, s), [name, coldN, quick ? 3 : 4])));
+        coldSamples[name].push(
+          ...(await page.evaluate(
+            ([name, n, s]) => window.bench.coldStart(name, n, s),
+            [name, coldN, quick ? 3 : 4],
+          )),
+        );
       }
     }
-    for (const name of coldNames) results.coldStart[name] = { storeKeys: coldN, medianMs: median(coldSamples[name]), samples: coldSamples[name] };
+    for (const name of coldNames)
+      results.coldStart[name] = {
+        storeKeys: coldN,
+        medianMs: median(coldSamples[name]),
+        samples: coldSamples[name],
+      };
 
     // ── ready() with a password ─────────────────────────────────────────────────────────
     const readyRuns = [];
@@ -88,19 +125,36 @@ try {
       await load(page);
       readyRuns.push(await page.evaluate(() => window.bench.readyCost()));
     }
-    for (const k of ['rawPbkdf2', 'firstReady', 'laterReady']) results.ready[k] = median(readyRuns.map((r) => r[k]));
+    for (const k of ['rawPbkdf2', 'firstReady', 'laterReady'])
+      results.ready[k] = median(readyRuns.map((r) => r[k]));
 
     // ── hot key ─────────────────────────────────────────────────────────────────────────
-    const hotNames = ['raw IDB get (tx/op)', 'idb-keyval', 'strata IDB', 'strata IDB + sync (read cache)', 'strata IDB encrypted', 'strata IDB encrypted + sync (read cache)'];
+    const hotNames = [
+      'raw IDB get (tx/op)',
+      'idb-keyval',
+      'strata IDB',
+      'strata IDB + sync (read cache)',
+      'strata IDB encrypted',
+      'strata IDB encrypted + sync (read cache)',
+    ];
     const reps = quick ? 200 : 2000;
     const hot = Object.fromEntries(hotNames.map((n) => [n, []]));
     for (let round = 0; round < ROUNDS; round++) {
       for (const name of rotate(hotNames, round)) {
         await load(page);
-        hot[name].push(((await page.evaluate(([name, reps]) => window.bench.hotKey(name, reps), [name, reps])) * 1000) / reps);
+        hot[name].push(
+          ((await page.evaluate(([name, reps]) => window.bench.hotKey(name, reps), [name, reps])) *
+            1000) /
+            reps,
+        );
       }
     }
-    for (const name of hotNames) results.hotKey[name] = { reps, usPerGet: median(hot[name]), bestUsPerGet: Math.min(...hot[name]) };
+    for (const name of hotNames)
+      results.hotKey[name] = {
+        reps,
+        usPerGet: median(hot[name]),
+        bestUsPerGet: Math.min(...hot[name]),
+      };
 
     // ── flatness: encrypted per-op cost as the store grows ──────────────────────────────
     const flatPlan = [
@@ -115,7 +169,12 @@ try {
         const runs = [];
         for (let i = 0; i < (quick || n > 2000 ? 1 : 3); i++) {
           await load(page);
-          runs.push(await page.evaluate(([name, n, budget]) => window.bench.flat(name, n, budget), [name, n, name.startsWith('secure-ls') ? (quick ? 3000 : 20000) : 1e9]));
+          runs.push(
+            await page.evaluate(
+              ([name, n, budget]) => window.bench.flat(name, n, budget),
+              [name, n, name.startsWith('secure-ls') ? (quick ? 3000 : 20000) : 1e9],
+            ),
+          );
         }
         results.flat[name][n] = {
           usedN: Math.min(...runs.map((r) => r.n)),
@@ -187,25 +246,43 @@ async function machineInfo(p) {
 function printMachine(m) {
   console.log('## Machine\n');
   console.log(`- CPU: ${m.cpu} × ${m.cores} cores, ${m.memoryGb} GB RAM, ${m.os}`);
-  console.log(`- Chromium ${m.chromium} (headless), Node ${m.node}; crossOriginIsolated=${m.crossOriginIsolated} (timer resolution ${m.crossOriginIsolated ? '5 µs' : '100 µs'})`);
-  console.log(`- N=${N} keys of ≈1 KB, ${ROUNDS} round(s) in rotating order (a contender whose run takes under ${FAST_RUN_MS} ms runs up to ${FAST_REPEATS}× per round), median per phase${quick ? ' (--quick)' : ''}`);
-  console.log(`- each run: a fresh page, storage wiped, a ${SETTLE_PAUSE} pause, then ${WARMUP} warm-up keys through all five phases unmeasured; concurrent set writes a second version of every value\n`);
+  console.log(
+    `- Chromium ${m.chromium} (headless), Node ${m.node}; crossOriginIsolated=${m.crossOriginIsolated} (timer resolution ${m.crossOriginIsolated ? '5 µs' : '100 µs'})`,
+  );
+  console.log(
+    `- N=${N} keys of ≈1 KB, ${ROUNDS} round(s) in rotating order (a contender whose run takes under ${FAST_RUN_MS} ms runs up to ${FAST_REPEATS}× per round), median per phase${quick ? ' (--quick)' : ''}`,
+  );
+  console.log(
+    `- each run: a fresh page, storage wiped, a ${SETTLE_PAUSE} pause, then ${WARMUP} warm-up keys through all five phases unmeasured; concurrent set writes a second version of every value\n`,
+  );
 }
 
 function fmt(x, d = 1) {
   return x === undefined || !Number.isFinite(x) ? '–' : x >= 100 ? x.toFixed(0) : x.toFixed(d);
 }
 function ops(x) {
-  return x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : x.toFixed(0);
+  return x >= 1e6
+    ? `${(x / 1e6).toFixed(2)}M`
+    : x >= 1e3
+      ? `${(x / 1e3).toFixed(1)}k`
+      : x.toFixed(0);
 }
 
 function printReport(r) {
-  const heads = { seqSet: 'seq set', seqGet: 'seq get', concSet: 'conc set', concGet: 'conc get', keysClear: 'keys+clear(prefix) /key' };
+  const heads = {
+    seqSet: 'seq set',
+    seqGet: 'seq get',
+    concSet: 'conc set',
+    concGet: 'conc get',
+    keysClear: 'keys+clear(prefix) /key',
+  };
   console.log('## Workload: µs/op (ops/s)\n');
   console.log(`| contender | n | ${PHASES.map((p) => heads[p]).join(' | ')} |`);
   console.log(`|---|---|${PHASES.map(() => '---').join('|')}|`);
   for (const [name, w] of Object.entries(r.workload)) {
-    console.log(`| ${name} | ${w.n} | ${PHASES.map((p) => `${fmt(w.phases[p].usPerOp)} (${ops(w.phases[p].opsPerSec)})`).join(' | ')} |`);
+    console.log(
+      `| ${name} | ${w.n} | ${PHASES.map((p) => `${fmt(w.phases[p].usPerOp)} (${ops(w.phases[p].opsPerSec)})`).join(' | ')} |`,
+    );
   }
   console.log('\n## strata ratios (time ÷ time; < 1 is faster)\n');
   console.log(`| strata | vs | ${PHASES.map((p) => heads[p]).join(' | ')} |`);
@@ -213,15 +290,29 @@ function printReport(r) {
   for (const [ours, g] of Object.entries(CONTENDER_GROUPS)) {
     const mine = r.workload[ours];
     if (!mine) continue;
-    const best = (p) => Math.min(...g.peers.map((n) => r.workload[n]?.phases[p].usPerOp ?? Infinity));
-    const bestName = (p) => g.peers.reduce((a, n) => ((r.workload[n]?.phases[p].usPerOp ?? Infinity) < (r.workload[a]?.phases[p].usPerOp ?? Infinity) ? n : a));
-    console.log(`| ${ours} | best peer | ${PHASES.map((p) => `${fmt(mine.phases[p].usPerOp / best(p), 2)}× (${bestName(p)})`).join(' | ')} |`);
+    const best = (p) =>
+      Math.min(...g.peers.map((n) => r.workload[n]?.phases[p].usPerOp ?? Infinity));
+    const bestName = (p) =>
+      g.peers.reduce((a, n) =>
+        (r.workload[n]?.phases[p].usPerOp ?? Infinity) <
+        (r.workload[a]?.phases[p].usPerOp ?? Infinity)
+          ? n
+          : a,
+      );
+    console.log(
+      `| ${ours} | best peer | ${PHASES.map((p) => `${fmt(mine.phases[p].usPerOp / best(p), 2)}× (${bestName(p)})`).join(' | ')} |`,
+    );
     for (const f of g.floors) {
       const fl = r.workload[f];
-      if (fl) console.log(`| ${ours} | ${f} | ${PHASES.map((p) => `${fmt(mine.phases[p].usPerOp / fl.phases[p].usPerOp, 2)}×`).join(' | ')} |`);
+      if (fl)
+        console.log(
+          `| ${ours} | ${f} | ${PHASES.map((p) => `${fmt(mine.phases[p].usPerOp / fl.phases[p].usPerOp, 2)}×`).join(' | ')} |`,
+        );
     }
   }
-  console.log('\n## strata ratios on the best round of each contender (least disturbed by other load)\n');
+  console.log(
+    '\n## strata ratios on the best round of each contender (least disturbed by other load)\n',
+  );
   console.log(`| strata | vs | ${PHASES.map((p) => heads[p]).join(' | ')} |`);
   console.log(`|---|---|${PHASES.map(() => '---').join('|')}|`);
   for (const [ours, g] of Object.entries(CONTENDER_GROUPS)) {
@@ -229,30 +320,47 @@ function printReport(r) {
     if (!mine) continue;
     for (const other of [...g.peers, ...g.floors]) {
       const o = r.workload[other];
-      if (o) console.log(`| ${ours} | ${other} | ${PHASES.map((p) => `${fmt(mine.phases[p].bestUs / o.phases[p].bestUs, 2)}×`).join(' | ')} |`);
+      if (o)
+        console.log(
+          `| ${ours} | ${other} | ${PHASES.map((p) => `${fmt(mine.phases[p].bestUs / o.phases[p].bestUs, 2)}×`).join(' | ')} |`,
+        );
     }
   }
   console.log('\n## Cold start (new instance → first get; store holds keys), median ms\n');
   console.log('| contender | keys in store | ms |\n|---|---|---|');
-  for (const [name, c] of Object.entries(r.coldStart)) console.log(`| ${name} | ${c.storeKeys} | ${fmt(c.medianMs, 2)} |`);
+  for (const [name, c] of Object.entries(r.coldStart))
+    console.log(`| ${name} | ${c.storeKeys} | ${fmt(c.medianMs, 2)} |`);
   console.log('\n## ready() with a password (PBKDF2-SHA-256, 600k), median ms\n');
-  console.log(`| raw deriveKey | strata ready() new namespace | strata ready() existing |\n|---|---|---|\n| ${fmt(r.ready.rawPbkdf2)} | ${fmt(r.ready.firstReady)} | ${fmt(r.ready.laterReady)} |`);
+  console.log(
+    `| raw deriveKey | strata ready() new namespace | strata ready() existing |\n|---|---|---|\n| ${fmt(r.ready.rawPbkdf2)} | ${fmt(r.ready.firstReady)} | ${fmt(r.ready.laterReady)} |`,
+  );
   console.log('\n## Hot key (same key read repeatedly), µs/get\n');
   console.log('| contender | reps | µs/get |\n|---|---|---|');
-  for (const [name, h] of Object.entries(r.hotKey)) console.log(`| ${name} | ${h.reps} | ${fmt(h.usPerGet, 2)} |`);
+  for (const [name, h] of Object.entries(r.hotKey))
+    console.log(`| ${name} | ${h.reps} | ${fmt(h.usPerGet, 2)} |`);
   console.log('\n## Flatness: sequential µs/op as the store grows\n');
   console.log('| contender | n (used) | seq set µs | seq get µs |\n|---|---|---|---|');
   for (const [name, byN] of Object.entries(r.flat)) {
-    for (const [n, f] of Object.entries(byN)) console.log(`| ${name} | ${n} (${f.usedN}) | ${fmt(f.seqSetUs)} | ${fmt(f.seqGetUs)} |`);
+    for (const [n, f] of Object.entries(byN))
+      console.log(`| ${name} | ${n} (${f.usedN}) | ${fmt(f.seqSetUs)} | ${fmt(f.seqGetUs)} |`);
   }
   console.log('\n## Cross-tab delivery (page A writes → page B callback), ms\n');
-  console.log('| strata layer | samples (native/strata) | native p50 | native p95 | strata p50 | strata p95 |\n|---|---|---|---|---|---|');
+  console.log(
+    '| strata layer | samples (native/strata) | native p50 | native p95 | strata p50 | strata p95 |\n|---|---|---|---|---|---|',
+  );
   for (const [s, c] of Object.entries(r.crossTab)) {
-    console.log(`| ${s} | ${c.samples.native}/${c.samples.strata} | ${fmt(c.native.p50, 3)} | ${fmt(c.native.p95, 3)} | ${fmt(c.strata.p50, 3)} | ${fmt(c.strata.p95, 3)} |`);
+    console.log(
+      `| ${s} | ${c.samples.native}/${c.samples.strata} | ${fmt(c.native.p50, 3)} | ${fmt(c.native.p95, 3)} | ${fmt(c.strata.p50, 3)} | ${fmt(c.strata.p95, 3)} |`,
+    );
   }
   console.log('\n## Targets\n');
-  console.log('| target | median of rounds | status | best round | status |\n|---|---|---|---|---|');
-  for (const t of r.targets) console.log(`| ${t.target} | ${t.measured} | ${t.met ? 'met' : '**missed**'} | ${t.measuredBest ?? '–'} | ${t.metBest ? 'met' : '**missed**'} |`);
+  console.log(
+    '| target | median of rounds | status | best round | status |\n|---|---|---|---|---|',
+  );
+  for (const t of r.targets)
+    console.log(
+      `| ${t.target} | ${t.measured} | ${t.met ? 'met' : '**missed**'} | ${t.measuredBest ?? '–'} | ${t.metBest ? 'met' : '**missed**'} |`,
+    );
 }
 
 function rotate(list, k) {

@@ -17,8 +17,25 @@ export async function startBench(port) {
     cacheDir: root('node_modules/.vite-bench'),
     logLevel: 'warn',
     resolve: { alias: { 'strata-storage': root('src/index.ts') } },
-    server: { host: '127.0.0.1', port, strictPort: true, hmr: false, headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } },
-    optimizeDeps: { include: ['broadcast-channel', 'idb-keyval', 'localforage', 'secure-ls', 'strata-storage-published'] },
+    server: {
+      host: '127.0.0.1',
+      port,
+      strictPort: true,
+      hmr: false,
+      headers: {
+        'Cross-Origin-Opener-Policy': 'same-origin',
+        'Cross-Origin-Embedder-Policy': 'require-corp',
+      },
+    },
+    optimizeDeps: {
+      include: [
+        'broadcast-channel',
+        'idb-keyval',
+        'localforage',
+        'secure-ls',
+        'strata-storage-published',
+      ],
+    },
   });
   await server.listen();
   const browser = await chromium.launch(chromiumLaunchOptions());

@@ -20,8 +20,20 @@ const args = new Set(process.argv.slice(2));
 const KB = 1000; // budgets in kB of 1,000 bytes, as bundlers and size-limit count them
 
 /** Published names resolve to the sources, as in the tests. */
-const alias = { 'strata-storage/react': path.join(reactDir, 'index.ts'), 'strata-storage/broadcast-channel': path.join(src, 'broadcast-channel.ts'), 'strata-storage': path.join(src, 'index.ts') };
-const REACT_PEERS = ['react', 'react-dom', 'react/jsx-runtime', 'zustand', 'zustand/*', 'use-sync-external-store', 'use-sync-external-store/*'];
+const alias = {
+  'strata-storage/react': path.join(reactDir, 'index.ts'),
+  'strata-storage/broadcast-channel': path.join(src, 'broadcast-channel.ts'),
+  'strata-storage': path.join(src, 'index.ts'),
+};
+const REACT_PEERS = [
+  'react',
+  'react-dom',
+  'react/jsx-runtime',
+  'zustand',
+  'zustand/*',
+  'use-sync-external-store',
+  'use-sync-external-store/*',
+];
 
 /** Marks everything the React entry imports from the core (outside src/react) external: what React adds. */
 const coreExternal = {
@@ -60,13 +72,29 @@ async function measure(code, { external = [], plugins = [], splitting = false } 
     define: { 'process.env.NODE_ENV': '"production"' },
   });
   const files = result.outputFiles.filter((f) => f.path.endsWith('.js'));
-  const entry = files.find((f) => result.metafile.outputs[path.relative(root, f.path)]?.entryPoint !== undefined) ?? files[0];
-  const sum = (list) => list.reduce((acc, f) => ({ min: acc.min + f.contents.length, gzip: acc.gzip + gzipSync(f.contents, { level: 9 }).length }), { min: 0, gzip: 0 });
+  const entry =
+    files.find(
+      (f) => result.metafile.outputs[path.relative(root, f.path)]?.entryPoint !== undefined,
+    ) ?? files[0];
+  const sum = (list) =>
+    list.reduce(
+      (acc, f) => ({
+        min: acc.min + f.contents.length,
+        gzip: acc.gzip + gzipSync(f.contents, { level: 9 }).length,
+      }),
+      { min: 0, gzip: 0 },
+    );
   const inputs = {};
   for (const out of Object.values(result.metafile.outputs)) {
-    for (const [file, info] of Object.entries(out.inputs)) inputs[file] = (inputs[file] ?? 0) + info.bytesInOutput;
+    for (const [file, info] of Object.entries(out.inputs))
+      inputs[file] = (inputs[file] ?? 0) + info.bytesInOutput;
   }
-  return { ...sum(files), eager: splitting ? sum([entry]) : undefined, chunks: files.length, inputs };
+  return {
+    ...sum(files),
+    eager: splitting ? sum([entry]) : undefined,
+    chunks: files.length,
+    inputs,
+  };
 }
 
 /** Bytes in the output per npm package (or `src` for our own code). */
@@ -81,18 +109,59 @@ function byPackage(inputs) {
 }
 
 const ENTRIES = [
-  { name: "strata: import { Strata }", code: "export { Strata } from 'strata-storage';", budget: 8 * KB, ceiling: 18 * KB, deps: true },
-  { name: 'strata: core entry (export *)', code: "export * from 'strata-storage';", budget: 14 * KB, ceiling: 28 * KB, deps: true },
-  { name: 'strata/react beyond core, react, zustand', code: "export * from 'strata-storage/react';", budget: 2 * KB, ceiling: 2 * KB, external: REACT_PEERS, plugins: [coreExternal] },
-  { name: 'strata/react incl. core (react, zustand external)', code: "export * from 'strata-storage/react';", external: REACT_PEERS },
-  { name: 'strata/broadcast-channel (opt-in fallback)', code: "export * from 'strata-storage/broadcast-channel';" },
+  {
+    name: 'strata: import { Strata }',
+    code: "export { Strata } from 'strata-storage';",
+    budget: 8 * KB,
+    ceiling: 18 * KB,
+    deps: true,
+  },
+  {
+    name: 'strata: core entry (export *)',
+    code: "export * from 'strata-storage';",
+    budget: 14 * KB,
+    ceiling: 28 * KB,
+    deps: true,
+  },
+  {
+    name: 'strata/react beyond core, react, zustand',
+    code: "export * from 'strata-storage/react';",
+    budget: 2 * KB,
+    ceiling: 2 * KB,
+    external: REACT_PEERS,
+    plugins: [coreExternal],
+  },
+  {
+    name: 'strata/react incl. core (react, zustand external)',
+    code: "export * from 'strata-storage/react';",
+    external: REACT_PEERS,
+  },
+  {
+    name: 'strata/broadcast-channel (opt-in fallback)',
+    code: "export * from 'strata-storage/broadcast-channel';",
+  },
   { name: 'peer: localforage', code: "export { default } from 'localforage';" },
-  { name: 'peer: idb-keyval (get,set,del,keys,clear)', code: "export { get, set, del, keys, clear } from 'idb-keyval';" },
+  {
+    name: 'peer: idb-keyval (get,set,del,keys,clear)',
+    code: "export { get, set, del, keys, clear } from 'idb-keyval';",
+  },
   { name: 'peer: secure-ls', code: "export { default } from 'secure-ls';" },
-  { name: 'peer: unstorage createStorage + localStorage driver', code: "export { createStorage } from 'unstorage'; export { default as localStorageDriver } from 'unstorage/drivers/localstorage';" },
-  { name: 'peer: unstorage createStorage + indexedb driver', code: "export { createStorage } from 'unstorage'; export { default as indexedbDriver } from 'unstorage/drivers/indexedb';" },
-  { name: 'peer: strata-storage 2.0.3 import { Strata }', code: "export { Strata } from 'strata-storage-published';" },
-  { name: 'peer: strata-storage 2.0.3 whole entry', code: "export * from 'strata-storage-published';" },
+  {
+    name: 'peer: unstorage createStorage + localStorage driver',
+    code: "export { createStorage } from 'unstorage'; export { default as localStorageDriver } from 'unstorage/drivers/localstorage';",
+  },
+  {
+    name: 'peer: unstorage createStorage + indexedb driver',
+    code: "export { createStorage } from 'unstorage'; export { default as indexedbDriver } from 'unstorage/drivers/indexedb';",
+  },
+  {
+    name: 'peer: strata-storage 2.0.3 import { Strata }',
+    code: "export { Strata } from 'strata-storage-published';",
+  },
+  {
+    name: 'peer: strata-storage 2.0.3 whole entry',
+    code: "export * from 'strata-storage-published';",
+  },
 ];
 
 /** What each dependency adds to an entry: the entry minus the same entry with that dependency external. */
@@ -100,9 +169,18 @@ const DEP_PROBES = [
   { name: 'broadcast-channel (only in the opt-in entry)', external: ['broadcast-channel'] },
 ];
 const DEP_PIECES = [
-  { name: 'src/adapters/idb-requests.ts alone (our IndexedDB promise helpers)', code: "export * from './src/adapters/idb-requests.ts';" },
-  { name: "idb: { openDB, unwrap } alone (the package those helpers replace)", code: "export { openDB, unwrap } from 'idb';" },
-  { name: 'broadcast-channel: { BroadcastChannel } alone', code: "export { BroadcastChannel } from 'broadcast-channel';" },
+  {
+    name: 'src/adapters/idb-requests.ts alone (our IndexedDB promise helpers)',
+    code: "export * from './src/adapters/idb-requests.ts';",
+  },
+  {
+    name: 'idb: { openDB, unwrap } alone (the package those helpers replace)',
+    code: "export { openDB, unwrap } from 'idb';",
+  },
+  {
+    name: 'broadcast-channel: { BroadcastChannel } alone',
+    code: "export { BroadcastChannel } from 'broadcast-channel';",
+  },
 ];
 
 /**
@@ -110,10 +188,16 @@ const DEP_PIECES = [
  * module made external (so only what nothing else imports leaves with it).
  */
 const PARTS = [
-  { name: 'encryption engine (key set-up, rotation, shredding, key channel; loaded on first use of a key)', file: 'src/crypto/engine.ts' },
+  {
+    name: 'encryption engine (key set-up, rotation, shredding, key channel; loaded on first use of a key)',
+    file: 'src/crypto/engine.ts',
+  },
   { name: 'cross-tab sync channel (loaded when sync is on)', file: 'src/sync/channel.ts' },
   { name: 'IndexedDB adapter', file: 'src/adapters/indexed-db.ts' },
-  { name: 'value codec (Date, Map, Set, typed arrays, -0, refusal of what cannot round-trip)', file: 'src/codec/serialize.ts' },
+  {
+    name: 'value codec (Date, Map, Set, typed arrays, -0, refusal of what cannot round-trip)',
+    file: 'src/codec/serialize.ts',
+  },
   { name: 'option validation', file: 'src/options.ts' },
   { name: 'read cache', file: 'src/read-cache.ts' },
 ];
@@ -124,7 +208,11 @@ function externalFile(file) {
   return {
     name: 'external-file',
     setup(b) {
-      b.onResolve({ filter: /^\.\.?\// }, (a) => (path.resolve(a.resolveDir, a.path).replace(/\.(js|ts)$/, '') === target ? { path: a.path, external: true } : undefined));
+      b.onResolve({ filter: /^\.\.?\// }, (a) =>
+        path.resolve(a.resolveDir, a.path).replace(/\.(js|ts)$/, '') === target
+          ? { path: a.path, external: true }
+          : undefined,
+      );
     },
   };
 }
@@ -136,26 +224,52 @@ let failed = false;
 for (const e of ENTRIES) {
   try {
     const m = await measure(e.code, { external: e.external ?? [], plugins: e.plugins ?? [] });
-    const row = { name: e.name, min: m.min, gzip: m.gzip, budget: e.budget, ceiling: e.ceiling, over: e.budget !== undefined && m.gzip > e.budget, overCeiling: e.ceiling !== undefined && m.gzip > e.ceiling, packages: byPackage(m.inputs), inputs: m.inputs };
+    const row = {
+      name: e.name,
+      min: m.min,
+      gzip: m.gzip,
+      budget: e.budget,
+      ceiling: e.ceiling,
+      over: e.budget !== undefined && m.gzip > e.budget,
+      overCeiling: e.ceiling !== undefined && m.gzip > e.ceiling,
+      packages: byPackage(m.inputs),
+      inputs: m.inputs,
+    };
     if (e.deps) {
       const split = await measure(e.code, { splitting: true });
       row.eagerGzip = split.eager.gzip;
       row.chunks = split.chunks;
       for (const d of DEP_PROBES) {
         const without = await measure(e.code, { external: d.external });
-        deps.push({ entry: e.name, dependency: d.name, gzip: m.gzip - without.gzip, min: m.min - without.min });
+        deps.push({
+          entry: e.name,
+          dependency: d.name,
+          gzip: m.gzip - without.gzip,
+          min: m.min - without.min,
+        });
       }
     }
     rows.push(row);
   } catch (error) {
     failed = true;
-    rows.push({ name: e.name, error: String(error.message ?? error).split('\n')[0], budget: e.budget, over: e.budget !== undefined, overCeiling: e.ceiling !== undefined });
+    rows.push({
+      name: e.name,
+      error: String(error.message ?? error).split('\n')[0],
+      budget: e.budget,
+      over: e.budget !== undefined,
+      overCeiling: e.ceiling !== undefined,
+    });
   }
 }
 const whole = rows[0];
 for (const part of PARTS) {
   const without = await measure(ENTRIES[0].code, { plugins: [externalFile(part.file)] });
-  parts.push({ part: part.name, file: part.file, gzip: whole.gzip - without.gzip, min: whole.min - without.min });
+  parts.push({
+    part: part.name,
+    file: part.file,
+    gzip: whole.gzip - without.gzip,
+    min: whole.min - without.min,
+  });
 }
 for (const p of DEP_PIECES) {
   const m = await measure(p.code);
@@ -168,42 +282,74 @@ console.log('| bundle | min kB | min+gzip kB | target | ceiling | status |');
 console.log('|---|---|---|---|---|---|');
 for (const r of rows) {
   if (r.error) {
-    console.log(`| ${r.name} | – | – | ${r.budget ? `${kb(r.budget)}` : ''} | ${r.ceiling ? kb(r.ceiling) : ''} | build failed: ${r.error} |`);
+    console.log(
+      `| ${r.name} | – | – | ${r.budget ? `${kb(r.budget)}` : ''} | ${r.ceiling ? kb(r.ceiling) : ''} | build failed: ${r.error} |`,
+    );
     continue;
   }
-  const target = r.budget === undefined ? '' : r.over ? `target missed by ${kb(r.gzip - r.budget)} kB` : 'target met';
-  const status = r.overCeiling ? `**over the ceiling by ${kb(r.gzip - r.ceiling)} kB**; ${target}` : target;
-  const eager = r.eagerGzip !== undefined ? ` (eager chunk ${kb(r.eagerGzip)}, ${r.chunks} chunks split)` : '';
-  console.log(`| ${r.name} | ${kb(r.min)} | ${kb(r.gzip)}${eager} | ${r.budget ? kb(r.budget) : ''} | ${r.ceiling ? kb(r.ceiling) : ''} | ${status} |`);
+  const target =
+    r.budget === undefined
+      ? ''
+      : r.over
+        ? `target missed by ${kb(r.gzip - r.budget)} kB`
+        : 'target met';
+  const status = r.overCeiling
+    ? `**over the ceiling by ${kb(r.gzip - r.ceiling)} kB**; ${target}`
+    : target;
+  const eager =
+    r.eagerGzip !== undefined ? ` (eager chunk ${kb(r.eagerGzip)}, ${r.chunks} chunks split)` : '';
+  console.log(
+    `| ${r.name} | ${kb(r.min)} | ${kb(r.gzip)}${eager} | ${r.budget ? kb(r.budget) : ''} | ${r.ceiling ? kb(r.ceiling) : ''} | ${status} |`,
+  );
 }
-console.log('\n## What the dependencies cost (gzip difference with the dependency made external)\n');
+console.log(
+  '\n## What the dependencies cost (gzip difference with the dependency made external)\n',
+);
 console.log('| in | dependency | min kB | min+gzip kB |\n|---|---|---|---|');
-for (const d of deps) console.log(`| ${d.entry} | ${d.dependency} | ${kb(d.min)} | ${kb(d.gzip)} |`);
-console.log(`\n## What each part of "${ENTRIES[0].name}" costs (gzip difference with the part made external)\n`);
+for (const d of deps)
+  console.log(`| ${d.entry} | ${d.dependency} | ${kb(d.min)} | ${kb(d.gzip)} |`);
+console.log(
+  `\n## What each part of "${ENTRIES[0].name}" costs (gzip difference with the part made external)\n`,
+);
 console.log('| part | module | min kB | min+gzip kB |\n|---|---|---|---|');
 for (const p of parts) console.log(`| ${p.part} | ${p.file} | ${kb(p.min)} | ${kb(p.gzip)} |`);
 console.log('\n## Bytes in the minified output per package (before gzip)\n');
 for (const r of rows.filter((x) => x.packages && x.name.startsWith('strata'))) {
-  console.log(`- ${r.name}: ${Object.entries(r.packages).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${kb(v)} kB`).join(', ')}`);
+  console.log(
+    `- ${r.name}: ${Object.entries(r.packages)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k} ${kb(v)} kB`)
+      .join(', ')}`,
+  );
 }
 
 const strataRow = rows.find((r) => r.name === ENTRIES[0].name && r.inputs);
 if (strataRow) {
   console.log(`\n## Largest modules in "${strataRow.name}" (minified bytes, before gzip)\n`);
   console.log('| module | min kB |\n|---|---|');
-  for (const [file, bytes] of Object.entries(strataRow.inputs).sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`| ${file} | ${kb(bytes)} |`);
+  for (const [file, bytes] of Object.entries(strataRow.inputs)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 15))
+    console.log(`| ${file} | ${kb(bytes)} |`);
 }
 
 if (args.has('--json')) {
   mkdirSync(path.join(root, 'bench'), { recursive: true });
-  writeFileSync(path.join(root, 'bench/size.json'), `${JSON.stringify({ date: new Date().toISOString(), rows, deps, parts }, null, 2)}\n`);
+  writeFileSync(
+    path.join(root, 'bench/size.json'),
+    `${JSON.stringify({ date: new Date().toISOString(), rows, deps, parts }, null, 2)}\n`,
+  );
   console.log('\nwrote bench/size.json');
 }
 const over = rows.filter((r) => r.overCeiling);
 if (args.has('--check')) {
   if (over.length > 0 || failed) {
-    console.error(`\nsize check failed: ${over.map((r) => r.name).join('; ')}${failed ? ' (a build failed)' : ''}`);
+    console.error(
+      `\nsize check failed: ${over.map((r) => r.name).join('; ')}${failed ? ' (a build failed)' : ''}`,
+    );
     process.exit(1);
   }
-  console.log(`\nsize check passed: ${rows.filter((r) => r.ceiling !== undefined).length} entries within their ceilings`);
+  console.log(
+    `\nsize check passed: ${rows.filter((r) => r.ceiling !== undefined).length} entries within their ceilings`,
+  );
 }

@@ -18,8 +18,12 @@ const demo = await createServer({
 });
 await demo.listen();
 
-console.log(`strata-storage demo: http://127.0.0.1:${demoPort}/  (auth server ${auth.url}, access tokens live ${accessTtl} s)`);
-console.log('Sign in as alice / password. Open the page in two tabs to see sync and sign-out everywhere. Ctrl+C stops.');
+console.log(
+  `strata-storage demo: http://127.0.0.1:${demoPort}/  (auth server ${auth.url}, access tokens live ${accessTtl} s)`,
+);
+console.log(
+  'Sign in as alice / password. Open the page in two tabs to see sync and sign-out everywhere. Ctrl+C stops.',
+);
 
 let stopping = false;
 async function stop() {

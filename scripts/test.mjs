@@ -5,8 +5,29 @@ import { mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
 
 mkdirSync('test-results', { recursive: true });
 const suites = [
-  { name: 'vitest', cmd: 'npx', args: ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/vitest.json'], report: 'test-results/vitest.json', count: (r) => ({ passed: r.numPassedTests, failed: r.numFailedTests + r.numPendingTests + r.numTodoTests }) },
-  { name: 'playwright', cmd: 'npx', args: ['playwright', 'test'], report: 'test-results/playwright.json', count: countPlaywright },
+  {
+    name: 'vitest',
+    cmd: 'npx',
+    args: [
+      'vitest',
+      'run',
+      '--reporter=default',
+      '--reporter=json',
+      '--outputFile.json=test-results/vitest.json',
+    ],
+    report: 'test-results/vitest.json',
+    count: (r) => ({
+      passed: r.numPassedTests,
+      failed: r.numFailedTests + r.numPendingTests + r.numTodoTests,
+    }),
+  },
+  {
+    name: 'playwright',
+    cmd: 'npx',
+    args: ['playwright', 'test'],
+    report: 'test-results/playwright.json',
+    count: countPlaywright,
+  },
 ];
 
 let passed = 0;
@@ -14,7 +35,10 @@ let failed = 0;
 let crashed = false;
 for (const suite of suites) {
   if (existsSync(suite.report)) rmSync(suite.report);
-  const run = spawnSync(suite.cmd, suite.args, { stdio: 'inherit', env: { ...process.env, FORCE_COLOR: '0' } });
+  const run = spawnSync(suite.cmd, suite.args, {
+    stdio: 'inherit',
+    env: { ...process.env, FORCE_COLOR: '0' },
+  });
   if (!existsSync(suite.report)) {
     console.error(`${suite.name}: no report written (exit ${run.status}); counted as a failure.`);
     failed++;
@@ -30,9 +54,10 @@ for (const suite of suites) {
     crashed = true;
   }
 }
-// Two single checks: the types of src and tests (strict), and the bundle-size ceilings.
+// Single checks: the types of src and tests (strict), the formatting, and the bundle-size ceilings.
 for (const [what, cmd, args] of [
   ['typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']],
+  ['format', 'npx', ['prettier', '--check', '.']],
   ['size', 'node', ['scripts/size.mjs', '--check']],
 ]) {
   const run = spawnSync(cmd, args, { stdio: 'inherit' });
@@ -48,5 +73,8 @@ process.exit(failed > 0 || crashed ? 1 : 0);
 
 function countPlaywright(report) {
   const s = report.stats ?? {};
-  return { passed: (s.expected ?? 0) + (s.flaky ?? 0), failed: (s.unexpected ?? 0) + (s.skipped ?? 0) };
+  return {
+    passed: (s.expected ?? 0) + (s.flaky ?? 0),
+    failed: (s.unexpected ?? 0) + (s.skipped ?? 0),
+  };
 }

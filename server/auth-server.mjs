@@ -20,16 +20,37 @@ const MAX_STORED_EVENTS = 10_000;
 
 /** @type {import('./auth-server.d.mts').AuthUser[]} */
 export const DEMO_USERS = [
-  { id: 'u-alice', username: 'alice', password: 'password', name: 'Alice Example', email: 'alice@example.com', roles: ['user'], permissions: ['cart:write', 'profile:read'] },
   {
-    id: 'u-admin', username: 'admin', password: 'admin', name: 'Ada Admin', email: 'admin@example.com', roles: ['admin', 'user'],
-    permissions: ['cart:write', 'profile:read', 'profile:write', 'admin:read', 'admin:write', 'users:manage'],
+    id: 'u-alice',
+    username: 'alice',
+    password: 'password',
+    name: 'Alice Example',
+    email: 'alice@example.com',
+    roles: ['user'],
+    permissions: ['cart:write', 'profile:read'],
+  },
+  {
+    id: 'u-admin',
+    username: 'admin',
+    password: 'admin',
+    name: 'Ada Admin',
+    email: 'admin@example.com',
+    roles: ['admin', 'user'],
+    permissions: [
+      'cart:write',
+      'profile:read',
+      'profile:write',
+      'admin:read',
+      'admin:write',
+      'users:manage',
+    ],
   },
 ];
 
 const invalidGrant = () => new HttpError(401, { error: 'invalid_grant' });
 const invalidToken = () => new HttpError(401, { error: 'invalid_token' });
-const badRequest = (/** @type {string} */ message) => new HttpError(400, { error: 'invalid_request', message });
+const badRequest = (/** @type {string} */ message) =>
+  new HttpError(400, { error: 'invalid_request', message });
 
 /**
  * Starts the auth server. See auth-server.d.mts for the options and endpoints.
@@ -49,7 +70,12 @@ export async function createAuthServer(options = {}) {
     users: initialUsers = DEMO_USERS,
     log = false,
   } = options;
-  const writeLog = typeof log === 'function' ? log : log ? (/** @type {string} */ line) => console.log(line) : undefined;
+  const writeLog =
+    typeof log === 'function'
+      ? log
+      : log
+        ? (/** @type {string} */ line) => console.log(line)
+        : undefined;
 
   const signer = await createJwtSigner(clock);
   const store = new RefreshStore();
@@ -78,12 +104,27 @@ export async function createAuthServer(options = {}) {
   /** @type {Set<{ resolve: () => void, timer: NodeJS.Timeout }>} */
   const sleeps = new Set();
 
-  const sleep = (/** @type {number} */ ms) => new Promise(/** @param {(value?: unknown) => void} resolve */ (resolve) => {
-    const entry = { resolve, timer: setTimeout(() => { sleeps.delete(entry); resolve(); }, ms) };
-    sleeps.add(entry);
-  });
+  const sleep = (/** @type {number} */ ms) =>
+    new Promise(
+      /** @param {(value?: unknown) => void} resolve */ (resolve) => {
+        const entry = {
+          resolve,
+          timer: setTimeout(() => {
+            sleeps.delete(entry);
+            resolve();
+          }, ms),
+        };
+        sleeps.add(entry);
+      },
+    );
 
-  const publicUser = (/** @type {import('./auth-server.d.mts').AuthUser} */ user) => ({ id: user.id, name: user.name, email: user.email, roles: [...user.roles], permissions: [...user.permissions] });
+  const publicUser = (/** @type {import('./auth-server.d.mts').AuthUser} */ user) => ({
+    id: user.id,
+    name: user.name,
+    email: user.email,
+    roles: [...user.roles],
+    permissions: [...user.permissions],
+  });
 
   /**
    * @param {import('./auth-server.d.mts').AuthUser} user
@@ -91,8 +132,18 @@ export async function createAuthServer(options = {}) {
    */
   async function issueTokens(user, family) {
     const refreshToken = store.issue(family, clock());
-    const [accessToken, idToken] = await Promise.all([signer.accessToken(user, family.id, family.accessTtl), signer.idToken(user, family.accessTtl)]);
-    return { accessToken, refreshToken, idToken, expiresIn: family.accessTtl, refreshExpiresIn: family.refreshTtl, tokenType: 'Bearer' };
+    const [accessToken, idToken] = await Promise.all([
+      signer.accessToken(user, family.id, family.accessTtl),
+      signer.idToken(user, family.accessTtl),
+    ]);
+    return {
+      accessToken,
+      refreshToken,
+      idToken,
+      expiresIn: family.accessTtl,
+      refreshExpiresIn: family.refreshTtl,
+      tokenType: 'Bearer',
+    };
   }
 
   /**
@@ -102,7 +153,8 @@ export async function createAuthServer(options = {}) {
   function ttlOverride(body) {
     if (!testControls || body.accessTtl === undefined) return undefined;
     const ttl = body.accessTtl;
-    if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl < 1 || ttl > MAX_TTL_SECONDS) throw badRequest('accessTtl must be a number of seconds (>= 1).');
+    if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl < 1 || ttl > MAX_TTL_SECONDS)
+      throw badRequest('accessTtl must be a number of seconds (>= 1).');
     return ttl;
   }
 
@@ -114,7 +166,8 @@ export async function createAuthServer(options = {}) {
   async function authenticate(req, counter) {
     const token = bearerToken(req);
     const result = token === undefined ? { ok: false } : await signer.verify(token);
-    const user = typeof result.payload?.sub === 'string' ? usersById.get(result.payload.sub) : undefined;
+    const user =
+      typeof result.payload?.sub === 'string' ? usersById.get(result.payload.sub) : undefined;
     if (counter) stats.count(user?.username, counter);
     if (!result.ok || !user) return undefined;
     const family = store.family(String(result.payload.sid));
@@ -124,7 +177,8 @@ export async function createAuthServer(options = {}) {
 
   /** @param {Record<string, unknown>} body */
   function requireUsername(body) {
-    if (typeof body.username !== 'string' || body.username === '') throw badRequest('username is required.');
+    if (typeof body.username !== 'string' || body.username === '')
+      throw badRequest('username is required.');
     return body.username;
   }
 
@@ -145,22 +199,39 @@ export async function createAuthServer(options = {}) {
       POST: async (req) => {
         const body = await readJson(req);
         const { username, password } = body;
-        if (typeof username !== 'string' || typeof password !== 'string' || username === '' || username.length > 200) {
+        if (
+          typeof username !== 'string' ||
+          typeof password !== 'string' ||
+          username === '' ||
+          username.length > 200
+        ) {
           throw badRequest('username and password are required strings.');
         }
         const ttl = ttlOverride(body);
         let user = users.get(username);
         if (!user && testControls && password === AUTO_PASSWORD) {
-          user = addUser({ id: `u-${randomId(9)}`, username, password, name: username, email: `${username}@example.test`, roles: AUTO_ROLES, permissions: AUTO_PERMISSIONS });
+          user = addUser({
+            id: `u-${randomId(9)}`,
+            username,
+            password,
+            name: username,
+            email: `${username}@example.test`,
+            roles: AUTO_ROLES,
+            permissions: AUTO_PERMISSIONS,
+          });
         }
-        if (!user || !passwordMatches(user.password, password)) throw new HttpError(401, { error: 'invalid_credentials' });
+        if (!user || !passwordMatches(user.password, password))
+          throw new HttpError(401, { error: 'invalid_credentials' });
         const family = store.createFamily({
           username,
           accessTtl: ttl ?? accessTtl,
           refreshTtl: body.rememberMe === true ? rememberRefreshTtl : refreshTtl,
         });
         stats.count(username, 'logins');
-        return { status: 200, body: { user: publicUser(user), tokens: await issueTokens(user, family) } };
+        return {
+          status: 200,
+          body: { user: publicUser(user), tokens: await issueTokens(user, family) },
+        };
       },
     },
 
@@ -177,7 +248,12 @@ export async function createAuthServer(options = {}) {
           const failure = failNext.get(username);
           if (failure) {
             if (--failure.count <= 0) failNext.delete(username);
-            const error = failure.error !== undefined ? failure.error : failure.status === 400 || failure.status === 401 ? 'invalid_grant' : 'unavailable';
+            const error =
+              failure.error !== undefined
+                ? failure.error
+                : failure.status === 400 || failure.status === 401
+                  ? 'invalid_grant'
+                  : 'unavailable';
             throw new HttpError(failure.status, error === null ? {} : { error });
           }
         }
@@ -203,7 +279,8 @@ export async function createAuthServer(options = {}) {
       POST: async (req) => {
         const body = await readJson(req);
         const found = store.find(body.refreshToken);
-        if (found && store.revoke(found.family)) stats.count(found.family.username, 'revokedFamilies');
+        if (found && store.revoke(found.family))
+          stats.count(found.family.username, 'revokedFamilies');
         return { status: 204 };
       },
     },
@@ -221,11 +298,25 @@ export async function createAuthServer(options = {}) {
         const auth = await authenticate(req, 'syncRequests');
         if (!auth) throw invalidToken();
         const body = await readJson(req);
-        if (body.session === null || typeof body.session !== 'object' || Array.isArray(body.session)) {
+        if (
+          body.session === null ||
+          typeof body.session !== 'object' ||
+          Array.isArray(body.session)
+        ) {
           throw badRequest('session must be an object.');
         }
         const { user } = auth;
-        return { status: 200, body: { session: { user: publicUser(user), roles: [...user.roles], permissions: [...user.permissions], serverTime: clock() } } };
+        return {
+          status: 200,
+          body: {
+            session: {
+              user: publicUser(user),
+              roles: [...user.roles],
+              permissions: [...user.permissions],
+              serverTime: clock(),
+            },
+          },
+        };
       },
     },
 
@@ -240,7 +331,9 @@ export async function createAuthServer(options = {}) {
         for (const event of body.events) {
           const fields = event !== null && typeof event === 'object' ? event : {};
           const userId = fields.userId ?? body.userId;
-          const username = auth?.user.username ?? (typeof userId === 'string' ? usersById.get(userId)?.username : undefined);
+          const username =
+            auth?.user.username ??
+            (typeof userId === 'string' ? usersById.get(userId)?.username : undefined);
           events.push({ username, sessionId: fields.sessionId ?? body.sessionId, event });
           stats.count(username, 'analyticsEvents');
         }
@@ -253,7 +346,10 @@ export async function createAuthServer(options = {}) {
   /** @type {typeof routes} */
   const testRoutes = {
     '/api/test/stats': {
-      GET: async (_req, url) => ({ status: 200, body: stats.get(url.searchParams.get('username') ?? undefined) }),
+      GET: async (_req, url) => ({
+        status: 200,
+        body: stats.get(url.searchParams.get('username') ?? undefined),
+      }),
     },
     '/api/test/fail-next-refresh': {
       POST: async (req) => {
@@ -261,10 +357,19 @@ export async function createAuthServer(options = {}) {
         const username = requireUsername(body);
         const count = body.count ?? 1;
         const status = body.status ?? 503;
-        if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) throw badRequest('count must be a non-negative integer.');
+        if (typeof count !== 'number' || !Number.isInteger(count) || count < 0)
+          throw badRequest('count must be a non-negative integer.');
         const error = body.error;
-        if (typeof status !== 'number' || !Number.isInteger(status) || status < 400 || status > 599) throw badRequest('status must be an HTTP error status.');
-        if (error !== undefined && error !== null && (typeof error !== 'string' || !/^[a-z_]{1,40}$/.test(error))) throw badRequest('error must be an OAuth error code (a-z and _), or null for a body without one.');
+        if (typeof status !== 'number' || !Number.isInteger(status) || status < 400 || status > 599)
+          throw badRequest('status must be an HTTP error status.');
+        if (
+          error !== undefined &&
+          error !== null &&
+          (typeof error !== 'string' || !/^[a-z_]{1,40}$/.test(error))
+        )
+          throw badRequest(
+            'error must be an OAuth error code (a-z and _), or null for a body without one.',
+          );
         if (count === 0) failNext.delete(username);
         else failNext.set(username, { count, status, error });
         return { status: 204 };
@@ -275,7 +380,8 @@ export async function createAuthServer(options = {}) {
         const body = await readJson(req);
         const username = requireUsername(body);
         const ms = body.ms;
-        if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0 || ms > 60_000) throw badRequest('ms must be a number of milliseconds (0..60000).');
+        if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0 || ms > 60_000)
+          throw badRequest('ms must be a number of milliseconds (0..60000).');
         if (ms === 0) refreshDelays.delete(username);
         else refreshDelays.set(username, ms);
         return { status: 204 };
@@ -293,7 +399,11 @@ export async function createAuthServer(options = {}) {
       GET: async (_req, url) => {
         const sessionId = url.searchParams.get('sessionId');
         const username = url.searchParams.get('username');
-        const matching = events.filter((entry) => (sessionId === null || entry.sessionId === sessionId) && (username === null || entry.username === username));
+        const matching = events.filter(
+          (entry) =>
+            (sessionId === null || entry.sessionId === sessionId) &&
+            (username === null || entry.username === username),
+        );
         return { status: 200, body: { events: matching.map((entry) => entry.event) } };
       },
     },
@@ -319,7 +429,10 @@ export async function createAuthServer(options = {}) {
       sendJson(res, 204);
       return;
     }
-    const isApi = url.pathname.startsWith('/api/') || url.pathname === '/api' || url.pathname.startsWith('/.well-known/');
+    const isApi =
+      url.pathname.startsWith('/api/') ||
+      url.pathname === '/api' ||
+      url.pathname.startsWith('/.well-known/');
     if (!isApi && staticDir !== undefined && (req.method === 'GET' || req.method === 'HEAD')) {
       await serveStatic(staticDir, url.pathname, req, res);
       return;
@@ -351,13 +464,18 @@ export async function createAuthServer(options = {}) {
     });
   });
 
-  await new Promise(/** @param {(value?: unknown) => void} resolve @param {(error: Error) => void} reject */ (resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await new Promise(
+    /** @param {(value?: unknown) => void} resolve @param {(error: Error) => void} reject */ (
+      resolve,
+      reject,
+    ) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    },
+  );
   const address = server.address();
   const actualPort = typeof address === 'object' && address !== null ? address.port : port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
@@ -366,15 +484,21 @@ export async function createAuthServer(options = {}) {
     url,
     port: actualPort,
     stats: (username) => stats.get(username),
-    close: () => new Promise(/** @param {(value?: void) => void} resolve @param {(error: Error) => void} reject */ (resolve, reject) => {
-      for (const entry of sleeps) {
-        clearTimeout(entry.timer);
-        entry.resolve();
-      }
-      sleeps.clear();
-      server.close((error) => (error ? reject(error) : resolve()));
-      server.closeAllConnections();
-      store.clear();
-    }),
+    close: () =>
+      new Promise(
+        /** @param {(value?: void) => void} resolve @param {(error: Error) => void} reject */ (
+          resolve,
+          reject,
+        ) => {
+          for (const entry of sleeps) {
+            clearTimeout(entry.timer);
+            entry.resolve();
+          }
+          sleeps.clear();
+          server.close((error) => (error ? reject(error) : resolve()));
+          server.closeAllConnections();
+          store.clear();
+        },
+      ),
   };
 }

@@ -39,10 +39,16 @@ export async function readJson(req) {
   try {
     value = JSON.parse(text);
   } catch {
-    throw new HttpError(400, { error: 'invalid_json', message: 'The request body is not valid JSON.' });
+    throw new HttpError(400, {
+      error: 'invalid_json',
+      message: 'The request body is not valid JSON.',
+    });
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new HttpError(400, { error: 'invalid_request', message: 'The request body must be a JSON object.' });
+    throw new HttpError(400, {
+      error: 'invalid_request',
+      message: 'The request body must be a JSON object.',
+    });
   }
   return value;
 }

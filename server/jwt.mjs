@@ -44,7 +44,10 @@ export async function createJwtSigner(clock) {
      * @param {number} ttl seconds
      */
     idToken(user, ttl) {
-      return new SignJWT({ name: user.name, ...(user.email === undefined ? {} : { email: user.email }) })
+      return new SignJWT({
+        name: user.name,
+        ...(user.email === undefined ? {} : { email: user.email }),
+      })
         .setProtectedHeader(header)
         .setSubject(user.id)
         .setIssuer(ISSUER)
@@ -66,7 +69,8 @@ export async function createJwtSigner(clock) {
           algorithms: ['ES256'],
           currentDate: new Date(clock()),
         });
-        if (typeof payload.sid !== 'string' || typeof payload.sub !== 'string') return { ok: false };
+        if (typeof payload.sid !== 'string' || typeof payload.sub !== 'string')
+          return { ok: false };
         return { ok: true, payload };
       } catch (error) {
         if (error instanceof errors.JWTExpired) return { ok: false, payload: error.payload };

@@ -44,7 +44,11 @@ export class RefreshStore {
    */
   issue(family, now) {
     const token = randomBytes(32).toString('base64url');
-    this.#tokens.set(hashOf(token), { familyId: family.id, expiresAt: now + family.refreshTtl * 1000, used: false });
+    this.#tokens.set(hashOf(token), {
+      familyId: family.id,
+      expiresAt: now + family.refreshTtl * 1000,
+      used: false,
+    });
     return token;
   }
 

@@ -52,15 +52,25 @@ export function isQuotaError(error: unknown): boolean {
   if (isStrataError(error, 'QUOTA_EXCEEDED')) return true;
   if (typeof error !== 'object' || error === null) return false;
   const { name, code } = error as { name?: unknown; code?: unknown };
-  return name === 'QuotaExceededError' || name === 'NS_ERROR_DOM_QUOTA_REACHED' || code === 22 || code === 1014;
+  return (
+    name === 'QuotaExceededError' ||
+    name === 'NS_ERROR_DOM_QUOTA_REACHED' ||
+    code === 22 ||
+    code === 1014
+  );
 }
 
 /** Wraps a platform error as a {@link StrataError} without copying its message's data. */
 export function toStorageError(error: unknown, what: string, key?: string): StrataError {
   if (error instanceof StrataError) return error;
-  const name = typeof error === 'object' && error !== null && 'name' in error ? String(error.name) : 'Error';
+  const name =
+    typeof error === 'object' && error !== null && 'name' in error ? String(error.name) : 'Error';
   if (isQuotaError(error)) {
-    return new StrataError('QUOTA_EXCEEDED', `${what}: the storage quota is exhausted (${name}). Free space or use a fallback layer.`, withKey(error, key));
+    return new StrataError(
+      'QUOTA_EXCEEDED',
+      `${what}: the storage quota is exhausted (${name}). Free space or use a fallback layer.`,
+      withKey(error, key),
+    );
   }
   return new StrataError('STORAGE_UNAVAILABLE', `${what} failed (${name}).`, withKey(error, key));
 }
@@ -70,7 +80,13 @@ function withKey(cause: unknown, key: string | undefined): { cause: unknown; key
 }
 
 /** Browser errors of storage that may pass when tried again (busy, aborted, full, timed out). */
-const PASSING_ERRORS = new Set(['UnknownError', 'AbortError', 'TimeoutError', 'TransactionInactiveError', 'QuotaExceededError']);
+const PASSING_ERRORS = new Set([
+  'UnknownError',
+  'AbortError',
+  'TimeoutError',
+  'TransactionInactiveError',
+  'QuotaExceededError',
+]);
 
 /**
  * True when `error` may pass on a retry: a timeout, a full or busy store, or a storage error
@@ -80,8 +96,21 @@ const PASSING_ERRORS = new Set(['UnknownError', 'AbortError', 'TimeoutError', 'T
  */
 export function isTransientError(error: unknown): boolean {
   if (error instanceof StrataError) {
-    if (error.code === 'TIMEOUT' || error.code === 'LOCK_TIMEOUT' || error.code === 'QUOTA_EXCEEDED') return true;
-    return error.code === 'STORAGE_UNAVAILABLE' && error.cause !== undefined && isTransientError(error.cause);
+    if (
+      error.code === 'TIMEOUT' ||
+      error.code === 'LOCK_TIMEOUT' ||
+      error.code === 'QUOTA_EXCEEDED'
+    )
+      return true;
+    return (
+      error.code === 'STORAGE_UNAVAILABLE' &&
+      error.cause !== undefined &&
+      isTransientError(error.cause)
+    );
   }
-  return typeof DOMException === 'function' && error instanceof DOMException && PASSING_ERRORS.has(error.name);
+  return (
+    typeof DOMException === 'function' &&
+    error instanceof DOMException &&
+    PASSING_ERRORS.has(error.name)
+  );
 }

@@ -22,16 +22,67 @@ export type { ChannelTransport, ChannelTransportFactory } from './sync/transport
 export { withLock, onceAcrossTabs, type LockOptions, type SharedResult } from './sync/lock.js';
 
 // sessions: auth
-export { TokenManager, isInvalidGrant, type TokenManagerOptions, type TokenResponse, type HeldTokens, type TokenStatus, type TokenEvents } from './session/token-manager.js';
-export { AuthSession, type AuthSessionOptions, type AuthState, type SessionUser, type UserSession, type RestoreGuard } from './session/auth-session.js';
-export { httpRefresh, httpRestore, httpRevoke, type HttpRefreshOptions } from './session/http-refresh.js';
+export {
+  TokenManager,
+  isInvalidGrant,
+  type TokenManagerOptions,
+  type TokenResponse,
+  type HeldTokens,
+  type TokenStatus,
+  type TokenEvents,
+} from './session/token-manager.js';
+export {
+  AuthSession,
+  type AuthSessionOptions,
+  type AuthState,
+  type SessionUser,
+  type UserSession,
+  type RestoreGuard,
+} from './session/auth-session.js';
+export {
+  httpRefresh,
+  httpRestore,
+  httpRevoke,
+  type HttpRefreshOptions,
+} from './session/http-refresh.js';
 
 // sessions: the seed's patterns
-export { SessionManager, createSessionId, type SessionManagerOptions } from './session/session-manager.js';
-export { migrateGuestToUser, mergeArrayBy, preferExisting, preferIncoming, type Merger, type MigrateOptions, type MigrationResult } from './session/migrate.js';
-export { ServerSyncedSession, mergeServerSession, type ServerSyncedSessionOptions, type ServerSyncedSessionEvents, type SyncedSessionData, type SessionMerge, type SyncOutcome } from './session/server-synced-session.js';
-export { SessionFingerprint, currentTraits, type FingerprintTraits, type SessionFingerprintOptions } from './session/fingerprint.js';
-export { SessionAnalytics, type SessionAnalyticsOptions, type SessionAnalyticsEvents, type AnalyticsEvent, type FlushResult } from './session/analytics.js';
+export {
+  SessionManager,
+  createSessionId,
+  type SessionManagerOptions,
+} from './session/session-manager.js';
+export {
+  migrateGuestToUser,
+  mergeArrayBy,
+  preferExisting,
+  preferIncoming,
+  type Merger,
+  type MigrateOptions,
+  type MigrationResult,
+} from './session/migrate.js';
+export {
+  ServerSyncedSession,
+  mergeServerSession,
+  type ServerSyncedSessionOptions,
+  type ServerSyncedSessionEvents,
+  type SyncedSessionData,
+  type SessionMerge,
+  type SyncOutcome,
+} from './session/server-synced-session.js';
+export {
+  SessionFingerprint,
+  currentTraits,
+  type FingerprintTraits,
+  type SessionFingerprintOptions,
+} from './session/fingerprint.js';
+export {
+  SessionAnalytics,
+  type SessionAnalyticsOptions,
+  type SessionAnalyticsEvents,
+  type AnalyticsEvent,
+  type FlushResult,
+} from './session/analytics.js';
 export { RetryQueue, type RetryQueueOptions, type QueuedItem } from './session/retry-queue.js';
 export type { IntervalTimers } from './session/interval.js';
 export type { FetchLike, AuthenticatedFetcher } from './session/transport.js';

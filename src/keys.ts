@@ -5,9 +5,14 @@ export const MAX_KEY_LENGTH = 4096;
 
 /** Throws `INVALID_KEY` unless `key` is a non-empty string of at most {@link MAX_KEY_LENGTH}. */
 export function assertKey(key: unknown): asserts key is string {
-  if (typeof key !== 'string') throw new StrataError('INVALID_KEY', `Keys are strings; got ${typeof key}.`);
+  if (typeof key !== 'string')
+    throw new StrataError('INVALID_KEY', `Keys are strings; got ${typeof key}.`);
   if (key.length === 0) throw new StrataError('INVALID_KEY', 'Keys cannot be empty.');
-  if (key.length > MAX_KEY_LENGTH) throw new StrataError('INVALID_KEY', `Keys are at most ${MAX_KEY_LENGTH} characters; got ${key.length}.`);
+  if (key.length > MAX_KEY_LENGTH)
+    throw new StrataError(
+      'INVALID_KEY',
+      `Keys are at most ${MAX_KEY_LENGTH} characters; got ${key.length}.`,
+    );
 }
 
 /**
@@ -23,7 +28,8 @@ export interface KeyPattern {
 /** Compiles a pattern as `keys()` and `subscribe()` read it. */
 export function compilePattern(pattern?: string): KeyPattern {
   if (pattern === undefined || pattern === '') return { prefix: '', matches: () => true };
-  if (typeof pattern !== 'string') throw new StrataError('INVALID_OPTIONS', `A key pattern is a string; got ${typeof pattern}.`);
+  if (typeof pattern !== 'string')
+    throw new StrataError('INVALID_OPTIONS', `A key pattern is a string; got ${typeof pattern}.`);
   const parts = splitGlob(pattern);
   if (parts.length === 1) {
     const prefix = parts[0] ?? '';

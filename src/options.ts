@@ -1,7 +1,13 @@
 import { StrataError } from './errors.js';
 import { isValidTtl } from './ttl.js';
 import type { ChannelTransportFactory } from './sync/transport.js';
-import { STORAGE_KINDS, type ClearFilter, type SetOptions, type StorageKind, type StrataOptions } from './types.js';
+import {
+  STORAGE_KINDS,
+  type ClearFilter,
+  type SetOptions,
+  type StorageKind,
+  type StrataOptions,
+} from './types.js';
 
 /** Options after validation, with defaults filled in. */
 export interface ResolvedOptions {
@@ -22,40 +28,92 @@ export interface ResolvedOptions {
 export function resolveOptions(options: StrataOptions = {}): ResolvedOptions {
   if (typeof options !== 'object' || options === null) fail('options must be an object');
   const namespace = options.namespace ?? 'strata';
-  if (typeof namespace !== 'string' || namespace === '') fail('namespace must be a non-empty string');
+  if (typeof namespace !== 'string' || namespace === '')
+    fail('namespace must be a non-empty string');
   const defaultStorage = options.defaultStorage ?? 'localStorage';
   assertKind(defaultStorage, 'defaultStorage');
-  const fallback = options.fallbackStorage === undefined ? [] : Array.isArray(options.fallbackStorage) ? options.fallbackStorage : [options.fallbackStorage];
+  const fallback =
+    options.fallbackStorage === undefined
+      ? []
+      : Array.isArray(options.fallbackStorage)
+        ? options.fallbackStorage
+        : [options.fallbackStorage];
   fallback.forEach((kind) => assertKind(kind, 'fallbackStorage'));
   const chain = [...new Set<StorageKind>([defaultStorage, ...fallback, 'memory'])];
 
   const encryption = options.encryption;
   if (encryption !== undefined) {
-    if (typeof encryption !== 'object' || encryption === null || typeof encryption.enabled !== 'boolean') fail('encryption must be { enabled: boolean, … }');
-    if (encryption.password !== undefined && (typeof encryption.password !== 'string' || encryption.password === '')) fail('encryption.password must be a non-empty string');
-    if (encryption.key !== undefined && (typeof CryptoKey === 'undefined' || !(encryption.key instanceof CryptoKey) || encryption.key.algorithm.name !== 'AES-GCM')) fail('encryption.key must be an AES-GCM CryptoKey');
-    if (encryption.password !== undefined && encryption.key !== undefined) fail('give encryption.password or encryption.key, not both');
-    if (encryption.algorithm !== undefined && encryption.algorithm !== 'AES-GCM') fail('encryption.algorithm: only AES-GCM is supported');
-    if (encryption.keySize !== undefined && encryption.keySize !== 128 && encryption.keySize !== 256) fail('encryption.keySize must be 128 or 256');
-    if (encryption.iterations !== undefined && (!Number.isInteger(encryption.iterations) || encryption.iterations < 600_000)) fail('encryption.iterations must be an integer of at least 600,000');
+    if (
+      typeof encryption !== 'object' ||
+      encryption === null ||
+      typeof encryption.enabled !== 'boolean'
+    )
+      fail('encryption must be { enabled: boolean, … }');
+    if (
+      encryption.password !== undefined &&
+      (typeof encryption.password !== 'string' || encryption.password === '')
+    )
+      fail('encryption.password must be a non-empty string');
+    if (
+      encryption.key !== undefined &&
+      (typeof CryptoKey === 'undefined' ||
+        !(encryption.key instanceof CryptoKey) ||
+        encryption.key.algorithm.name !== 'AES-GCM')
+    )
+      fail('encryption.key must be an AES-GCM CryptoKey');
+    if (encryption.password !== undefined && encryption.key !== undefined)
+      fail('give encryption.password or encryption.key, not both');
+    if (encryption.algorithm !== undefined && encryption.algorithm !== 'AES-GCM')
+      fail('encryption.algorithm: only AES-GCM is supported');
+    if (
+      encryption.keySize !== undefined &&
+      encryption.keySize !== 128 &&
+      encryption.keySize !== 256
+    )
+      fail('encryption.keySize must be 128 or 256');
+    if (
+      encryption.iterations !== undefined &&
+      (!Number.isInteger(encryption.iterations) || encryption.iterations < 600_000)
+    )
+      fail('encryption.iterations must be an integer of at least 600,000');
   }
 
   const ttl = options.ttl ?? {};
   if (typeof ttl !== 'object' || ttl === null) fail('ttl must be an object');
-  if (ttl.default !== undefined && !isValidTtl(ttl.default)) fail('ttl.default must be a positive number of milliseconds');
-  if (ttl.sliding !== undefined && typeof ttl.sliding !== 'boolean') fail('ttl.sliding must be a boolean');
+  if (ttl.default !== undefined && !isValidTtl(ttl.default))
+    fail('ttl.default must be a positive number of milliseconds');
+  if (ttl.sliding !== undefined && typeof ttl.sliding !== 'boolean')
+    fail('ttl.sliding must be a boolean');
   const cleanupInterval = ttl.cleanupInterval ?? 60_000;
-  if (typeof cleanupInterval !== 'number' || !Number.isFinite(cleanupInterval) || cleanupInterval < 0) fail('ttl.cleanupInterval must be a number of milliseconds ≥ 0');
+  if (
+    typeof cleanupInterval !== 'number' ||
+    !Number.isFinite(cleanupInterval) ||
+    cleanupInterval < 0
+  )
+    fail('ttl.cleanupInterval must be a number of milliseconds ≥ 0');
 
   const sync = options.sync;
-  if (sync !== undefined && (typeof sync !== 'object' || sync === null || typeof sync.enabled !== 'boolean')) fail('sync must be { enabled: boolean, broadcastChannel?: string, fallback?: function }');
-  if (sync?.broadcastChannel !== undefined && (typeof sync.broadcastChannel !== 'string' || sync.broadcastChannel === '')) fail('sync.broadcastChannel must be a non-empty string');
-  if (sync?.fallback !== undefined && typeof sync.fallback !== 'function') fail('sync.fallback must be a function opening a channel (see strata-storage/broadcast-channel)');
+  if (
+    sync !== undefined &&
+    (typeof sync !== 'object' || sync === null || typeof sync.enabled !== 'boolean')
+  )
+    fail('sync must be { enabled: boolean, broadcastChannel?: string, fallback?: function }');
+  if (
+    sync?.broadcastChannel !== undefined &&
+    (typeof sync.broadcastChannel !== 'string' || sync.broadcastChannel === '')
+  )
+    fail('sync.broadcastChannel must be a non-empty string');
+  if (sync?.fallback !== undefined && typeof sync.fallback !== 'function')
+    fail(
+      'sync.fallback must be a function opening a channel (see strata-storage/broadcast-channel)',
+    );
 
   const idbOpenTimeout = options.idbOpenTimeout ?? 3_000;
   if (!isValidTtl(idbOpenTimeout)) fail('idbOpenTimeout must be a positive number of milliseconds');
-  if (options.clock !== undefined && typeof options.clock !== 'function') fail('clock must be a function returning epoch milliseconds');
-  if (options.onError !== undefined && typeof options.onError !== 'function') fail('onError must be a function');
+  if (options.clock !== undefined && typeof options.clock !== 'function')
+    fail('clock must be a function returning epoch milliseconds');
+  if (options.onError !== undefined && typeof options.onError !== 'function')
+    fail('onError must be a function');
 
   return {
     namespace,
@@ -65,7 +123,9 @@ export function resolveOptions(options: StrataOptions = {}): ResolvedOptions {
     ttlDefault: ttl.default,
     slidingDefault: ttl.sliding ?? false,
     cleanupInterval,
-    sync: sync?.enabled ? { channel: sync.broadcastChannel ?? `strata:${namespace}`, fallback: sync.fallback } : undefined,
+    sync: sync?.enabled
+      ? { channel: sync.broadcastChannel ?? `strata:${namespace}`, fallback: sync.fallback }
+      : undefined,
     idbOpenTimeout,
     clock: options.clock ?? Date.now,
     onError: options.onError,
@@ -75,25 +135,31 @@ export function resolveOptions(options: StrataOptions = {}): ResolvedOptions {
 /** Validates `set` options. */
 export function assertSetOptions(options: SetOptions): void {
   if (typeof options !== 'object' || options === null) fail('set options must be an object');
-  if (options.ttl !== undefined && !isValidTtl(options.ttl)) fail('ttl must be a positive number of milliseconds');
-  if (options.sliding !== undefined && typeof options.sliding !== 'boolean') fail('sliding must be a boolean');
-  if (options.encrypt !== undefined && typeof options.encrypt !== 'boolean') fail('encrypt must be a boolean');
+  if (options.ttl !== undefined && !isValidTtl(options.ttl))
+    fail('ttl must be a positive number of milliseconds');
+  if (options.sliding !== undefined && typeof options.sliding !== 'boolean')
+    fail('sliding must be a boolean');
+  if (options.encrypt !== undefined && typeof options.encrypt !== 'boolean')
+    fail('encrypt must be a boolean');
   if (options.tags !== undefined) assertTags(options.tags);
 }
 
 /** Validates a `clear` filter. */
 export function assertClearFilter(filter: ClearFilter): void {
   if (typeof filter !== 'object' || filter === null) fail('the clear filter must be an object');
-  if (filter.prefix !== undefined && typeof filter.prefix !== 'string') fail('clear prefix must be a string');
+  if (filter.prefix !== undefined && typeof filter.prefix !== 'string')
+    fail('clear prefix must be a string');
   if (filter.tags !== undefined) assertTags(filter.tags);
 }
 
 function assertTags(tags: unknown): asserts tags is string[] {
-  if (!Array.isArray(tags) || !tags.every((tag) => typeof tag === 'string' && tag !== '')) fail('tags must be an array of non-empty strings');
+  if (!Array.isArray(tags) || !tags.every((tag) => typeof tag === 'string' && tag !== ''))
+    fail('tags must be an array of non-empty strings');
 }
 
 function assertKind(kind: unknown, name: string): asserts kind is StorageKind {
-  if (!STORAGE_KINDS.includes(kind as StorageKind)) fail(`${name} must be one of ${STORAGE_KINDS.join(', ')}; got ${String(kind)}`);
+  if (!STORAGE_KINDS.includes(kind as StorageKind))
+    fail(`${name} must be one of ${STORAGE_KINDS.join(', ')}; got ${String(kind)}`);
 }
 
 function fail(message: string): never {

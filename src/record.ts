@@ -31,7 +31,16 @@ export interface StoredRecord {
 
 /** Web Storage layout: a short JSON header line, then the payload as is (no double escaping). */
 export function encodeRecordText(record: StoredRecord): string {
-  const header = [record.v, record.u, record.w, record.x ?? 0, record.e ?? 0, record.t ?? 0, record.s ?? 0, record.g ?? 0];
+  const header = [
+    record.v,
+    record.u,
+    record.w,
+    record.x ?? 0,
+    record.e ?? 0,
+    record.t ?? 0,
+    record.s ?? 0,
+    record.g ?? 0,
+  ];
   return `${JSON.stringify(header)}\n${record.p}`;
 }
 
@@ -62,9 +71,14 @@ export function assertRecord(value: unknown, key?: string): asserts value is Sto
   if (typeof value !== 'object' || value === null) throw corrupt(key);
   const r = value as Partial<Record<keyof StoredRecord, unknown>>;
   const ok =
-    typeof r.v === 'number' && typeof r.p === 'string' && isWriteTime(r.u) && typeof r.w === 'string' &&
-    (r.x === undefined || r.x === 1) && (r.e === undefined || Number.isFinite(r.e)) &&
-    (r.t === undefined || Number.isFinite(r.t)) && (r.s === undefined || r.s === 1) &&
+    typeof r.v === 'number' &&
+    typeof r.p === 'string' &&
+    isWriteTime(r.u) &&
+    typeof r.w === 'string' &&
+    (r.x === undefined || r.x === 1) &&
+    (r.e === undefined || Number.isFinite(r.e)) &&
+    (r.t === undefined || Number.isFinite(r.t)) &&
+    (r.s === undefined || r.s === 1) &&
     (r.g === undefined || (Array.isArray(r.g) && r.g.every((tag) => typeof tag === 'string')));
   if (!ok) throw corrupt(key);
 }
@@ -86,7 +100,10 @@ export function isFutureRecord(record: StoredRecord): boolean {
 }
 
 /** Orders two writes: positive when `a` is newer. Ties on time break on writer id. */
-export function compareWrites(a: Pick<StoredRecord, 'u' | 'w'>, b: Pick<StoredRecord, 'u' | 'w'>): number {
+export function compareWrites(
+  a: Pick<StoredRecord, 'u' | 'w'>,
+  b: Pick<StoredRecord, 'u' | 'w'>,
+): number {
   if (a.u !== b.u) return a.u - b.u;
   return a.w < b.w ? -1 : a.w > b.w ? 1 : 0;
 }
@@ -95,5 +112,9 @@ function corrupt(key: string | undefined, cause?: unknown): StrataError {
   const options: { cause?: unknown; key?: string } = {};
   if (cause !== undefined) options.cause = cause;
   if (key !== undefined) options.key = key;
-  return new StrataError('CORRUPT_RECORD', 'A stored record is malformed; it reads as null and is left in place.', options);
+  return new StrataError(
+    'CORRUPT_RECORD',
+    'A stored record is malformed; it reads as null and is left in place.',
+    options,
+  );
 }

@@ -10,7 +10,12 @@ import type { RotationScope } from './crypto/rotate.js';
 import { rotationTarget, secretOf, type KeySecret } from './crypto/secret.js';
 import { isQuotaError, isTransientError, StrataError, toStorageError } from './errors.js';
 import { assertKey, compilePattern } from './keys.js';
-import { assertClearFilter, assertSetOptions, resolveOptions, type ResolvedOptions } from './options.js';
+import {
+  assertClearFilter,
+  assertSetOptions,
+  resolveOptions,
+  type ResolvedOptions,
+} from './options.js';
 import { ReadCache, type CachedRead } from './read-cache.js';
 import { compareWrites, isFutureRecord, RECORD_VERSION, type StoredRecord } from './record.js';
 import { Subscribers } from './subscribers.js';
@@ -18,7 +23,14 @@ import type { SyncChannel } from './sync/channel.js';
 import type { SyncMessage } from './sync/messages.js';
 import { guardFallback, type ChannelTransportFactory } from './sync/transport.js';
 import { isExpired, shouldSlide, timeLeft } from './ttl.js';
-import type { ChangeListener, ClearFilter, ItemInfo, SetOptions, StorageKind, StrataOptions } from './types.js';
+import type {
+  ChangeListener,
+  ClearFilter,
+  ItemInfo,
+  SetOptions,
+  StorageKind,
+  StrataOptions,
+} from './types.js';
 
 /** Events of {@link Strata.on}. */
 export interface StrataEvents {
@@ -70,7 +82,10 @@ export class Strata {
   readonly #options: ResolvedOptions;
   readonly #id = randomHex(8);
   readonly #subscribers: Subscribers;
-  readonly #listeners = { error: new Set<(e: StrataError) => void>(), fallback: new Set<(e: StrataEvents['fallback']) => void>() };
+  readonly #listeners = {
+    error: new Set<(e: StrataError) => void>(),
+    fallback: new Set<(e: StrataEvents['fallback']) => void>(),
+  };
   readonly #tombstones = new Map<string, { u: number; w: string }>();
   /** Remembered `clear`s: a late cross-tab write under a cleared prefix/tag, older than the clear, is not resurrected. */
   #clears: Array<{ prefix: string; tags: string[] | undefined; u: number; w: string }> = [];
@@ -97,7 +112,13 @@ export class Strata {
     this.#secret = secretOf(this.#options.encryption);
     const fallback = this.#options.sync?.fallback;
     this.#fallback = fallback && guardFallback(fallback);
-    this.#subscribers = new Subscribers((error) => this.#report(new StrataError('INVALID_OPTIONS', 'A subscriber threw; the others were still called.', { cause: error })));
+    this.#subscribers = new Subscribers((error) =>
+      this.#report(
+        new StrataError('INVALID_OPTIONS', 'A subscriber threw; the others were still called.', {
+          cause: error,
+        }),
+      ),
+    );
   }
 
   /** The namespace this instance isolates. */
@@ -146,17 +167,26 @@ export class Strata {
       await this.#expire([key]);
       return null;
     }
-    const text = found.text ?? (found.record.x === 1 ? await this.#plaintext(key, found.record) : found.record.p);
+    const text =
+      found.text ??
+      (found.record.x === 1 ? await this.#plaintext(key, found.record) : found.record.p);
     if (text === undefined) return null;
     let value: T;
     try {
       value = deserialize(text) as T;
     } catch (cause) {
-      this.#report(new StrataError('CORRUPT_RECORD', 'A stored value is not valid JSON; it reads as null and is left in place.', { cause, key }));
+      this.#report(
+        new StrataError(
+          'CORRUPT_RECORD',
+          'A stored value is not valid JSON; it reads as null and is left in place.',
+          { cause, key },
+        ),
+      );
       return null;
     }
     if (shouldSlide(found.record, now)) await this.#slide(key, found, now, text);
-    else if (found.text === undefined) this.#cache?.fill(key, found.ticket, { record: found.record, layer: found.layer, text });
+    else if (found.text === undefined)
+      this.#cache?.fill(key, found.ticket, { record: found.record, layer: found.layer, text });
     return value;
   }
 
@@ -174,10 +204,12 @@ export class Strata {
     let ttl = options.ttl ?? this.#options.ttlDefault;
     if (options.ttl === undefined && options.sliding === true) {
       const current = await this.#find(key);
-      if (current?.record.t !== undefined && !isExpired(current.record, now)) ttl = current.record.t;
+      if (current?.record.t !== undefined && !isExpired(current.record, now))
+        ttl = current.record.t;
     }
     // An item bound for 'secure' is sealed before it leaves: its broadcast and any fallback copy too.
-    const encrypt = (options.encrypt ?? this.#options.encryptByDefault) || this.#layers[0]?.kind === 'secure';
+    const encrypt =
+      (options.encrypt ?? this.#options.encryptByDefault) || this.#layers[0]?.kind === 'secure';
     const record: StoredRecord = { v: RECORD_VERSION, p: text, u: this.#stamp(now), w: this.#id };
     if (ttl !== undefined) {
       record.e = now + ttl;
@@ -191,7 +223,8 @@ export class Strata {
     const layer = await this.#write(key, record);
     this.#cache?.set(key, { record, layer, text });
     this.#post({ kind: 'set', key, layer: this.#layers[layer]?.kind ?? 'memory', record });
-    if (this.#subscribers.watches(key)) this.#subscribers.emit({ key, oldValue, newValue: deserialize(text), source: 'local' });
+    if (this.#subscribers.watches(key))
+      this.#subscribers.emit({ key, oldValue, newValue: deserialize(text), source: 'local' });
   }
 
   /** True when the key holds an unexpired item (its value is not decrypted). */
@@ -240,7 +273,13 @@ export class Strata {
     const found = await this.#find(key);
     const now = this.#now();
     if (!found || isExpired(found.record, now) || isFutureRecord(found.record)) return false;
-    const record: StoredRecord = { ...found.record, e: now + ms, t: ms, u: this.#stamp(now), w: this.#id };
+    const record: StoredRecord = {
+      ...found.record,
+      e: now + ms,
+      t: ms,
+      u: this.#stamp(now),
+      w: this.#id,
+    };
     const layer = await this.#write(key, record);
     if (found.text !== undefined) this.#cache?.set(key, { record, layer, text: found.text });
     else this.#cache?.invalidate(key);
@@ -288,18 +327,30 @@ export class Strata {
     this.#assertOpen();
     assertClearFilter(filter);
     if (!this.#started) await this.ready();
-    const tags = filter.tags && filter.tags.length > 0 ? await this.#tagsToMatch(filter.tags) : undefined;
+    const tags =
+      filter.tags && filter.tags.length > 0 ? await this.#tagsToMatch(filter.tags) : undefined;
     const prefix = filter.prefix ?? '';
     const everything = tags === undefined && prefix === '';
     const { stamp, removed } = await this.#betweenRemoteChanges(async () => {
       const keys = new Set<string>();
       await this.#eachLayer(async (layer) => {
-        const found = everything ? await layer.allKeys() : tags ? await layer.keysTagged(tags, prefix) : await layer.keys(prefix, Number.NEGATIVE_INFINITY);
+        const found = everything
+          ? await layer.allKeys()
+          : tags
+            ? await layer.keysTagged(tags, prefix)
+            : await layer.keys(prefix, Number.NEGATIVE_INFINITY);
         for (const key of found) keys.add(key);
       });
       const stamp = this.#stamp(this.#now());
       this.#rememberClear(prefix, tags, { u: stamp, w: this.#id });
-      return { stamp, removed: await this.#deleteEverywhere([...keys], { u: stamp, w: this.#id }, tags === undefined ? { range: prefix } : {}) };
+      return {
+        stamp,
+        removed: await this.#deleteEverywhere(
+          [...keys],
+          { u: stamp, w: this.#id },
+          tags === undefined ? { range: prefix } : {},
+        ),
+      };
     });
     const msg: SyncMessage = { kind: 'clear', keys: removed, u: stamp, w: this.#id };
     if (filter.prefix !== undefined) msg.prefix = filter.prefix;
@@ -311,12 +362,16 @@ export class Strata {
   subscribe<T = unknown>(pattern: string, listener: ChangeListener<T>): () => void {
     this.#assertOpen();
     compilePattern(pattern);
-    if (typeof listener !== 'function') throw new StrataError('INVALID_OPTIONS', 'subscribe needs a listener function.');
+    if (typeof listener !== 'function')
+      throw new StrataError('INVALID_OPTIONS', 'subscribe needs a listener function.');
     return this.#subscribers.add(pattern, listener as ChangeListener);
   }
 
   /** Listens to `'error'` (reported failures) or `'fallback'` (a write moved to a later layer). */
-  on<E extends keyof StrataEvents>(event: E, handler: (payload: StrataEvents[E]) => void): () => void {
+  on<E extends keyof StrataEvents>(
+    event: E,
+    handler: (payload: StrataEvents[E]) => void,
+  ): () => void {
     const set = this.#listeners[event] as Set<(payload: StrataEvents[E]) => void>;
     if (!set) throw new StrataError('INVALID_OPTIONS', `Unknown event "${String(event)}".`);
     set.add(handler);
@@ -404,13 +459,30 @@ export class Strata {
     for (const kind of chain) {
       const adapter = createAdapter(kind, namespace, idbOpenTimeout);
       if (await adapter.isAvailable()) this.#layers.push(adapter);
-      else this.#report(new StrataError('STORAGE_UNAVAILABLE', `${kind} is not available here; trying the next layer.`));
+      else
+        this.#report(
+          new StrataError(
+            'STORAGE_UNAVAILABLE',
+            `${kind} is not available here; trying the next layer.`,
+          ),
+        );
     }
     this.#occupied = await Promise.all(
-      this.#layers.map(async (layer, index) => index === 0 || (await layer.allKeys().then((keys) => keys.length > 0, () => true))),
+      this.#layers.map(
+        async (layer, index) =>
+          index === 0 ||
+          (await layer.allKeys().then(
+            (keys) => keys.length > 0,
+            () => true,
+          )),
+      ),
     );
     const encryption = this.#options.encryption;
-    const needsKey = this.#options.encryptByDefault || this.#layers.some((l) => l.kind === 'secure') || encryption?.password !== undefined || encryption?.key !== undefined;
+    const needsKey =
+      this.#options.encryptByDefault ||
+      this.#layers.some((l) => l.kind === 'secure') ||
+      encryption?.password !== undefined ||
+      encryption?.key !== undefined;
     if (needsKey) await this.#keyCipher();
     if (this.#options.sync) await this.#openSync(this.#options.sync);
     this.#scheduleSweep();
@@ -434,20 +506,38 @@ export class Strata {
   async #openSync({ channel: name }: NonNullable<ResolvedOptions['sync']>): Promise<void> {
     const { SyncChannel } = await import('./sync/channel.js');
     try {
-      this.#channel = await SyncChannel.open(name, this.#options.namespace, this.#id, {
-        onMessage: (msg) => {
-          // One at a time, in arrival order: two changes to a key must not interleave.
-          this.#applying = this.#applying.then(() => this.#apply(msg)).catch((error: unknown) => this.#report(toStorageError(error, 'Applying a cross-tab change')));
+      this.#channel = await SyncChannel.open(
+        name,
+        this.#options.namespace,
+        this.#id,
+        {
+          onMessage: (msg) => {
+            // One at a time, in arrival order: two changes to a key must not interleave.
+            this.#applying = this.#applying
+              .then(() => this.#apply(msg))
+              .catch((error: unknown) =>
+                this.#report(toStorageError(error, 'Applying a cross-tab change')),
+              );
+          },
+          onInvalid: (error) => this.#report(error),
         },
-        onInvalid: (error) => this.#report(error),
-      }, this.#fallback);
+        this.#fallback,
+      );
     } catch (error) {
-      this.#report(toStorageError(error, 'Opening the sync.fallback channel (cross-tab sync is off)'));
+      this.#report(
+        toStorageError(error, 'Opening the sync.fallback channel (cross-tab sync is off)'),
+      );
       return;
     }
     // The read cache is only correct while every other tab's change reaches this one.
     if (this.#channel) this.#cache = new ReadCache(CACHE_LIMIT);
-    else this.#report(new StrataError('STORAGE_UNAVAILABLE', 'This browser has no BroadcastChannel and no sync.fallback was given: cross-tab sync is off.'));
+    else
+      this.#report(
+        new StrataError(
+          'STORAGE_UNAVAILABLE',
+          'This browser has no BroadcastChannel and no sync.fallback was given: cross-tab sync is off.',
+        ),
+      );
   }
 
   #keyCipher(): Promise<KeyRing> {
@@ -455,14 +545,27 @@ export class Strata {
     const pending = (async () => {
       const { finishPendingRotation, openKeyChannel, setupKeyRing } = await cryptoEngine();
       const metaLayers = await this.#metaLayers();
-      const ring = await setupKeyRing(this.#options.namespace, this.#secret, metaLayers, (e) => this.#report(e), this.#layers);
+      const ring = await setupKeyRing(
+        this.#options.namespace,
+        this.#secret,
+        metaLayers,
+        (e) => this.#report(e),
+        this.#layers,
+      );
       if (!this.#keyChannel) {
-        const channel = await openKeyChannel(this.#options.namespace, this.#id, (event) => this.#onKeyEvent(event), this.#fallback);
+        const channel = await openKeyChannel(
+          this.#options.namespace,
+          this.#id,
+          (event) => this.#onKeyEvent(event),
+          this.#fallback,
+        );
         if (this.#closed || this.#keyChannel) channel?.close();
         else this.#keyChannel = channel;
       }
       if (this.#closed) throw closedError();
-      await finishPendingRotation(await this.#rotationScope(ring)).catch((error: unknown) => this.#report(toStorageError(error, 'Finishing a pending key rotation')));
+      await finishPendingRotation(await this.#rotationScope(ring)).catch((error: unknown) =>
+        this.#report(toStorageError(error, 'Finishing a pending key rotation')),
+      );
       return ring;
     })();
     this.#cipher = pending;
@@ -488,7 +591,11 @@ export class Strata {
         await adoptTabMeta(shared, perTab);
         return shared;
       }
-      const local = createAdapter('localStorage', this.#options.namespace, this.#options.idbOpenTimeout);
+      const local = createAdapter(
+        'localStorage',
+        this.#options.namespace,
+        this.#options.idbOpenTimeout,
+      );
       return (await local.isAvailable()) ? [local, ...perTab] : perTab;
     })();
     return this.#keyLayers;
@@ -514,7 +621,10 @@ export class Strata {
       void this.#metaLayers().then(dropTabMeta);
       return;
     }
-    this.#cipher?.then((ring) => ring.markStale(event.gen), () => undefined);
+    this.#cipher?.then(
+      (ring) => ring.markStale(event.gen),
+      () => undefined,
+    );
   }
 
   /**
@@ -539,10 +649,13 @@ export class Strata {
     if (interval <= 0 || this.#closed) return;
     this.#sweeper = setTimeout(() => {
       const run = (): void => {
-        this.sweep().catch((error: unknown) => this.#report(toStorageError(error, 'Sweeping expired items'))).finally(() => this.#scheduleSweep());
+        this.sweep()
+          .catch((error: unknown) => this.#report(toStorageError(error, 'Sweeping expired items')))
+          .finally(() => this.#scheduleSweep());
       };
       // Sweep when the page is idle, so a large store never janks an interaction.
-      if (typeof requestIdleCallback === 'function') requestIdleCallback(run, { timeout: interval });
+      if (typeof requestIdleCallback === 'function')
+        requestIdleCallback(run, { timeout: interval });
       else run();
     }, interval);
     (this.#sweeper as { unref?: () => void }).unref?.();
@@ -554,7 +667,8 @@ export class Strata {
   async #find(key: string): Promise<Found | undefined> {
     const cached = this.#cache?.get(key);
     const ticket = this.#cache?.ticket(key) ?? 0;
-    if (cached && (await this.#stillCurrent(key, cached))) return { record: cached.record, layer: cached.layer, text: cached.text, ticket };
+    if (cached && (await this.#stillCurrent(key, cached)))
+      return { record: cached.record, layer: cached.layer, text: cached.text, ticket };
     for (let index = 0; index < this.#layers.length; index++) {
       if (!this.#occupied[index]) continue;
       const layer = this.#layers[index] as StorageAdapter;
@@ -567,7 +681,13 @@ export class Strata {
       }
       if (record === undefined || this.#removedSince(key, record)) continue;
       if (isFutureRecord(record)) {
-        this.#report(new StrataError('UNSUPPORTED_VERSION', `A record has format version ${record.v}, newer than this build reads (${RECORD_VERSION}); it reads as null and is left in place.`, { key }));
+        this.#report(
+          new StrataError(
+            'UNSUPPORTED_VERSION',
+            `A record has format version ${record.v}, newer than this build reads (${RECORD_VERSION}); it reads as null and is left in place.`,
+            { key },
+          ),
+        );
         return undefined;
       }
       return { record, layer: index, ticket };
@@ -589,8 +709,10 @@ export class Strata {
     const layer = this.#layers[cached.layer] as StorageAdapter;
     if (layer.kind !== 'localStorage') return true;
     const stored = await layer.read(key).catch(() => undefined);
-    if (stored && compareWrites(stored, cached.record) === 0 && stored.e === cached.record.e) return true;
-    const arriving = cached.heardAt !== undefined && performance.now() - cached.heardAt < LAG_WINDOW_MS;
+    if (stored && compareWrites(stored, cached.record) === 0 && stored.e === cached.record.e)
+      return true;
+    const arriving =
+      cached.heardAt !== undefined && performance.now() - cached.heardAt < LAG_WINDOW_MS;
     if (arriving && (!stored || compareWrites(stored, cached.record) < 0)) return true;
     this.#cache?.invalidate(key);
     return false;
@@ -603,7 +725,11 @@ export class Strata {
       return await (await this.#keyCipher()).decrypt(record.p, key);
     } catch (error) {
       if (error instanceof StrataError && error.code === 'KEY_ROTATED') await this.#checkRotation();
-      this.#report(error instanceof StrataError ? new StrataError(error.code, error.message, { cause: error.cause, key }) : toStorageError(error, 'Decrypting', key));
+      this.#report(
+        error instanceof StrataError
+          ? new StrataError(error.code, error.message, { cause: error.cause, key })
+          : toStorageError(error, 'Decrypting', key),
+      );
       return undefined;
     }
   }
@@ -635,10 +761,13 @@ export class Strata {
     const layer = this.#layers[found.layer] as StorageAdapter;
     await this.#betweenRemoteChanges(async () => {
       const stored = await layer.read(key);
-      if (!stored || compareWrites(stored, found.record) !== 0 || this.#removedSince(key, stored)) return;
+      if (!stored || compareWrites(stored, found.record) !== 0 || this.#removedSince(key, stored))
+        return;
       await layer.write(key, record);
       this.#cache?.fill(key, found.ticket, { record, layer: found.layer, text });
-    }).catch((error: unknown) => this.#report(toStorageError(error, `Sliding the expiry in ${layer.kind}`, key)));
+    }).catch((error: unknown) =>
+      this.#report(toStorageError(error, `Sliding the expiry in ${layer.kind}`, key)),
+    );
   }
 
   // ── writing ─────────────────────────────────────────────────────────────────────────
@@ -654,7 +783,10 @@ export class Strata {
       const layer = this.#layers[index] as StorageAdapter;
       let stored = record;
       if (layer.kind === 'secure' && record.x !== 1) {
-        stored = { ...record, g: record.g ? await this.#hashTags(record.g) : undefined } as StoredRecord;
+        stored = {
+          ...record,
+          g: record.g ? await this.#hashTags(record.g) : undefined,
+        } as StoredRecord;
         if (stored.g === undefined) delete stored.g;
         await this.#seal(key, stored);
       }
@@ -667,15 +799,27 @@ export class Strata {
         continue;
       }
       this.#occupied[index] = true;
-      if (failure) this.#emitFallback(key, this.#layers[0]?.kind ?? layer.kind, layer.kind, failure);
+      if (failure)
+        this.#emitFallback(key, this.#layers[0]?.kind ?? layer.kind, layer.kind, failure);
       // Stale copies can only sit in other layers that hold data (usually none: no await).
       const stale = this.#layers.filter((_, i) => i !== index && this.#occupied[i]);
       if (stale.length > 0) {
-        await Promise.all(stale.map((other) => other.delete(key).catch((e: unknown) => this.#report(toStorageError(e, `Removing a stale copy from ${other.kind}`, key)))));
+        await Promise.all(
+          stale.map((other) =>
+            other
+              .delete(key)
+              .catch((e: unknown) =>
+                this.#report(toStorageError(e, `Removing a stale copy from ${other.kind}`, key)),
+              ),
+          ),
+        );
       }
       return index;
     }
-    throw failure ?? new StrataError('STORAGE_UNAVAILABLE', 'No storage layer accepted the write.', { key });
+    throw (
+      failure ??
+      new StrataError('STORAGE_UNAVAILABLE', 'No storage layer accepted the write.', { key })
+    );
   }
 
   async #seal(key: string, record: StoredRecord): Promise<void> {
@@ -694,7 +838,8 @@ export class Strata {
     for (const from of options[TAGS_OF] ?? []) {
       const record = (await this.#find(from))?.record;
       if (!record?.g || (record.x === 1 && !encrypt)) continue;
-      for (const tag of record.x === 1 || !encrypt ? record.g : await this.#hashTags(record.g)) tags.add(tag);
+      for (const tag of record.x === 1 || !encrypt ? record.g : await this.#hashTags(record.g))
+        tags.add(tag);
     }
     return [...tags];
   }
@@ -712,7 +857,9 @@ export class Strata {
 
   /** True when some layer keeps key metadata: items may have been encrypted in an earlier session. */
   async #hasKeyMeta(): Promise<boolean> {
-    const found = await Promise.all((await this.#metaLayers()).map((layer) => layer.readMeta(META_NAME).catch(() => undefined)));
+    const found = await Promise.all(
+      (await this.#metaLayers()).map((layer) => layer.readMeta(META_NAME).catch(() => undefined)),
+    );
     return found.some((meta) => meta !== undefined);
   }
 
@@ -720,9 +867,23 @@ export class Strata {
   async #removeKeys(keys: string[], expired: boolean): Promise<void> {
     const { stamp, removed } = await this.#betweenRemoteChanges(async () => {
       const stamp = this.#stamp(this.#now());
-      return { stamp, removed: await this.#deleteEverywhere(keys, { u: stamp, w: this.#id }, { onlyExpired: expired }) };
+      return {
+        stamp,
+        removed: await this.#deleteEverywhere(
+          keys,
+          { u: stamp, w: this.#id },
+          { onlyExpired: expired },
+        ),
+      };
     });
-    if (removed.length > 0 || !expired) this.#post({ kind: 'remove', keys: expired ? removed : keys, u: stamp, w: this.#id, expired });
+    if (removed.length > 0 || !expired)
+      this.#post({
+        kind: 'remove',
+        keys: expired ? removed : keys,
+        u: stamp,
+        w: this.#id,
+        expired,
+      });
   }
 
   /**
@@ -733,7 +894,10 @@ export class Strata {
    */
   #betweenRemoteChanges<T>(work: () => Promise<T>): Promise<T> {
     const run = this.#applying.then(work);
-    this.#applying = run.then(() => undefined, () => undefined);
+    this.#applying = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 
@@ -745,7 +909,11 @@ export class Strata {
    * Deletes keys from every layer (expired-only when `onlyExpired`), records tombstones,
    * updates the cache and tells local subscribers. Returns the keys actually removed.
    */
-  async #deleteEverywhere(keys: string[], stamp: { u: number; w: string }, options: { onlyExpired?: boolean; range?: string } = {}): Promise<string[]> {
+  async #deleteEverywhere(
+    keys: string[],
+    stamp: { u: number; w: string },
+    options: { onlyExpired?: boolean; range?: string } = {},
+  ): Promise<string[]> {
     const { onlyExpired = false, range } = options;
     const watched = keys.filter((key) => this.#subscribers.watches(key));
     const oldValues = new Map<string, unknown>();
@@ -779,7 +947,12 @@ export class Strata {
     this.#pruneTombstones(now);
     for (const key of watched) {
       if (onlyExpired && !removed.has(key)) continue;
-      this.#subscribers.emit({ key, oldValue: oldValues.get(key) ?? null, newValue: null, source: 'local' });
+      this.#subscribers.emit({
+        key,
+        oldValue: oldValues.get(key) ?? null,
+        newValue: null,
+        source: 'local',
+      });
     }
     return onlyExpired ? [...removed] : keys;
   }
@@ -787,7 +960,9 @@ export class Strata {
   // ── cross-tab ───────────────────────────────────────────────────────────────────────
 
   #post(msg: SyncMessage): void {
-    this.#channel?.post(msg).catch((error: unknown) => this.#report(toStorageError(error, 'Broadcasting a change')));
+    this.#channel
+      ?.post(msg)
+      .catch((error: unknown) => this.#report(toStorageError(error, 'Broadcasting a change')));
   }
 
   /**
@@ -813,8 +988,11 @@ export class Strata {
         this.#cache?.invalidate(key);
         // localStorage may show this tab the write a little after the message: the message's
         // record is cached so a read right after the event already sees it (see #stillCurrent).
-        const lagging = this.#layers.findIndex((layer) => layer.kind === 'localStorage' && msg.layer === 'localStorage');
-        if (lagging >= 0) this.#cache?.set(key, { record, layer: lagging, text, heardAt: performance.now() });
+        const lagging = this.#layers.findIndex(
+          (layer) => layer.kind === 'localStorage' && msg.layer === 'localStorage',
+        );
+        if (lagging >= 0)
+          this.#cache?.set(key, { record, layer: lagging, text, heardAt: performance.now() });
         const target = this.#layers.findIndex((layer) => !layer.shared && layer.kind === msg.layer);
         if (target >= 0) {
           const layer = this.#layers[target] as StorageAdapter;
@@ -852,11 +1030,15 @@ export class Strata {
           // Shared layers lost these keys with the sender's write. A lagging localStorage may
           // still show them here, but deleting then could hit a newer write: reads skip them.
           if (layer.shared) continue;
-          const candidates = msg.kind === 'remove' ? msg.keys : await this.#clearCandidates(layer, msg);
+          const candidates =
+            msg.kind === 'remove' ? msg.keys : await this.#clearCandidates(layer, msg);
           for (const key of candidates) {
             const local = await layer.read(key).catch(() => undefined);
             if (!local) continue;
-            const stale = msg.kind === 'remove' && msg.expired ? isExpired(local, now) : compareWrites(local, stamp) < 0;
+            const stale =
+              msg.kind === 'remove' && msg.expired
+                ? isExpired(local, now)
+                : compareWrites(local, stamp) < 0;
             if (!stale) {
               kept.add(key);
               continue;
@@ -869,7 +1051,8 @@ export class Strata {
           const oldValue = this.#oldValueForRemote(key);
           this.#cache?.invalidate(key);
           if (!(msg.kind === 'remove' && msg.expired)) this.#tombstones.set(key, stamp);
-          if (this.#subscribers.watches(key) && !kept.has(key)) this.#subscribers.emit({ key, oldValue, newValue: null, source: 'remote' });
+          if (this.#subscribers.watches(key) && !kept.has(key))
+            this.#subscribers.emit({ key, oldValue, newValue: null, source: 'remote' });
         }
         this.#pruneTombstones(now);
         return;
@@ -877,7 +1060,10 @@ export class Strata {
     }
   }
 
-  async #clearCandidates(layer: StorageAdapter, msg: Extract<SyncMessage, { kind: 'clear' }>): Promise<string[]> {
+  async #clearCandidates(
+    layer: StorageAdapter,
+    msg: Extract<SyncMessage, { kind: 'clear' }>,
+  ): Promise<string[]> {
     const prefix = msg.prefix ?? '';
     if (msg.tags) return layer.keysTagged(msg.tags, prefix);
     if (prefix === '') return layer.allKeys();
@@ -914,7 +1100,13 @@ export class Strata {
 
   #emitFallback(key: string, from: StorageKind, to: StorageKind, reason: StrataError): void {
     for (const handler of this.#listeners.fallback) handler({ key, from, to, reason });
-    this.#report(new StrataError(reason.code, `${reason.message} The item "${key}" was written to ${to} instead${to === 'memory' ? ' (it will not survive a reload)' : ''}.`, { cause: reason, key }));
+    this.#report(
+      new StrataError(
+        reason.code,
+        `${reason.message} The item "${key}" was written to ${to} instead${to === 'memory' ? ' (it will not survive a reload)' : ''}.`,
+        { cause: reason, key },
+      ),
+    );
   }
 
   #report(error: StrataError): void {
@@ -937,13 +1129,21 @@ export class Strata {
    * A clear covers keys the clearing tab did not hold yet: a write from a third tab that is
    * older than the clear but arrives after it must not survive here while it is gone there.
    */
-  #rememberClear(prefix: string, tags: string[] | undefined, stamp: { u: number; w: string }): void {
+  #rememberClear(
+    prefix: string,
+    tags: string[] | undefined,
+    stamp: { u: number; w: string },
+  ): void {
     const horizon = this.#now() - TOMBSTONE_MS;
     const filter = tags === undefined ? undefined : [...tags].sort().join('\n');
-    const same = (c: { prefix: string; tags: string[] | undefined }) => c.prefix === prefix && (c.tags === undefined ? filter === undefined : [...c.tags].sort().join('\n') === filter);
+    const same = (c: { prefix: string; tags: string[] | undefined }) =>
+      c.prefix === prefix &&
+      (c.tags === undefined ? filter === undefined : [...c.tags].sort().join('\n') === filter);
     // The newest clear of one prefix and tags covers everything an older one did: keep one
     // per filter, so a burst of clears never pushes out one that still has to hold.
-    const kept = this.#clears.filter((c) => c.u > horizon && !(same(c) && compareWrites(c, stamp) <= 0));
+    const kept = this.#clears.filter(
+      (c) => c.u > horizon && !(same(c) && compareWrites(c, stamp) <= 0),
+    );
     if (!kept.some(same)) kept.push({ prefix, tags, ...stamp });
     this.#clears = kept.slice(-MAX_REMEMBERED_CLEARS);
   }
@@ -954,21 +1154,32 @@ export class Strata {
    */
   #removedSince(key: string, record: StoredRecord): boolean {
     const tomb = this.#tombstones.get(key);
-    return (tomb !== undefined && compareWrites(record, tomb) <= 0) || this.#clearedAfter(key, record);
+    return (
+      (tomb !== undefined && compareWrites(record, tomb) <= 0) || this.#clearedAfter(key, record)
+    );
   }
 
   /** Whether `key` has a tombstone, or falls under a clear of the last {@link LAG_WINDOW_MS}. */
   #recentlyRemoved(key: string, now: number): boolean {
-    return this.#tombstones.has(key) || this.#clears.some((c) => now - c.u < LAG_WINDOW_MS && key.startsWith(c.prefix));
+    return (
+      this.#tombstones.has(key) ||
+      this.#clears.some((c) => now - c.u < LAG_WINDOW_MS && key.startsWith(c.prefix))
+    );
   }
 
   #clearedAfter(key: string, record: StoredRecord): boolean {
-    return this.#clears.some((c) => key.startsWith(c.prefix) && (c.tags === undefined || hasAnyTag(record, c.tags)) && compareWrites(record, c) <= 0);
+    return this.#clears.some(
+      (c) =>
+        key.startsWith(c.prefix) &&
+        (c.tags === undefined || hasAnyTag(record, c.tags)) &&
+        compareWrites(record, c) <= 0,
+    );
   }
 
   #pruneTombstones(now: number): void {
     if (this.#tombstones.size < 1_000) return;
-    for (const [key, stamp] of this.#tombstones) if (now - stamp.u > TOMBSTONE_MS) this.#tombstones.delete(key);
+    for (const [key, stamp] of this.#tombstones)
+      if (now - stamp.u > TOMBSTONE_MS) this.#tombstones.delete(key);
   }
 
   /** A write stamp: the clock, but never behind a stamp already seen, so later writes always win. */

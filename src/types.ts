@@ -2,7 +2,13 @@
 export type StorageKind = 'memory' | 'sessionStorage' | 'localStorage' | 'indexedDB' | 'secure';
 
 /** Every storage kind, in no particular order. */
-export const STORAGE_KINDS: readonly StorageKind[] = ['memory', 'sessionStorage', 'localStorage', 'indexedDB', 'secure'];
+export const STORAGE_KINDS: readonly StorageKind[] = [
+  'memory',
+  'sessionStorage',
+  'localStorage',
+  'indexedDB',
+  'secure',
+];
 
 /** Encryption at rest. */
 export interface EncryptionOptions {

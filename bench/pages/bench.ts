@@ -2,7 +2,15 @@
 import { get as ikvGet, set as ikvSet, createStore } from 'idb-keyval';
 import localforage from 'localforage';
 import { Strata, type StorageKind } from 'strata-storage';
-import { CONTENDERS, PASSWORD, done, openRaw, req, type Contender, type Entry } from './contenders.js';
+import {
+  CONTENDERS,
+  PASSWORD,
+  done,
+  openRaw,
+  req,
+  type Contender,
+  type Entry,
+} from './contenders.js';
 import { sessionValue } from './value.js';
 
 const PREFIX = 'sess:';
@@ -23,13 +31,24 @@ async function wipe(): Promise<void> {
   sessionStorage.clear();
   const dbs = await indexedDB.databases();
   await Promise.all(
-    dbs.map((d) => Promise.race([new Promise((r) => { const q = indexedDB.deleteDatabase(d.name!); q.onsuccess = q.onerror = q.onblocked = r; }), sleep(1000)])),
+    dbs.map((d) =>
+      Promise.race([
+        new Promise((r) => {
+          const q = indexedDB.deleteDatabase(d.name!);
+          q.onsuccess = q.onerror = q.onblocked = r;
+        }),
+        sleep(1000),
+      ]),
+    ),
   );
 }
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 /** Pause after a wipe: the browser commits the previous run's storage writes in the background. */
 const SETTLE_MS = 500;
-const uid = (): string => Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, '0')).join('');
+const uid = (): string =>
+  Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) =>
+    b.toString(16).padStart(2, '0'),
+  ).join('');
 
 /**
  * Runs the five phases on N keys. `budgetMs` caps the sequential set of slow contenders:
@@ -37,7 +56,12 @@ const uid = (): string => Array.from(crypto.getRandomValues(new Uint8Array(6)), 
  * through the same five phases first, unmeasured, under another prefix, so every
  * contender is timed with its code compiled (steady state; cold start is measured apart).
  */
-async function workload(name: string, n: number, budgetMs: number, warmup = 0): Promise<WorkloadResult> {
+async function workload(
+  name: string,
+  n: number,
+  budgetMs: number,
+  warmup = 0,
+): Promise<WorkloadResult> {
   await wipe();
   await sleep(SETTLE_MS);
   const factory = CONTENDERS[name];
@@ -49,7 +73,12 @@ async function workload(name: string, n: number, budgetMs: number, warmup = 0): 
   return result;
 }
 
-async function phases(c: Contender, prefix: string, n: number, budgetMs: number): Promise<WorkloadResult> {
+async function phases(
+  c: Contender,
+  prefix: string,
+  n: number,
+  budgetMs: number,
+): Promise<WorkloadResult> {
   const values = Array.from({ length: n }, (_, i) => sessionValue(i));
   let entries: Entry[] = values.map((v, i) => [`${prefix}${i}`, v]);
 
@@ -102,7 +131,10 @@ async function phases(c: Contender, prefix: string, n: number, budgetMs: number)
 
 // ── cold start: new instance → first get, on a store that already holds `n` keys ────
 
-const COLD: Record<string, { seed(db: string, n: number): Promise<void>; first(db: string): Promise<unknown> }> = {
+const COLD: Record<
+  string,
+  { seed(db: string, n: number): Promise<void>; first(db: string): Promise<unknown> }
+> = {
   'raw IDB (open+get)': {
     async seed(db, n) {
       const d = await openRaw(db);
@@ -121,16 +153,28 @@ const COLD: Record<string, { seed(db: string, n: number): Promise<void>; first(d
   'idb-keyval': {
     async seed(db, n) {
       const s = createStore(db, 'kv');
-      for (let i = 0; i < n; i += 200) await Promise.all(Array.from({ length: Math.min(200, n - i) }, (_, j) => ikvSet(`${PREFIX}${i + j}`, sessionValue(i + j), s)));
+      for (let i = 0; i < n; i += 200)
+        await Promise.all(
+          Array.from({ length: Math.min(200, n - i) }, (_, j) =>
+            ikvSet(`${PREFIX}${i + j}`, sessionValue(i + j), s),
+          ),
+        );
     },
     first: (db) => ikvGet(`${PREFIX}0`, createStore(db, 'kv')),
   },
   'localforage (IDB)': {
     async seed(db, n) {
-      const s = localforage.createInstance({ name: db, storeName: 'kv', driver: localforage.INDEXEDDB });
+      const s = localforage.createInstance({
+        name: db,
+        storeName: 'kv',
+        driver: localforage.INDEXEDDB,
+      });
       for (let i = 0; i < n; i++) await s.setItem(`${PREFIX}${i}`, sessionValue(i));
     },
-    first: (db) => localforage.createInstance({ name: db, storeName: 'kv', driver: localforage.INDEXEDDB }).getItem(`${PREFIX}0`),
+    first: (db) =>
+      localforage
+        .createInstance({ name: db, storeName: 'kv', driver: localforage.INDEXEDDB })
+        .getItem(`${PREFIX}0`),
   },
   'strata LS': strataCold('localStorage', false),
   'strata IDB': strataCold('indexedDB', false),
@@ -140,11 +184,18 @@ const COLD: Record<string, { seed(db: string, n: number): Promise<void>; first(d
 
 function strataCold(storage: StorageKind, encrypted: boolean): (typeof COLD)[string] {
   const make = (ns: string): Strata =>
-    new Strata({ namespace: ns, defaultStorage: storage, ttl: { cleanupInterval: 0 }, ...(encrypted ? { encryption: { enabled: true, password: PASSWORD } } : {}) });
+    new Strata({
+      namespace: ns,
+      defaultStorage: storage,
+      ttl: { cleanupInterval: 0 },
+      ...(encrypted ? { encryption: { enabled: true, password: PASSWORD } } : {}),
+    });
   return {
     async seed(ns, n) {
       const s = make(ns);
-      await Promise.all(Array.from({ length: n }, (_, i) => s.set(`${PREFIX}${i}`, sessionValue(i))));
+      await Promise.all(
+        Array.from({ length: n }, (_, i) => s.set(`${PREFIX}${i}`, sessionValue(i))),
+      );
       await s.close();
     },
     async first(ns) {
@@ -178,11 +229,34 @@ async function coldStart(name: string, n: number, samples: number): Promise<numb
 async function readyCost(): Promise<{ rawPbkdf2: number; firstReady: number; laterReady: number }> {
   await wipe();
   let t = now();
-  const material = await crypto.subtle.importKey('raw', new TextEncoder().encode(PASSWORD), 'PBKDF2', false, ['deriveKey']);
-  await crypto.subtle.deriveKey({ name: 'PBKDF2', hash: 'SHA-256', salt: crypto.getRandomValues(new Uint8Array(16)), iterations: 600_000 }, material, { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+  const material = await crypto.subtle.importKey(
+    'raw',
+    new TextEncoder().encode(PASSWORD),
+    'PBKDF2',
+    false,
+    ['deriveKey'],
+  );
+  await crypto.subtle.deriveKey(
+    {
+      name: 'PBKDF2',
+      hash: 'SHA-256',
+      salt: crypto.getRandomValues(new Uint8Array(16)),
+      iterations: 600_000,
+    },
+    material,
+    { name: 'AES-GCM', length: 256 },
+    false,
+    ['encrypt', 'decrypt'],
+  );
   const rawPbkdf2 = now() - t;
   const ns = `ready-${uid()}`;
-  const make = (): Strata => new Strata({ namespace: ns, defaultStorage: 'indexedDB', ttl: { cleanupInterval: 0 }, encryption: { enabled: true, password: PASSWORD } });
+  const make = (): Strata =>
+    new Strata({
+      namespace: ns,
+      defaultStorage: 'indexedDB',
+      ttl: { cleanupInterval: 0 },
+      encryption: { enabled: true, password: PASSWORD },
+    });
   t = now();
   const a = make();
   await a.ready();
@@ -249,14 +323,21 @@ const xtab: Xtab = { got: { native: [], strata: [] } };
 /** Opens a strata instance with sync on `ns` and a native channel; receivers record latency. */
 async function xtabOpen(ns: string, storage: StorageKind, receiver: boolean): Promise<void> {
   xtab.got = { native: [], strata: [] };
-  xtab.strata = new Strata({ namespace: ns, defaultStorage: storage, sync: { enabled: true }, ttl: { cleanupInterval: 0 } });
+  xtab.strata = new Strata({
+    namespace: ns,
+    defaultStorage: storage,
+    sync: { enabled: true },
+    ttl: { cleanupInterval: 0 },
+  });
   await xtab.strata.ready();
   xtab.native = new BroadcastChannel(`native-${ns}`);
   if (receiver) {
     xtab.strata.subscribe<{ t: number }>('ping:*', (change) => {
-      if (change.source === 'remote' && change.newValue) xtab.got.strata.push(clock() - change.newValue.t);
+      if (change.source === 'remote' && change.newValue)
+        xtab.got.strata.push(clock() - change.newValue.t);
     });
-    xtab.native.onmessage = (e: MessageEvent<{ t: number }>) => xtab.got.native.push(clock() - e.data.t);
+    xtab.native.onmessage = (e: MessageEvent<{ t: number }>) =>
+      xtab.got.native.push(clock() - e.data.t);
   }
 }
 
@@ -290,7 +371,19 @@ async function flat(name: string, n: number, budgetMs: number): Promise<Workload
   return workload(name, n, budgetMs);
 }
 
-const api = { workload, coldStart, readyCost, hotKey, xtabOpen, xtabSend, xtabClose, flat, wipe, contenders: Object.keys(CONTENDERS), cold: Object.keys(COLD) };
+const api = {
+  workload,
+  coldStart,
+  readyCost,
+  hotKey,
+  xtabOpen,
+  xtabSend,
+  xtabClose,
+  flat,
+  wipe,
+  contenders: Object.keys(CONTENDERS),
+  cold: Object.keys(COLD),
+};
 declare global {
   interface Window {
     bench: typeof api;

@@ -1,6 +1,13 @@
 // The contenders of the benchmark: each is a small key-value facade over one library or
 // one raw browser API. Phases call set/get; the floors override the batch phases.
-import { createStore, get as ikvGet, set as ikvSet, keys as ikvKeys, delMany as ikvDelMany, clear as ikvClear } from 'idb-keyval';
+import {
+  createStore,
+  get as ikvGet,
+  set as ikvSet,
+  keys as ikvKeys,
+  delMany as ikvDelMany,
+  clear as ikvClear,
+} from 'idb-keyval';
 import localforage from 'localforage';
 import SecureLSModule from 'secure-ls';
 import { Strata as Published, IndexedDBAdapter as PublishedIdb } from 'strata-storage-published';
@@ -93,14 +100,20 @@ export async function aesKey(): Promise<CryptoKey> {
 }
 async function seal(key: CryptoKey, value: unknown): Promise<Uint8Array<ArrayBuffer>> {
   const iv = crypto.getRandomValues(new Uint8Array(12));
-  const ct = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, enc.encode(JSON.stringify(value))));
+  const ct = new Uint8Array(
+    await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, enc.encode(JSON.stringify(value))),
+  );
   const out = new Uint8Array(12 + ct.length);
   out.set(iv);
   out.set(ct, 12);
   return out;
 }
 async function open(key: CryptoKey, blob: Uint8Array<ArrayBuffer>): Promise<unknown> {
-  const pt = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: blob.subarray(0, 12) }, key, blob.subarray(12));
+  const pt = await crypto.subtle.decrypt(
+    { name: 'AES-GCM', iv: blob.subarray(0, 12) },
+    key,
+    blob.subarray(12),
+  );
   return JSON.parse(dec.decode(pt));
 }
 // The floor encodes for localStorage with the fastest base64 the browser has (native
@@ -168,7 +181,12 @@ export const CONTENDERS: Record<string, (id: string) => Promise<Contender>> = {
   }),
   'raw IDB (tx/op)': async (id) => {
     const db = await openRaw(`raw-${id}`);
-    return { set: (k, v) => rawPut(db, k, v), get: (k) => rawGet(db, k), keysAndClear: (p) => rawKeysAndClear(db, p), close: () => db.close() };
+    return {
+      set: (k, v) => rawPut(db, k, v),
+      get: (k) => rawGet(db, k),
+      keysAndClear: (p) => rawKeysAndClear(db, p),
+      close: () => db.close(),
+    };
   },
   'raw IDB (1 tx) floor': async (id) => {
     const db = await openRaw(`raw1-${id}`);
@@ -200,8 +218,13 @@ export const CONTENDERS: Record<string, (id: string) => Promise<Contender>> = {
   'localforage (LS)': (id) => forage(id, localforage.LOCALSTORAGE),
   'secure-ls (AES)': async (id) => {
     // The UMD build arrives as { default: SecureLS } through Vite's CJS interop.
-    const SecureLS = ((SecureLSModule as unknown as { default?: unknown }).default ?? SecureLSModule) as new (config: object) => any;
-    const ls = new SecureLS({ encodingType: 'aes', encryptionSecret: PASSWORD, metaKey: `__sls_meta_${id}` } );
+    const SecureLS = ((SecureLSModule as unknown as { default?: unknown }).default ??
+      SecureLSModule) as new (config: object) => any;
+    const ls = new SecureLS({
+      encodingType: 'aes',
+      encryptionSecret: PASSWORD,
+      metaKey: `__sls_meta_${id}`,
+    });
     return {
       set: (k, v) => ls.set(k, v),
       get: (k) => ls.get(k),
@@ -238,7 +261,8 @@ export const CONTENDERS: Record<string, (id: string) => Promise<Contender>> = {
   'AES-GCM + IDB floor': async (id) => {
     const key = await aesKey();
     const db = await openRaw(`aes-${id}`);
-    const sealAll = (entries: Entry[]): Promise<Entry[]> => Promise.all(entries.map(async ([k, v]) => [k, await seal(key, v)] as Entry));
+    const sealAll = (entries: Entry[]): Promise<Entry[]> =>
+      Promise.all(entries.map(async ([k, v]) => [k, await seal(key, v)] as Entry));
     return {
       set: async (k, v) => rawPut(db, k, await seal(key, v)),
       get: async (k) => open(key, (await rawGet(db, k)) as Uint8Array<ArrayBuffer>),

@@ -11,10 +11,16 @@ import { base64ToBytes, bytesToBase64 } from '../../src/codec/base64.js';
 const clock = (): number => performance.timeOrigin + performance.now();
 
 /** Counts `IDBDatabase.transaction` calls (by mode) during concurrent set, concurrent get and 200 sequential sets. */
-async function txCount(name: string, n: number): Promise<Record<string, { ms: number; readwrite: number; readonly: number }>> {
+async function txCount(
+  name: string,
+  n: number,
+): Promise<Record<string, { ms: number; readwrite: number; readonly: number }>> {
   const counts = { readwrite: 0, readonly: 0 };
   const original = IDBDatabase.prototype.transaction;
-  IDBDatabase.prototype.transaction = function (this: IDBDatabase, ...args: Parameters<typeof original>) {
+  IDBDatabase.prototype.transaction = function (
+    this: IDBDatabase,
+    ...args: Parameters<typeof original>
+  ) {
     counts[(args[1] ?? 'readonly') as 'readwrite' | 'readonly']++;
     return original.apply(this, args);
   } as typeof original;
@@ -42,8 +48,18 @@ async function txCount(name: string, n: number): Promise<Record<string, { ms: nu
 }
 
 /** Sender side of a cross-tab set: ms from `set()` being called to the channel post, per sample. */
-async function sendOverhead(storage: StorageKind, samples: number, encrypted: boolean): Promise<number[]> {
-  const s = new Strata({ namespace: `diag-${storage}-${Math.random()}`, defaultStorage: storage, sync: { enabled: true }, ttl: { cleanupInterval: 0 }, ...(encrypted ? { encryption: { enabled: true, password: PASSWORD } } : {}) });
+async function sendOverhead(
+  storage: StorageKind,
+  samples: number,
+  encrypted: boolean,
+): Promise<number[]> {
+  const s = new Strata({
+    namespace: `diag-${storage}-${Math.random()}`,
+    defaultStorage: storage,
+    sync: { enabled: true },
+    ttl: { cleanupInterval: 0 },
+    ...(encrypted ? { encryption: { enabled: true, password: PASSWORD } } : {}),
+  });
   await s.ready();
   let t0 = 0;
   const out: number[] = [];
@@ -69,18 +85,30 @@ async function encryptedGetBreakdown(n: number, rounds: number): Promise<Record<
   // localStorage holds half: strata's records and the floor's must both fit its quota.
   const lsKeys = keys.slice(0, Math.ceil(n / 2));
   const open = async (storage: StorageKind, encrypted: boolean, names = keys): Promise<Strata> => {
-    const s = new Strata({ namespace: `diag-enc-${storage}-${encrypted}-${Math.random()}`, defaultStorage: storage, ttl: { cleanupInterval: 0 }, ...(encrypted ? { encryption: { enabled: true, password: PASSWORD } } : {}) });
+    const s = new Strata({
+      namespace: `diag-enc-${storage}-${encrypted}-${Math.random()}`,
+      defaultStorage: storage,
+      ttl: { cleanupInterval: 0 },
+      ...(encrypted ? { encryption: { enabled: true, password: PASSWORD } } : {}),
+    });
     await Promise.all(names.map((k, i) => s.set(k, sessionValue(i))));
     return s;
   };
   const idbEnc = await open('indexedDB', true);
   const idbPlain = await open('indexedDB', false);
   const lsEnc = await open('localStorage', true, lsKeys);
-  const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+  const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, [
+    'encrypt',
+    'decrypt',
+  ]);
   const cipher = new Cipher(key, 'diag');
   const sealed = await Promise.all(texts.map((t, i) => cipher.encrypt(t, keys[i]!)));
   const iv = new Uint8Array(12);
-  const raw = await Promise.all(texts.map((t) => crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, new TextEncoder().encode(t))));
+  const raw = await Promise.all(
+    texts.map((t) =>
+      crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, new TextEncoder().encode(t)),
+    ),
+  );
   // The floor's own records (IV ‖ ciphertext, base64) for the sequential localStorage get.
   const floorKeys = lsKeys.map((k) => `diag-floor:${k}`);
   raw.slice(0, lsKeys.length).forEach((r, i) => {
@@ -93,11 +121,20 @@ async function encryptedGetBreakdown(n: number, rounds: number): Promise<Record<
     'floor LS get: getItem + base64 + decrypt + parse (sequential)': async () => {
       for (const k of floorKeys) {
         const blob = base64ToBytes(localStorage.getItem(k)!);
-        JSON.parse(decoder.decode(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: blob.subarray(0, 12) }, key, blob.subarray(12))));
+        JSON.parse(
+          decoder.decode(
+            await crypto.subtle.decrypt(
+              { name: 'AES-GCM', iv: blob.subarray(0, 12) },
+              key,
+              blob.subarray(12),
+            ),
+          ),
+        );
       }
     },
     'Cipher.decrypt + deserialize (sequential)': async () => {
-      for (let i = 0; i < lsKeys.length; i++) deserialize(await cipher.decrypt(sealed[i]!, keys[i]!));
+      for (let i = 0; i < lsKeys.length; i++)
+        deserialize(await cipher.decrypt(sealed[i]!, keys[i]!));
     },
     'strata LS encrypted get (sequential)': async () => {
       for (const k of lsKeys) await lsEnc.get(k);
@@ -107,12 +144,24 @@ async function encryptedGetBreakdown(n: number, rounds: number): Promise<Record<
   const steps: Record<string, () => Promise<unknown>> = {
     'strata IDB get (Promise.all)': () => Promise.all(keys.map((k) => idbPlain.get(k))),
     'strata IDB encrypted get (Promise.all)': () => Promise.all(keys.map((k) => idbEnc.get(k))),
-    'Cipher.decrypt (Promise.all)': () => Promise.all(sealed.map((b, i) => cipher.decrypt(b, keys[i]!))),
+    'Cipher.decrypt (Promise.all)': () =>
+      Promise.all(sealed.map((b, i) => cipher.decrypt(b, keys[i]!))),
     'base64ToBytes alone': async () => sealed.map((b) => base64ToBytes(b)),
-    'subtle.decrypt, no AAD (Promise.all)': () => Promise.all(raw.map((r) => crypto.subtle.decrypt({ name: 'AES-GCM', iv }, key, r))),
-    'subtle.decrypt + decode + parse (Promise.all)': () => Promise.all(raw.map(async (r) => JSON.parse(new TextDecoder().decode(await crypto.subtle.decrypt({ name: 'AES-GCM', iv }, key, r))))),
+    'subtle.decrypt, no AAD (Promise.all)': () =>
+      Promise.all(raw.map((r) => crypto.subtle.decrypt({ name: 'AES-GCM', iv }, key, r))),
+    'subtle.decrypt + decode + parse (Promise.all)': () =>
+      Promise.all(
+        raw.map(async (r) =>
+          JSON.parse(
+            new TextDecoder().decode(await crypto.subtle.decrypt({ name: 'AES-GCM', iv }, key, r)),
+          ),
+        ),
+      ),
   };
-  const best = { ...(await bestOf(onLocalStorage, lsKeys.length, rounds)), ...(await bestOf(steps, n, rounds)) };
+  const best = {
+    ...(await bestOf(onLocalStorage, lsKeys.length, rounds)),
+    ...(await bestOf(steps, n, rounds)),
+  };
   await Promise.all([idbEnc.close(), idbPlain.close(), lsEnc.close()]);
   for (const k of floorKeys) localStorage.removeItem(k);
   return best;
@@ -123,7 +172,12 @@ async function getTimeline(name: string, n: number): Promise<Record<string, numb
   const c = await CONTENDERS[name]!(Math.random().toString(36).slice(2));
   const keys = Array.from({ length: n }, (_, i) => `sess:${i}`);
   await Promise.all(keys.map((k, i) => c.set(k, sessionValue(i))));
-  const marks = { readIssued: [] as number[], readDone: [] as number[], decIssued: [] as number[], decDone: [] as number[] };
+  const marks = {
+    readIssued: [] as number[],
+    readDone: [] as number[],
+    decIssued: [] as number[],
+    decDone: [] as number[],
+  };
   const subtle = crypto.subtle;
   const originalDecrypt = subtle.decrypt.bind(subtle);
   const originalGet = IDBObjectStore.prototype.get;
@@ -145,15 +199,27 @@ async function getTimeline(name: string, n: number): Promise<Record<string, numb
   subtle.decrypt = originalDecrypt;
   IDBObjectStore.prototype.get = originalGet;
   await c.close?.();
-  const span = (xs: number[]): string => (xs.length ? `${xs.length} from ${Math.min(...xs).toFixed(1)} to ${Math.max(...xs).toFixed(1)}` : 'none');
-  return { start, end, ...Object.fromEntries(Object.entries(marks).map(([k, v]) => [k, span(v)])) } as unknown as Record<string, number>;
+  const span = (xs: number[]): string =>
+    xs.length
+      ? `${xs.length} from ${Math.min(...xs).toFixed(1)} to ${Math.max(...xs).toFixed(1)}`
+      : 'none';
+  return {
+    start,
+    end,
+    ...Object.fromEntries(Object.entries(marks).map(([k, v]) => [k, span(v)])),
+  } as unknown as Record<string, number>;
 }
 
 /**
  * Runs each step once per round, in alternating order, after a pause (the browser commits
  * earlier storage writes in the background), with `reset` after each; µs per op, best round.
  */
-async function bestOf(steps: Record<string, () => Promise<unknown>>, n: number, rounds: number, reset: () => Promise<void> | void = () => {}): Promise<Record<string, number>> {
+async function bestOf(
+  steps: Record<string, () => Promise<unknown>>,
+  n: number,
+  rounds: number,
+  reset: () => Promise<void> | void = () => {},
+): Promise<Record<string, number>> {
   const best: Record<string, number> = {};
   const names = Object.keys(steps);
   for (let r = 0; r < rounds; r++) {
@@ -177,23 +243,57 @@ async function lsBreakdown(n: number, rounds: number): Promise<Record<string, nu
   localStorage.clear();
   const values = Array.from({ length: n }, (_, i) => sessionValue(i));
   const keys = values.map((_, i) => `sess:${i}`);
-  const s = new Strata({ namespace: 'diag-ls', defaultStorage: 'localStorage', ttl: { cleanupInterval: 0 } });
+  const s = new Strata({
+    namespace: 'diag-ls',
+    defaultStorage: 'localStorage',
+    ttl: { cleanupInterval: 0 },
+  });
   await s.ready();
   let rev = 0;
   const value = (i: number): unknown => ({ ...values[i], rev });
   const texts = values.map((v) => serialize(v));
-  const encoded = texts.map((p) => encodeRecordText({ v: 1, p, u: Date.now(), w: 'abcdef0123456789' }));
+  const encoded = texts.map((p) =>
+    encodeRecordText({ v: 1, p, u: Date.now(), w: 'abcdef0123456789' }),
+  );
   const steps: Record<string, () => Promise<unknown>> = {
-    'raw set: setItem(JSON.stringify)': async () => { rev++; for (let i = 0; i < n; i++) await Promise.resolve(localStorage.setItem(keys[i]!, JSON.stringify(value(i)))); },
-    'strata set': async () => { rev++; for (let i = 0; i < n; i++) await s.set(keys[i]!, value(i)); },
-    'raw set (Promise.all)': async () => { rev++; await Promise.all(keys.map(async (k, i) => localStorage.setItem(k, JSON.stringify(value(i))))); },
-    'strata set (Promise.all)': async () => { rev++; await Promise.all(keys.map((k, i) => s.set(k, value(i)))); },
-    'raw get: JSON.parse(getItem)': async () => { for (let i = 0; i < n; i++) await Promise.resolve(JSON.parse(localStorage.getItem(keys[i]!)!)); },
-    'strata get': async () => { for (let i = 0; i < n; i++) await s.get(keys[i]!); },
-    'piece: serialize()': async () => { for (let i = 0; i < n; i++) serialize(values[i]); },
-    'piece: JSON.stringify': async () => { for (let i = 0; i < n; i++) JSON.stringify(values[i]); },
-    'piece: decodeRecordText()': async () => { for (let i = 0; i < n; i++) decodeRecordText(encoded[i]!); },
-    'piece: deserialize()': async () => { for (let i = 0; i < n; i++) deserialize(texts[i]!); },
+    'raw set: setItem(JSON.stringify)': async () => {
+      rev++;
+      for (let i = 0; i < n; i++)
+        await Promise.resolve(localStorage.setItem(keys[i]!, JSON.stringify(value(i))));
+    },
+    'strata set': async () => {
+      rev++;
+      for (let i = 0; i < n; i++) await s.set(keys[i]!, value(i));
+    },
+    'raw set (Promise.all)': async () => {
+      rev++;
+      await Promise.all(
+        keys.map(async (k, i) => localStorage.setItem(k, JSON.stringify(value(i)))),
+      );
+    },
+    'strata set (Promise.all)': async () => {
+      rev++;
+      await Promise.all(keys.map((k, i) => s.set(k, value(i))));
+    },
+    'raw get: JSON.parse(getItem)': async () => {
+      for (let i = 0; i < n; i++)
+        await Promise.resolve(JSON.parse(localStorage.getItem(keys[i]!)!));
+    },
+    'strata get': async () => {
+      for (let i = 0; i < n; i++) await s.get(keys[i]!);
+    },
+    'piece: serialize()': async () => {
+      for (let i = 0; i < n; i++) serialize(values[i]);
+    },
+    'piece: JSON.stringify': async () => {
+      for (let i = 0; i < n; i++) JSON.stringify(values[i]);
+    },
+    'piece: decodeRecordText()': async () => {
+      for (let i = 0; i < n; i++) decodeRecordText(encoded[i]!);
+    },
+    'piece: deserialize()': async () => {
+      for (let i = 0; i < n; i++) deserialize(texts[i]!);
+    },
   };
   const best = await bestOf(steps, n, rounds);
   await s.close();
@@ -205,14 +305,28 @@ async function encryptedSetBreakdown(n: number, rounds: number): Promise<Record<
   localStorage.clear();
   const values = Array.from({ length: n }, (_, i) => sessionValue(i));
   const keys = values.map((_, i) => `sess:${i}`);
-  const s = new Strata({ namespace: 'diag-encset', defaultStorage: 'localStorage', ttl: { cleanupInterval: 0 }, encryption: { enabled: true, password: PASSWORD } });
+  const s = new Strata({
+    namespace: 'diag-encset',
+    defaultStorage: 'localStorage',
+    ttl: { cleanupInterval: 0 },
+    encryption: { enabled: true, password: PASSWORD },
+  });
   await s.ready();
-  const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+  const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, [
+    'encrypt',
+    'decrypt',
+  ]);
   const cipher = new Cipher(key, 'diag');
   const enc = new TextEncoder();
   const seal = async (text: string, aad?: Uint8Array<ArrayBuffer>): Promise<string> => {
     const iv = crypto.getRandomValues(new Uint8Array(12));
-    const ct = new Uint8Array(await crypto.subtle.encrypt(aad ? { name: 'AES-GCM', iv, additionalData: aad } : { name: 'AES-GCM', iv }, key, enc.encode(text)));
+    const ct = new Uint8Array(
+      await crypto.subtle.encrypt(
+        aad ? { name: 'AES-GCM', iv, additionalData: aad } : { name: 'AES-GCM', iv },
+        key,
+        enc.encode(text),
+      ),
+    );
     const out = new Uint8Array(12 + ct.length);
     out.set(iv);
     out.set(ct, 12);
@@ -221,19 +335,44 @@ async function encryptedSetBreakdown(n: number, rounds: number): Promise<Record<
   let rev = 0;
   const value = (i: number): unknown => ({ ...values[i], rev });
   const steps: Record<string, () => Promise<unknown>> = {
-    'floor: stringify + seal + setItem': async () => { rev++; for (let i = 0; i < n; i++) localStorage.setItem(keys[i]!, await seal(JSON.stringify(value(i)))); },
-    'floor without setItem': async () => { rev++; for (let i = 0; i < n; i++) await seal(JSON.stringify(value(i))); },
-    'floor without setItem, with AAD': async () => { rev++; for (let i = 0; i < n; i++) await seal(JSON.stringify(value(i)), enc.encode(`strata/1\u0000diag\u0000${keys[i]}`)); },
+    'floor: stringify + seal + setItem': async () => {
+      rev++;
+      for (let i = 0; i < n; i++)
+        localStorage.setItem(keys[i]!, await seal(JSON.stringify(value(i))));
+    },
+    'floor without setItem': async () => {
+      rev++;
+      for (let i = 0; i < n; i++) await seal(JSON.stringify(value(i)));
+    },
+    'floor without setItem, with AAD': async () => {
+      rev++;
+      for (let i = 0; i < n; i++)
+        await seal(JSON.stringify(value(i)), enc.encode(`strata/1\u0000diag\u0000${keys[i]}`));
+    },
     'by hand: serialize + Cipher.encrypt + record header + setItem': async () => {
       rev++;
       for (let i = 0; i < n; i++) {
         const p = await cipher.encrypt(serialize(value(i)), keys[i]!);
-        localStorage.setItem(`diag-encset:${keys[i]}`, encodeRecordText({ v: 1, p, x: 1, u: Date.now(), w: 'abcdef0123456789' }));
+        localStorage.setItem(
+          `diag-encset:${keys[i]}`,
+          encodeRecordText({ v: 1, p, x: 1, u: Date.now(), w: 'abcdef0123456789' }),
+        );
       }
     },
-    'strata set': async () => { rev++; for (let i = 0; i < n; i++) await s.set(keys[i]!, value(i)); },
-    'floor (Promise.all)': async () => { rev++; await Promise.all(keys.map(async (k, i) => localStorage.setItem(k, await seal(JSON.stringify(value(i)))))); },
-    'strata set (Promise.all)': async () => { rev++; await Promise.all(keys.map((k, i) => s.set(k, value(i)))); },
+    'strata set': async () => {
+      rev++;
+      for (let i = 0; i < n; i++) await s.set(keys[i]!, value(i));
+    },
+    'floor (Promise.all)': async () => {
+      rev++;
+      await Promise.all(
+        keys.map(async (k, i) => localStorage.setItem(k, await seal(JSON.stringify(value(i))))),
+      );
+    },
+    'strata set (Promise.all)': async () => {
+      rev++;
+      await Promise.all(keys.map((k, i) => s.set(k, value(i))));
+    },
   };
   // Two sets of 2,000 encrypted values at once would not fit localStorage's quota.
   const best = await bestOf(steps, n, rounds, async () => {
@@ -245,11 +384,17 @@ async function encryptedSetBreakdown(n: number, rounds: number): Promise<Record<
   return best;
 }
 
-const diag = { txCount, sendOverhead, lsBreakdown, encryptedGetBreakdown, encryptedSetBreakdown, getTimeline };
+const diag = {
+  txCount,
+  sendOverhead,
+  lsBreakdown,
+  encryptedGetBreakdown,
+  encryptedSetBreakdown,
+  getTimeline,
+};
 declare global {
   interface Window {
     diag: typeof diag;
   }
 }
 window.diag = diag;
-

@@ -13,9 +13,25 @@ export function sessionValue(i: number): Record<string, unknown> {
   };
   return {
     id: `sess_${i}_${hex(i, 10)}`,
-    user: { id: `u${i}`, name: `User ${i}`, email: `user${i}@example.com`, roles: ['user', 'editor'], permissions: ['cart:write', 'profile:read', 'profile:write'] },
-    tokens: { accessToken: `eyJhbGciOiJFUzI1NiJ9.${hex(i + 1, 280)}.${hex(i + 2, 86)}`, refreshToken: hex(i + 3, 64), expiresIn: 900, tokenType: 'Bearer' },
-    prefs: { theme: i % 2 ? 'dark' : 'light', locale: 'en-GB', tz: 'Europe/London', notifications: { email: true, push: false } },
+    user: {
+      id: `u${i}`,
+      name: `User ${i}`,
+      email: `user${i}@example.com`,
+      roles: ['user', 'editor'],
+      permissions: ['cart:write', 'profile:read', 'profile:write'],
+    },
+    tokens: {
+      accessToken: `eyJhbGciOiJFUzI1NiJ9.${hex(i + 1, 280)}.${hex(i + 2, 86)}`,
+      refreshToken: hex(i + 3, 64),
+      expiresIn: 900,
+      tokenType: 'Bearer',
+    },
+    prefs: {
+      theme: i % 2 ? 'dark' : 'light',
+      locale: 'en-GB',
+      tz: 'Europe/London',
+      notifications: { email: true, push: false },
+    },
     cart: [
       { sku: `SKU-${i}-1`, qty: 1, price: 19.99 },
       { sku: `SKU-${i}-2`, qty: 3, price: 4.5 },

@@ -19,9 +19,15 @@ export function App() {
       <header>
         <h1>strata-storage demo</h1>
         <p className="status" data-testid="auth-status" data-status={status}>
-          {status === 'authenticated' ? `Signed in as ${session?.name ?? session?.userId}${session?.rememberMe ? ' (remembered)' : ''}` : status === 'loading' ? 'Loading…' : 'Signed out'}
+          {status === 'authenticated'
+            ? `Signed in as ${session?.name ?? session?.userId}${session?.rememberMe ? ' (remembered)' : ''}`
+            : status === 'loading'
+              ? 'Loading…'
+              : 'Signed out'}
         </p>
-        {status === 'authenticated' && <button onClick={() => void logout()}>Sign out everywhere</button>}
+        {status === 'authenticated' && (
+          <button onClick={() => void logout()}>Sign out everywhere</button>
+        )}
       </header>
       <div className="grid">
         {status === 'unauthenticated' && <SignIn />}

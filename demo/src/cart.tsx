@@ -15,7 +15,9 @@ export function Cart() {
 
   function add(product: { id: string; name: string }) {
     const existing = items.find((item) => item.id === product.id);
-    const next = existing ? items.map((item) => (item.id === product.id ? { ...item, qty: item.qty + 1 } : item)) : [...items, { ...product, qty: 1 }];
+    const next = existing
+      ? items.map((item) => (item.id === product.id ? { ...item, qty: item.qty + 1 } : item))
+      : [...items, { ...product, qty: 1 }];
     void setCart(next);
   }
 
@@ -24,16 +26,26 @@ export function Cart() {
       <h2>{session ? 'Your cart' : 'Guest cart'}</h2>
       <div className="buttons">
         {PRODUCTS.map((product) => (
-          <button key={product.id} onClick={() => add(product)}>Add {product.name.toLowerCase()}</button>
+          <button key={product.id} onClick={() => add(product)}>
+            Add {product.name.toLowerCase()}
+          </button>
         ))}
-        {items.length > 0 && <button className="secondary" onClick={() => void setCart(null)}>Empty</button>}
+        {items.length > 0 && (
+          <button className="secondary" onClick={() => void setCart(null)}>
+            Empty
+          </button>
+        )}
       </div>
       {items.length === 0 ? (
-        <p className="hint" data-testid="cart-empty">The cart is empty.</p>
+        <p className="hint" data-testid="cart-empty">
+          The cart is empty.
+        </p>
       ) : (
         <ul data-testid="cart">
           {items.map((item) => (
-            <li key={item.id} data-testid={`cart-${item.id}`}>{item.name} × {item.qty}</li>
+            <li key={item.id} data-testid={`cart-${item.id}`}>
+              {item.name} × {item.qty}
+            </li>
           ))}
         </ul>
       )}

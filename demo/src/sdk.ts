@@ -1,4 +1,11 @@
-import { AuthSession, Strata, TokenManager, httpRefresh, httpRestore, httpRevoke } from 'strata-storage';
+import {
+  AuthSession,
+  Strata,
+  TokenManager,
+  httpRefresh,
+  httpRestore,
+  httpRevoke,
+} from 'strata-storage';
 
 /**
  * The demo's session layer: one encrypted, synced Strata (device key, localStorage with
@@ -22,7 +29,11 @@ export const tokens = new TokenManager({
   checkInterval: 5_000,
 });
 
-export const auth = new AuthSession({ storage: store, tokens, restore: httpRestore('/api/auth/refresh') });
+export const auth = new AuthSession({
+  storage: store,
+  tokens,
+  restore: httpRestore('/api/auth/refresh'),
+});
 
 /** A cart line. */
 export interface CartItem {
@@ -32,4 +43,5 @@ export interface CartItem {
 }
 
 /** Where the cart lives: `guest:cart` signed out, `user:<id>:cart` signed in. */
-export const cartKey = (userId: string | undefined): string => (userId ? `user:${userId}:cart` : 'guest:cart');
+export const cartKey = (userId: string | undefined): string =>
+  userId ? `user:${userId}:cart` : 'guest:cart';

@@ -18,7 +18,11 @@ export function SignIn() {
       const response = await fetch('/api/auth/login', {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ username: form.get('username'), password: form.get('password'), rememberMe: form.get('remember') === 'on' }),
+        body: JSON.stringify({
+          username: form.get('username'),
+          password: form.get('password'),
+          rememberMe: form.get('remember') === 'on',
+        }),
       });
       if (!response.ok) {
         setError('Wrong username or password.');
@@ -26,9 +30,17 @@ export function SignIn() {
       }
       const { user, tokens } = await response.json();
       await migrateGuestToUser(store, user.id, {
-        merge: { cart: mergeArrayBy<CartItem>('id', (guest, mine) => ({ ...mine, qty: mine.qty + guest.qty })) },
+        merge: {
+          cart: mergeArrayBy<CartItem>('id', (guest, mine) => ({
+            ...mine,
+            qty: mine.qty + guest.qty,
+          })),
+        },
       });
-      await login({ ...user, userId: user.id, username: form.get('username') as string }, { rememberMe: form.get('remember') === 'on', tokens });
+      await login(
+        { ...user, userId: user.id, username: form.get('username') as string },
+        { rememberMe: form.get('remember') === 'on', tokens },
+      );
     } catch {
       setError('The sign-in request failed.');
     } finally {
@@ -44,15 +56,31 @@ export function SignIn() {
           Username <input name="username" defaultValue="alice" autoComplete="username" required />
         </label>
         <label>
-          Password <input name="password" type="password" defaultValue="password" autoComplete="current-password" required />
+          Password{' '}
+          <input
+            name="password"
+            type="password"
+            defaultValue="password"
+            autoComplete="current-password"
+            required
+          />
         </label>
         <label className="inline">
           <input name="remember" type="checkbox" /> Remember me (30 days)
         </label>
-        <button type="submit" disabled={busy}>Sign in</button>
-        {error && <p className="error" role="alert">{error}</p>}
+        <button type="submit" disabled={busy}>
+          Sign in
+        </button>
+        {error && (
+          <p className="error" role="alert">
+            {error}
+          </p>
+        )}
       </form>
-      <p className="hint">Demo users: alice / password, admin / admin. Items you add as a guest move to your cart when you sign in.</p>
+      <p className="hint">
+        Demo users: alice / password, admin / admin. Items you add as a guest move to your cart when
+        you sign in.
+      </p>
     </section>
   );
 }

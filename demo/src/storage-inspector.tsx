@@ -16,8 +16,12 @@ const preview = (value: unknown) => {
 /** Every raw entry of Web Storage and IndexedDB on this origin that belongs to strata. */
 async function readRaw(): Promise<Row[]> {
   const rows: Row[] = [];
-  for (const [area, storage] of [['localStorage', localStorage], ['sessionStorage', sessionStorage]] as const) {
-    for (const key of Object.keys(storage).sort()) if (key.startsWith('strata')) rows.push({ area, key, value: preview(storage.getItem(key)) });
+  for (const [area, storage] of [
+    ['localStorage', localStorage],
+    ['sessionStorage', sessionStorage],
+  ] as const) {
+    for (const key of Object.keys(storage).sort())
+      if (key.startsWith('strata')) rows.push({ area, key, value: preview(storage.getItem(key)) });
   }
   for (const { name } of await indexedDB.databases()) {
     if (!name?.startsWith('strata')) continue;
@@ -34,7 +38,15 @@ async function readRaw(): Promise<Row[]> {
         values.onsuccess = () => resolve(keys.result.map((key, i) => [key, values.result[i]]));
         values.onerror = () => resolve([]);
       });
-      for (const [key, value] of entries) rows.push({ area: `IndexedDB ${name}/${storeName}`, key: String(key), value: value instanceof CryptoKey ? `CryptoKey (extractable: ${value.extractable})` : preview(value) });
+      for (const [key, value] of entries)
+        rows.push({
+          area: `IndexedDB ${name}/${storeName}`,
+          key: String(key),
+          value:
+            value instanceof CryptoKey
+              ? `CryptoKey (extractable: ${value.extractable})`
+              : preview(value),
+        });
     }
     db.close();
   }
@@ -52,19 +64,32 @@ export function StorageInspector() {
   return (
     <section className="card wide">
       <h2>Storage inspector</h2>
-      <p className="hint">Raw entries as the browser holds them. Values and tags are AES-GCM ciphertext; the device key is a non-extractable CryptoKey.</p>
-      <button className="secondary" onClick={reload}>Reload</button>
+      <p className="hint">
+        Raw entries as the browser holds them. Values and tags are AES-GCM ciphertext; the device
+        key is a non-extractable CryptoKey.
+      </p>
+      <button className="secondary" onClick={reload}>
+        Reload
+      </button>
       <div className="table">
         <table data-testid="inspector">
           <thead>
-            <tr><th>Where</th><th>Key</th><th>Raw value</th></tr>
+            <tr>
+              <th>Where</th>
+              <th>Key</th>
+              <th>Raw value</th>
+            </tr>
           </thead>
           <tbody>
             {rows.map((row) => (
               <tr key={`${row.area}/${row.key}`}>
                 <td>{row.area}</td>
-                <td><code>{row.key}</code></td>
-                <td><code>{row.value}</code></td>
+                <td>
+                  <code>{row.key}</code>
+                </td>
+                <td>
+                  <code>{row.value}</code>
+                </td>
               </tr>
             ))}
           </tbody>

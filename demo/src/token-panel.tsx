@@ -19,7 +19,9 @@ export function TokenPanel() {
         setRefreshes((n) => n + 1);
         setStatus(tokens.status());
       }),
-      tokens.on('refreshFailed', ({ error: failure, willRetry }) => setError(`${failure.code}${willRetry ? ', retrying' : ''}`)),
+      tokens.on('refreshFailed', ({ error: failure, willRetry }) =>
+        setError(`${failure.code}${willRetry ? ', retrying' : ''}`),
+      ),
     ];
     void tokens.getTokens().then(() => setStatus(tokens.status()));
     return () => {
@@ -30,7 +32,9 @@ export function TokenPanel() {
 
   async function forceRefresh() {
     setError(null);
-    await tokens.refresh({ force: true }).catch((failure: { code?: string }) => setError(failure.code ?? 'failed'));
+    await tokens
+      .refresh({ force: true })
+      .catch((failure: { code?: string }) => setError(failure.code ?? 'failed'));
   }
 
   async function callMe() {
@@ -48,7 +52,9 @@ export function TokenPanel() {
         <dt>Expires in</dt>
         <dd data-testid="token-expires-in">{seconds(status.timeUntilExpiry)}</dd>
         <dt>Expires at</dt>
-        <dd data-testid="token-expires-at" data-at={status.expiresAt ?? ''}>{clock(status.expiresAt)}</dd>
+        <dd data-testid="token-expires-at" data-at={status.expiresAt ?? ''}>
+          {clock(status.expiresAt)}
+        </dd>
         <dt>Refreshes at</dt>
         <dd>{clock(status.refreshAt)}</dd>
         <dt>Last refresh</dt>
@@ -63,7 +69,11 @@ export function TokenPanel() {
         <button onClick={() => void callMe()}>Call /api/me</button>
       </div>
       <p data-testid="me-result">/api/me: {me}</p>
-      {error && <p className="error" role="alert">Refresh failed: {error}</p>}
+      {error && (
+        <p className="error" role="alert">
+          Refresh failed: {error}
+        </p>
+      )}
     </section>
   );
 }

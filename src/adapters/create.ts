@@ -5,7 +5,11 @@ import { memoryAdapter } from './memory.js';
 import { webStorageAdapter } from './web-storage.js';
 
 /** Builds the adapter of a storage kind for a namespace. */
-export function createAdapter(kind: StorageKind, namespace: string, idbOpenTimeout: number): StorageAdapter {
+export function createAdapter(
+  kind: StorageKind,
+  namespace: string,
+  idbOpenTimeout: number,
+): StorageAdapter {
   switch (kind) {
     case 'memory':
       return memoryAdapter(namespace);

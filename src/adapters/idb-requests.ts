@@ -11,7 +11,12 @@ import { StrataError } from '../errors.js';
  * it fails with `TIMEOUT`, and a connection that still arrives later is closed, not leaked.
  * A synchronous throw of `indexedDB.open` (opaque origins, blocked storage) is a rejection.
  */
-export function openDatabase(name: string, version: number, upgrade: (database: IDBDatabase) => void, timeout = 3_000): Promise<IDBDatabase> {
+export function openDatabase(
+  name: string,
+  version: number,
+  upgrade: (database: IDBDatabase) => void,
+  timeout = 3_000,
+): Promise<IDBDatabase> {
   return new Promise((resolve, reject) => {
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -67,7 +72,8 @@ export function completion(tx: IDBTransaction): Promise<void> {
       }
     };
     // The transaction's own error (quota at commit) first; a request's error when we aborted.
-    tx.onabort = () => reject(tx.error ?? failure ?? new DOMException('Transaction aborted', 'AbortError'));
+    tx.onabort = () =>
+      reject(tx.error ?? failure ?? new DOMException('Transaction aborted', 'AbortError'));
   });
 }
 
@@ -75,7 +81,11 @@ export function completion(tx: IDBTransaction): Promise<void> {
  * Runs `work` on one store of a readwrite transaction and resolves with its result once the
  * transaction commits.
  */
-export async function inTransaction<T>(database: IDBDatabase, storeName: string, work: (store: IDBObjectStore) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(
+  database: IDBDatabase,
+  storeName: string,
+  work: (store: IDBObjectStore) => Promise<T>,
+): Promise<T> {
   const tx = database.transaction(storeName, 'readwrite');
   const done = completion(tx);
   try {

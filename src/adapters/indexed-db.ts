@@ -23,7 +23,10 @@ export interface IndexedDbAdapterOptions {
  * A connection closed by a `versionchange` or by the browser is reopened on next use, and
  * an operation that met a closing connection or an aborted transaction is retried once.
  */
-export function indexedDbAdapter(namespace: string, options: IndexedDbAdapterOptions = {}): StorageAdapter {
+export function indexedDbAdapter(
+  namespace: string,
+  options: IndexedDbAdapterOptions = {},
+): StorageAdapter {
   const kind = options.kind ?? 'indexedDB';
   const name = `strata${kind === 'secure' ? '-secure' : ''}:${encodeNamespace(namespace)}`;
   const openTimeout = options.openTimeout ?? 3_000;
@@ -43,15 +46,21 @@ export function indexedDbAdapter(namespace: string, options: IndexedDbAdapterOpt
   };
 
   const open = async (): Promise<IDBDatabase> => {
-    if (typeof indexedDB === 'undefined') throw new StrataError('STORAGE_UNAVAILABLE', 'IndexedDB is not available here.');
+    if (typeof indexedDB === 'undefined')
+      throw new StrataError('STORAGE_UNAVAILABLE', 'IndexedDB is not available here.');
     let opened: IDBDatabase;
     try {
-      opened = await openDatabase(name, SCHEMA_VERSION, (database) => {
-        const records = database.createObjectStore(RECORDS);
-        records.createIndex('exp', 'e');
-        records.createIndex('tags', 'g', { multiEntry: true });
-        database.createObjectStore(META);
-      }, openTimeout);
+      opened = await openDatabase(
+        name,
+        SCHEMA_VERSION,
+        (database) => {
+          const records = database.createObjectStore(RECORDS);
+          records.createIndex('exp', 'e');
+          records.createIndex('tags', 'g', { multiEntry: true });
+          database.createObjectStore(META);
+        },
+        openTimeout,
+      );
     } catch (error) {
       throw toStorageError(error, 'IndexedDB open');
     }
@@ -68,7 +77,11 @@ export function indexedDbAdapter(namespace: string, options: IndexedDbAdapterOpt
   };
 
   /** Runs `run` on a database; a connection found closing is dropped and the run retried once. */
-  const withDb = async <T>(what: string, run: (database: IDBDatabase) => Promise<T>, key?: string): Promise<T> => {
+  const withDb = async <T>(
+    what: string,
+    run: (database: IDBDatabase) => Promise<T>,
+    key?: string,
+  ): Promise<T> => {
     for (let attempt = 0; ; attempt++) {
       const database = await connection();
       try {
@@ -88,7 +101,10 @@ export function indexedDbAdapter(namespace: string, options: IndexedDbAdapterOpt
   };
 
   /** Issues a read on the readonly transaction already open in this task, or on a new one. */
-  const readRequest = <T>(database: IDBDatabase, issue: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> => {
+  const readRequest = <T>(
+    database: IDBDatabase,
+    issue: (store: IDBObjectStore) => IDBRequest<T>,
+  ): Promise<T> => {
     if (reads && reads.tx.db === database) {
       try {
         return batched(reads, issue(reads.tx.objectStore(RECORDS)));
@@ -101,30 +117,46 @@ export function indexedDbAdapter(namespace: string, options: IndexedDbAdapterOpt
   };
 
   /** Queues a put or delete on this task's readwrite transaction; resolves when it commits. */
-  const mutate = (what: string, key: string, apply: (store: IDBObjectStore) => void): Promise<void> =>
-    withDb(what, (database) => {
-      if (writeTx && writeTx.tx.db === database) {
-        try {
-          apply(writeTx.tx.objectStore(RECORDS));
-          return writeTx.done;
-        } catch (error) {
+  const mutate = (
+    what: string,
+    key: string,
+    apply: (store: IDBObjectStore) => void,
+  ): Promise<void> =>
+    withDb(
+      what,
+      (database) => {
+        if (writeTx && writeTx.tx.db === database) {
+          try {
+            apply(writeTx.tx.objectStore(RECORDS));
+            return writeTx.done;
+          } catch (error) {
             if (!isInactiveError(error)) throw error;
+          }
         }
-      }
-      const tx = database.transaction(RECORDS, 'readwrite', { durability: 'relaxed' });
-      const done = completion(tx);
-      writeTx = { tx, done };
-      done.then(
-        () => { if (writeTx?.tx === tx) writeTx = undefined; },
-        () => { if (writeTx?.tx === tx) writeTx = undefined; },
-      );
-      apply(tx.objectStore(RECORDS));
-      return done;
-    }, key);
+        const tx = database.transaction(RECORDS, 'readwrite', { durability: 'relaxed' });
+        const done = completion(tx);
+        writeTx = { tx, done };
+        done.then(
+          () => {
+            if (writeTx?.tx === tx) writeTx = undefined;
+          },
+          () => {
+            if (writeTx?.tx === tx) writeTx = undefined;
+          },
+        );
+        apply(tx.objectStore(RECORDS));
+        return done;
+      },
+      key,
+    );
 
-  const queryKeys = (what: string, query: (store: IDBObjectStore) => Promise<IDBValidKey[]>): Promise<string[]> =>
-    withDb(what, async (database) => (await query(database.transaction(RECORDS, 'readonly').objectStore(RECORDS))).map(String));
-
+  const queryKeys = (
+    what: string,
+    query: (store: IDBObjectStore) => Promise<IDBValidKey[]>,
+  ): Promise<string[]> =>
+    withDb(what, async (database) =>
+      (await query(database.transaction(RECORDS, 'readonly').objectStore(RECORDS))).map(String),
+    );
 
   return {
     kind,
@@ -138,12 +170,16 @@ export function indexedDbAdapter(namespace: string, options: IndexedDbAdapterOpt
       }
     },
     read: (key) =>
-      withDb('read', async (database) => {
-        const value: unknown = await readRequest(database, (store) => store.get(key));
-        if (value === undefined) return undefined;
-        assertRecord(value, key);
-        return value;
-      }, key),
+      withDb(
+        'read',
+        async (database) => {
+          const value: unknown = await readRequest(database, (store) => store.get(key));
+          if (value === undefined) return undefined;
+          assertRecord(value, key);
+          return value;
+        },
+        key,
+      ),
     write: (key, record) => mutate('write', key, (store) => store.put(record, key)),
     delete: (key) => mutate('delete', key, (store) => store.delete(key)),
     deleteRange: (prefix) =>
@@ -169,11 +205,16 @@ export function indexedDbAdapter(namespace: string, options: IndexedDbAdapterOpt
         const keys = new Set(lists.flat().map(String));
         return [...keys].filter((key) => key.startsWith(prefix));
       }),
-    expiredKeys: (now) => queryKeys('sweep', (store) => request(store.index('exp').getAllKeys(IDBKeyRange.upperBound(now)))),
+    expiredKeys: (now) =>
+      queryKeys('sweep', (store) =>
+        request(store.index('exp').getAllKeys(IDBKeyRange.upperBound(now))),
+      ),
     allKeys: () => queryKeys('keys', (store) => request(store.getAllKeys())),
     readMeta: (metaName) =>
       withDb('read', async (database) => {
-        const value: unknown = await request(database.transaction(META, 'readonly').objectStore(META).get(metaName));
+        const value: unknown = await request(
+          database.transaction(META, 'readonly').objectStore(META).get(metaName),
+        );
         return typeof value === 'string' ? value : undefined;
       }),
     writeMeta: (metaName, value) =>
@@ -228,12 +269,21 @@ function batched<T>(batch: ReadBatch, req: IDBRequest<T>): Promise<T> {
 
 /** The transaction of an earlier task is no longer usable: open a new one. */
 function isInactiveError(error: unknown): boolean {
-  return error instanceof DOMException && (error.name === 'TransactionInactiveError' || error.name === 'InvalidStateError');
+  return (
+    error instanceof DOMException &&
+    (error.name === 'TransactionInactiveError' || error.name === 'InvalidStateError')
+  );
 }
 
 /** The connection was closing, or the transaction was aborted without a storage error: worth one retry. */
 function isClosingError(error: unknown): boolean {
-  return error instanceof DOMException && (error.name === 'InvalidStateError' || error.name === 'TransactionInactiveError' || error.name === 'UnknownError' || error.name === 'AbortError');
+  return (
+    error instanceof DOMException &&
+    (error.name === 'InvalidStateError' ||
+      error.name === 'TransactionInactiveError' ||
+      error.name === 'UnknownError' ||
+      error.name === 'AbortError')
+  );
 }
 
 /**

@@ -29,8 +29,10 @@ export function memoryAdapter(namespace: string): StorageAdapter {
       store.delete(key);
       return Promise.resolve();
     },
-    keys: (prefix, now) => Promise.resolve(select((key, r) => key.startsWith(prefix) && !isExpired(r, now))),
-    keysTagged: (tags, prefix) => Promise.resolve(select((key, r) => key.startsWith(prefix) && hasAnyTag(r, tags))),
+    keys: (prefix, now) =>
+      Promise.resolve(select((key, r) => key.startsWith(prefix) && !isExpired(r, now))),
+    keysTagged: (tags, prefix) =>
+      Promise.resolve(select((key, r) => key.startsWith(prefix) && hasAnyTag(r, tags))),
     expiredKeys: (now) => Promise.resolve(select((_, r) => isExpired(r, now))),
     allKeys: () => Promise.resolve([...store.keys()]),
     readMeta: (name) => Promise.resolve(meta.get(name)),

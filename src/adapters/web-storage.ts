@@ -74,17 +74,26 @@ export function webStorageAdapter(kind: WebStorageKind, namespace: string): Stor
       }
     },
     read: (key) =>
-      attempt('read', () => {
-        const text = area().getItem(dataPrefix + key);
-        return text === null ? undefined : decodeRecordText(text, key);
-      }, key),
-    write: (key, record) => attempt('write', () => area().setItem(dataPrefix + key, encodeRecordText(record)), key),
+      attempt(
+        'read',
+        () => {
+          const text = area().getItem(dataPrefix + key);
+          return text === null ? undefined : decodeRecordText(text, key);
+        },
+        key,
+      ),
+    write: (key, record) =>
+      attempt('write', () => area().setItem(dataPrefix + key, encodeRecordText(record)), key),
     delete: (key) => attempt('delete', () => area().removeItem(dataPrefix + key), key),
     keys: (prefix, now) => select(prefix, (r) => !isExpired(r, now)),
     keysTagged: (tags, prefix) => select(prefix, (r) => hasAnyTag(r, tags)),
     expiredKeys: (now) => select('', (r) => isExpired(r, now)),
     allKeys: () =>
-      attempt('scan', () => Object.keys(area()).filter((k) => k.startsWith(dataPrefix)).map((k) => k.slice(dataPrefix.length))),
+      attempt('scan', () =>
+        Object.keys(area())
+          .filter((k) => k.startsWith(dataPrefix))
+          .map((k) => k.slice(dataPrefix.length)),
+      ),
     readMeta: (name) => attempt('read', () => area().getItem(metaPrefix + name) ?? undefined),
     writeMeta: (name, value) => attempt('write', () => area().setItem(metaPrefix + name, value)),
     deleteMeta: (name) => attempt('delete', () => area().removeItem(metaPrefix + name)),

@@ -1,5 +1,8 @@
 /** The native codec (`Uint8Array.fromBase64`, `toBase64`) where the browser has it: many times faster than atob/btoa. */
-const native = Uint8Array as unknown as { fromBase64?: (text: string) => Uint8Array<ArrayBuffer>; prototype: { toBase64?: () => string } };
+const native = Uint8Array as unknown as {
+  fromBase64?: (text: string) => Uint8Array<ArrayBuffer>;
+  prototype: { toBase64?: () => string };
+};
 
 /** Standard base64 of a byte array (chunked: no call-stack limit on large arrays). */
 export function bytesToBase64(bytes: Uint8Array): string {

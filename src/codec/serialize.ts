@@ -14,14 +14,22 @@ const MAX_DEPTH = 1000;
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 const TYPED_ARRAYS = {
-  Uint8Array, Int8Array, Uint8ClampedArray, Uint16Array, Int16Array,
-  Uint32Array, Int32Array, Float32Array, Float64Array,
+  Uint8Array,
+  Int8Array,
+  Uint8ClampedArray,
+  Uint16Array,
+  Int16Array,
+  Uint32Array,
+  Int32Array,
+  Float32Array,
+  Float64Array,
 } as const;
 type TypedArrayName = keyof typeof TYPED_ARRAYS;
 
 /** Serialises a value to JSON text, or throws `UNSERIALIZABLE` naming the offending path. */
 export function serialize(value: unknown, key?: string): string {
-  if (value === undefined) throw unserializable('undefined cannot be stored (remove the key instead)', '', key);
+  if (value === undefined)
+    throw unserializable('undefined cannot be stored (remove the key instead)', '', key);
   if (typeof value === 'string') return JSON.stringify(value);
   // Fast path: plain JSON data (the common case) needs no tagged copy, only a check.
   if (isPlainJson(value, 0)) return JSON.stringify(value);
@@ -49,7 +57,8 @@ function isPlainJson(value: unknown, depth: number): boolean {
   if (value === null) return true;
   if (depth > MAX_DEPTH) return false;
   if (Array.isArray(value)) {
-    for (const item of value as unknown[]) if (item !== undefined && !isPlainJson(item, depth + 1)) return false;
+    for (const item of value as unknown[])
+      if (item !== undefined && !isPlainJson(item, depth + 1)) return false;
     return true;
   }
   const proto: unknown = Object.getPrototypeOf(value);
@@ -68,7 +77,13 @@ export function deserialize(text: string): unknown {
   return fromJson(JSON.parse(text) as Json);
 }
 
-function toJson(value: unknown, path: string, depth: number, seen: Set<object>, key: string | undefined): Json {
+function toJson(
+  value: unknown,
+  path: string,
+  depth: number,
+  seen: Set<object>,
+  key: string | undefined,
+): Json {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -91,7 +106,10 @@ function toJson(value: unknown, path: string, depth: number, seen: Set<object>, 
   if (ArrayBuffer.isView(value)) {
     const name = value.constructor.name;
     if (!(name in TYPED_ARRAYS)) throw unserializable(`${name} cannot be stored`, path, key);
-    return { [TAG]: name, v: bytesToBase64(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)) };
+    return {
+      [TAG]: name,
+      v: bytesToBase64(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)),
+    };
   }
   if (value instanceof ArrayBuffer) return { [TAG]: 'AB', v: bytesToBase64(new Uint8Array(value)) };
   seen.add(value);
@@ -105,10 +123,19 @@ function toJson(value: unknown, path: string, depth: number, seen: Set<object>, 
       return out;
     }
     if (value instanceof Map) {
-      return { [TAG]: 'M', v: Array.from(value, ([k, v], i) => [toJson(k, `${path}<key ${i}>`, depth + 1, seen, key), toJson(v, `${path}<${i}>`, depth + 1, seen, key)]) };
+      return {
+        [TAG]: 'M',
+        v: Array.from(value, ([k, v], i) => [
+          toJson(k, `${path}<key ${i}>`, depth + 1, seen, key),
+          toJson(v, `${path}<${i}>`, depth + 1, seen, key),
+        ]),
+      };
     }
     if (value instanceof Set) {
-      return { [TAG]: 'S', v: Array.from(value, (v, i) => toJson(v, `${path}<${i}>`, depth + 1, seen, key)) };
+      return {
+        [TAG]: 'S',
+        v: Array.from(value, (v, i) => toJson(v, `${path}<${i}>`, depth + 1, seen, key)),
+      };
     }
     const proto: unknown = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) {
@@ -136,17 +163,29 @@ function fromJson(json: Json): unknown {
   if (typeof tag === 'string' && 'v' in json) {
     const v = json.v as Json;
     switch (tag) {
-      case 'n': return Number(v);
-      case 'D': return new Date(v === 'NaN' ? Number.NaN : (v as number));
-      case 'AB': return base64ToBytes(v as string).buffer;
-      case 'M': return new Map((v as Json[][]).map(([k, val]) => [fromJson(k ?? null), fromJson(val ?? null)]));
-      case 'S': return new Set((v as Json[]).map(fromJson));
-      case 'O': return plainObject(v as { [key: string]: Json });
+      case 'n':
+        return Number(v);
+      case 'D':
+        return new Date(v === 'NaN' ? Number.NaN : (v as number));
+      case 'AB':
+        return base64ToBytes(v as string).buffer;
+      case 'M':
+        return new Map(
+          (v as Json[][]).map(([k, val]) => [fromJson(k ?? null), fromJson(val ?? null)]),
+        );
+      case 'S':
+        return new Set((v as Json[]).map(fromJson));
+      case 'O':
+        return plainObject(v as { [key: string]: Json });
       default:
         if (tag in TYPED_ARRAYS) {
           const bytes = base64ToBytes(v as string);
           const Ctor = TYPED_ARRAYS[tag as TypedArrayName];
-          return new Ctor(bytes.buffer, bytes.byteOffset, bytes.byteLength / Ctor.BYTES_PER_ELEMENT);
+          return new Ctor(
+            bytes.buffer,
+            bytes.byteOffset,
+            bytes.byteLength / Ctor.BYTES_PER_ELEMENT,
+          );
         }
     }
   }
@@ -161,11 +200,21 @@ function plainObject(json: { [key: string]: Json }): Record<string, unknown> {
 
 /** Defines an own data property, so a `__proto__` member stays data and never becomes a prototype. */
 function defineMember(target: object, name: string, value: unknown): void {
-  if (name === '__proto__') Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
+  if (name === '__proto__')
+    Object.defineProperty(target, name, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   else (target as Record<string, unknown>)[name] = value;
 }
 
 function unserializable(reason: string, path: string, key: string | undefined): StrataError {
   const where = path === '' ? 'the value' : `value${path}`;
-  return new StrataError('UNSERIALIZABLE', `Cannot store ${where}: ${reason}. Nothing was written.`, key === undefined ? undefined : { key });
+  return new StrataError(
+    'UNSERIALIZABLE',
+    `Cannot store ${where}: ${reason}. Nothing was written.`,
+    key === undefined ? undefined : { key },
+  );
 }

@@ -62,7 +62,11 @@ export class Cipher {
       );
       return decoder.decode(plain);
     } catch (cause) {
-      throw new StrataError('DECRYPT_FAILED', 'A stored record could not be decrypted (wrong key, tampered or truncated); it reads as null.', { cause });
+      throw new StrataError(
+        'DECRYPT_FAILED',
+        'A stored record could not be decrypted (wrong key, tampered or truncated); it reads as null.',
+        { cause },
+      );
     }
   }
 
@@ -71,7 +75,11 @@ export class Cipher {
     let hash = this.#tagHashes.get(tag);
     if (!hash) {
       hash = this.#tagKey.then(async (tagKey) => {
-        const mac = await crypto.subtle.sign('HMAC', tagKey, encoder.encode(`${this.#namespace}\u0000${tag}`));
+        const mac = await crypto.subtle.sign(
+          'HMAC',
+          tagKey,
+          encoder.encode(`${this.#namespace}\u0000${tag}`),
+        );
         return `#${bytesToBase64(new Uint8Array(mac, 0, 16)).slice(0, 22)}`;
       });
       this.#tagHashes.set(tag, hash);
@@ -90,7 +98,10 @@ export class Cipher {
  * under a fixed IV is a pseudo-random function of the key. That IV is used for this one
  * constant only; data IVs are random 96-bit values.
  */
-export async function tagSecretOf(key: CryptoKey, namespace: string): Promise<Uint8Array<ArrayBuffer>> {
+export async function tagSecretOf(
+  key: CryptoKey,
+  namespace: string,
+): Promise<Uint8Array<ArrayBuffer>> {
   const stream = await crypto.subtle.encrypt(
     { name: 'AES-GCM', iv: new Uint8Array(IV_BYTES) },
     key,

@@ -39,12 +39,14 @@ export class KeyRing {
 
   /** Keeps only the write generation: the older keys are forgotten. */
   retireOthers(): void {
-    for (const gen of [...this.#ciphers.keys()]) if (gen !== this.#writeGen) this.#ciphers.delete(gen);
+    for (const gen of [...this.#ciphers.keys()])
+      if (gen !== this.#writeGen) this.#ciphers.delete(gen);
   }
 
   /** Marks the ring as behind another tab's rotation to `gen`: encrypting fails with `KEY_ROTATED`. */
   markStale(gen: number): void {
-    if (!this.#ciphers.has(gen) && gen > this.#writeGen) this.#staleFor = Math.max(this.#staleFor ?? 0, gen);
+    if (!this.#ciphers.has(gen) && gen > this.#writeGen)
+      this.#staleFor = Math.max(this.#staleFor ?? 0, gen);
   }
 
   /** Encrypts with the write generation's key. */
@@ -60,7 +62,12 @@ export class KeyRing {
     const cipher = this.#ciphers.get(gen);
     if (cipher) return cipher.decrypt(body, context);
     if (gen > this.#writeGen) return Promise.reject(rotated(gen));
-    return Promise.reject(new StrataError('DECRYPT_FAILED', 'A stored record was encrypted with a key this namespace no longer holds; it reads as null.'));
+    return Promise.reject(
+      new StrataError(
+        'DECRYPT_FAILED',
+        'A stored record was encrypted with a key this namespace no longer holds; it reads as null.',
+      ),
+    );
   }
 
   /** Keyed tag hash: the tag secret is the same in every generation. */
@@ -87,5 +94,8 @@ function parseSealed(sealed: string): { gen: number; body: string } {
 }
 
 function rotated(gen: number): StrataError {
-  return new StrataError('KEY_ROTATED', `The namespace key was rotated (generation ${gen}) in another tab or session; call rotateKey() with the new password or key, or reopen with it.`);
+  return new StrataError(
+    'KEY_ROTATED',
+    `The namespace key was rotated (generation ${gen}) in another tab or session; call rotateKey() with the new password or key, or reopen with it.`,
+  );
 }

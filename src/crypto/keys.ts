@@ -6,8 +6,20 @@ import { inTransaction, openDatabase, request } from '../adapters/idb-requests.j
  * Derives an AES-GCM key from a password. Slow by design: call once per instance. The key
  * is non-extractable unless `extractable` (used only by key rotation, to wrap it).
  */
-export async function derivePasswordKey(password: string, salt: Uint8Array<ArrayBuffer>, iterations: number, keySize: 128 | 256, extractable = false): Promise<CryptoKey> {
-  const material = await crypto.subtle.importKey('raw', new TextEncoder().encode(password), 'PBKDF2', false, ['deriveKey']);
+export async function derivePasswordKey(
+  password: string,
+  salt: Uint8Array<ArrayBuffer>,
+  iterations: number,
+  keySize: 128 | 256,
+  extractable = false,
+): Promise<CryptoKey> {
+  const material = await crypto.subtle.importKey(
+    'raw',
+    new TextEncoder().encode(password),
+    'PBKDF2',
+    false,
+    ['deriveKey'],
+  );
   return crypto.subtle.deriveKey(
     { name: 'PBKDF2', hash: 'SHA-256', salt, iterations },
     material,
@@ -40,15 +52,24 @@ function openKeyring(): Promise<IDBDatabase> {
  * once agree on one key: the first to commit wins and the other adopts it.
  * `created` is true when no key existed before.
  */
-export async function deviceKey(namespace: string, keySize: 128 | 256): Promise<{ key: CryptoKey; created: boolean }> {
+export async function deviceKey(
+  namespace: string,
+  keySize: 128 | 256,
+): Promise<{ key: CryptoKey; created: boolean }> {
   if (typeof indexedDB === 'undefined') {
-    throw new StrataError('STORAGE_UNAVAILABLE', 'A device key needs IndexedDB; pass encryption.password or encryption.key instead.');
+    throw new StrataError(
+      'STORAGE_UNAVAILABLE',
+      'A device key needs IndexedDB; pass encryption.password or encryption.key instead.',
+    );
   }
   const db = await openKeyring();
   try {
     const existing = await storedDeviceKey(db, namespace);
     if (existing) return { key: existing, created: false };
-    const fresh = await crypto.subtle.generateKey({ name: 'AES-GCM', length: keySize }, false, ['encrypt', 'decrypt']);
+    const fresh = await crypto.subtle.generateKey({ name: 'AES-GCM', length: keySize }, false, [
+      'encrypt',
+      'decrypt',
+    ]);
     return await inTransaction(db, KEYS, async (store) => {
       const raced: unknown = await request(store.get(namespace));
       if (raced instanceof CryptoKey) return { key: raced, created: false };

@@ -54,7 +54,8 @@ export async function rotateNamespaceKey(scope: RotationScope, target: KeySecret
   const { namespace, ring } = scope;
   await withLock(keyLockName(namespace), async () => {
     let meta = await readMeta(scope.metaLayers);
-    if (!meta) throw new StrataError('KEY_LOST', 'This namespace has no key metadata to rotate from.');
+    if (!meta)
+      throw new StrataError('KEY_LOST', 'This namespace has no key metadata to rotate from.');
     if (meta.next) {
       const pending = meta.next;
       if (!ring.cipherOf(pending.gen)) {
@@ -62,7 +63,10 @@ export async function rotateNamespaceKey(scope: RotationScope, target: KeySecret
         if (opened) ring.add(pending.gen, opened, true);
       }
       if (!ring.cipherOf(meta.gen ?? 1) || !ring.cipherOf(pending.gen)) {
-        throw new StrataError('KEY_ROTATED', 'A key rotation is pending that this instance cannot finish; open the namespace with the old or the new password or key.');
+        throw new StrataError(
+          'KEY_ROTATED',
+          'A key rotation is pending that this instance cannot finish; open the namespace with the old or the new password or key.',
+        );
       }
       meta = await commit(scope, meta, pending);
       if (await openSlot(namespace, meta, target)) return;
@@ -72,20 +76,34 @@ export async function rotateNamespaceKey(scope: RotationScope, target: KeySecret
     if (!current) {
       // Another tab rotated already: adopt its key when it is the one given here.
       const adopted = await openSlot(namespace, meta, target);
-      if (!adopted) throw new StrataError('KEY_ROTATED', 'The namespace key was rotated elsewhere to a different password or key than the one given.');
+      if (!adopted)
+        throw new StrataError(
+          'KEY_ROTATED',
+          'The namespace key was rotated elsewhere to a different password or key than the one given.',
+        );
       ring.add(gen, adopted, true);
-      await reencrypt(scope.dataLayers.filter((layer) => !layer.shared), ring, gen, scope.report);
+      await reencrypt(
+        scope.dataLayers.filter((layer) => !layer.shared),
+        ring,
+        gen,
+        scope.report,
+      );
       ring.retireOthers();
       return;
     }
     if (!(await opensSlot(current, meta))) {
-      throw new StrataError('KEY_ROTATED', 'The key this instance holds is not the namespace key; reopen the namespace before rotating.');
+      throw new StrataError(
+        'KEY_ROTATED',
+        'The key this instance holds is not the namespace key; reopen the namespace before rotating.',
+      );
     }
     const created = await createSlot(namespace, target, gen + 1, await current.tagSecret());
     const oldRaw = await exportSlotKey(meta, scope.secret).catch(() => undefined);
     const pending: PendingSlot = { ...created.slot, gen: gen + 1, tags: created.slot.tags ?? '' };
-    if (created.raw) pending.wrappedNew = await current.encrypt(bytesToBase64(created.raw), '#next-key');
-    if (oldRaw) pending.wrappedOld = await created.cipher.encrypt(bytesToBase64(oldRaw), '#prev-key');
+    if (created.raw)
+      pending.wrappedNew = await current.encrypt(bytesToBase64(created.raw), '#next-key');
+    if (oldRaw)
+      pending.wrappedOld = await created.cipher.encrypt(bytesToBase64(oldRaw), '#prev-key');
     created.raw?.fill(0);
     oldRaw?.fill(0);
     const started: KeyMeta = { ...meta, next: pending };
@@ -105,7 +123,12 @@ export async function finishPendingRotation(scope: RotationScope): Promise<void>
     const meta = await readMeta(scope.metaLayers);
     if (!meta?.next) return;
     if (!scope.ring.cipherOf(meta.gen ?? 1) || !scope.ring.cipherOf(meta.next.gen)) {
-      scope.report(new StrataError('KEY_ROTATED', 'A key rotation is pending and this instance holds only one of its keys; records under the other read as null until an instance with both finishes it.'));
+      scope.report(
+        new StrataError(
+          'KEY_ROTATED',
+          'A key rotation is pending and this instance holds only one of its keys; records under the other read as null until an instance with both finishes it.',
+        ),
+      );
       return;
     }
     await commit(scope, meta, meta.next);
@@ -117,9 +140,14 @@ export async function finishPendingRotation(scope: RotationScope): Promise<void>
  * layer and the namespace's device key from the keyring, so no ciphertext left anywhere
  * can be decrypted again, even with the password.
  */
-export async function destroyNamespaceKey(namespace: string, metaLayers: readonly StorageAdapter[]): Promise<void> {
+export async function destroyNamespaceKey(
+  namespace: string,
+  metaLayers: readonly StorageAdapter[],
+): Promise<void> {
   await withLock(keyLockName(namespace), async () => {
-    const results = await Promise.allSettled(metaLayers.map((layer) => layer.deleteMeta(META_NAME)));
+    const results = await Promise.allSettled(
+      metaLayers.map((layer) => layer.deleteMeta(META_NAME)),
+    );
     await destroyDeviceKey(namespace);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw toStorageError(failed.reason, 'Deleting the key metadata');
@@ -129,14 +157,25 @@ export async function destroyNamespaceKey(namespace: string, metaLayers: readonl
 async function commit(scope: RotationScope, meta: KeyMeta, pending: PendingSlot): Promise<KeyMeta> {
   const left = await reencrypt(scope.dataLayers, scope.ring, pending.gen, scope.report);
   if (left > 0) {
-    throw new StrataError('STORAGE_UNAVAILABLE', `Key rotation could not re-encrypt ${left} item(s); it stays pending (both keys still work) and is finished by the next rotateKey() or ready().`);
+    throw new StrataError(
+      'STORAGE_UNAVAILABLE',
+      `Key rotation could not re-encrypt ${left} item(s); it stays pending (both keys still work) and is finished by the next rotateKey() or ready().`,
+    );
   }
-  const committed: KeyMeta = { v: 1, mode: pending.mode, verifier: pending.verifier, gen: pending.gen, tags: pending.tags };
+  const committed: KeyMeta = {
+    v: 1,
+    mode: pending.mode,
+    verifier: pending.verifier,
+    gen: pending.gen,
+    tags: pending.tags,
+  };
   if (pending.salt !== undefined) committed.salt = pending.salt;
   if (pending.iterations !== undefined) committed.iterations = pending.iterations;
   await writeMeta(scope.metaLayers, committed);
   if (meta.mode === 'device' && pending.mode !== 'device') {
-    await destroyDeviceKey(scope.namespace).catch((error: unknown) => scope.report(toStorageError(error, 'Deleting the retired device key')));
+    await destroyDeviceKey(scope.namespace).catch((error: unknown) =>
+      scope.report(toStorageError(error, 'Deleting the retired device key')),
+    );
   }
   scope.ring.retireOthers();
   scope.announce({ phase: 'rotated', gen: pending.gen });
@@ -149,7 +188,12 @@ async function commit(scope: RotationScope, meta: KeyMeta, pending: PendingSlot)
  * (the newer write wins) and met again in the next pass. Unreadable records stay as they
  * are and are reported. Resolves to how many readable records are still not re-encrypted.
  */
-async function reencrypt(layers: readonly StorageAdapter[], ring: KeyRing, gen: number, report: (error: StrataError) => void): Promise<number> {
+async function reencrypt(
+  layers: readonly StorageAdapter[],
+  ring: KeyRing,
+  gen: number,
+  report: (error: StrataError) => void,
+): Promise<number> {
   let busy = 0;
   for (let pass = 0; pass < PASSES; pass++) {
     busy = 0;
@@ -163,12 +207,22 @@ async function reencrypt(layers: readonly StorageAdapter[], ring: KeyRing, gen: 
       }
       for (const key of keys) {
         const record = await layer.read(key).catch(() => undefined);
-        if (!record || record.x !== 1 || isFutureRecord(record) || generationOf(record.p) === gen) continue;
+        if (!record || record.x !== 1 || isFutureRecord(record) || generationOf(record.p) === gen)
+          continue;
         let plain: string;
         try {
           plain = await ring.decrypt(record.p, key);
         } catch (error) {
-          if (pass === 0) report(error instanceof StrataError ? new StrataError(error.code, `${error.message} (left as it was by the key rotation)`, { key }) : toStorageError(error, 'Re-encrypting', key));
+          if (pass === 0)
+            report(
+              error instanceof StrataError
+                ? new StrataError(
+                    error.code,
+                    `${error.message} (left as it was by the key rotation)`,
+                    { key },
+                  )
+                : toStorageError(error, 'Re-encrypting', key),
+            );
           continue;
         }
         const sealed = await ring.encrypt(plain, key);

@@ -70,18 +70,33 @@ export async function setupKeyRing(
       if (ring) return ring;
       const modes = [meta.mode, meta.next?.mode];
       if (secret.kind === 'password' && modes.includes('password')) {
-        throw new StrataError('WRONG_PASSWORD', 'The password does not match the one this namespace was encrypted with.');
+        throw new StrataError(
+          'WRONG_PASSWORD',
+          'The password does not match the one this namespace was encrypted with.',
+        );
       }
       if (secret.kind === 'key' && modes.includes('key')) {
-        throw new StrataError('WRONG_KEY', 'The encryption key does not match the one this namespace was encrypted with.');
+        throw new StrataError(
+          'WRONG_KEY',
+          'The encryption key does not match the one this namespace was encrypted with.',
+        );
       }
       if ((meta.gen ?? 1) > 1) {
-        throw new StrataError('KEY_ROTATED', 'This namespace was re-keyed with a password or key; open it with that password or key.');
+        throw new StrataError(
+          'KEY_ROTATED',
+          'This namespace was re-keyed with a password or key; open it with that password or key.',
+        );
       }
       if (!modes.includes(secret.kind)) {
         // Another kind of secret never starts over: that would throw away a password's salt.
-        const [code, what] = meta.mode === 'password' ? (['WRONG_PASSWORD', 'a password'] as const) : (['WRONG_KEY', meta.mode === 'key' ? 'a caller key' : "this device's key"] as const);
-        throw new StrataError(code, `This namespace is encrypted with ${what}; open it with the same kind of secret (rotateKey() changes it).`);
+        const [code, what] =
+          meta.mode === 'password'
+            ? (['WRONG_PASSWORD', 'a password'] as const)
+            : (['WRONG_KEY', meta.mode === 'key' ? 'a caller key' : "this device's key"] as const);
+        throw new StrataError(
+          code,
+          `This namespace is encrypted with ${what}; open it with the same kind of secret (rotateKey() changes it).`,
+        );
       }
     }
     const fresh = await createSlot(namespace, secret, 1);
@@ -91,13 +106,23 @@ export async function setupKeyRing(
 }
 
 /** A ring for `meta` opened with `secret` (the current key, or the pending one), or undefined. */
-export async function openRing(namespace: string, meta: KeyMeta, secret: KeySecret): Promise<KeyRing | undefined> {
+export async function openRing(
+  namespace: string,
+  meta: KeyMeta,
+  secret: KeySecret,
+): Promise<KeyRing | undefined> {
   const gen = meta.gen ?? 1;
   const current = await openSlot(namespace, meta, secret);
   if (current) {
     const ring = new KeyRing(gen, current);
     if (meta.next) {
-      const next = await unwrapSlot(namespace, meta.next, current, meta.next.wrappedNew, '#next-key');
+      const next = await unwrapSlot(
+        namespace,
+        meta.next,
+        current,
+        meta.next.wrappedNew,
+        '#next-key',
+      );
       if (next) ring.add(meta.next.gen, next, true);
     }
     return ring;
@@ -107,7 +132,9 @@ export async function openRing(namespace: string, meta: KeyMeta, secret: KeySecr
   if (!next) return undefined;
   const ring = new KeyRing(meta.next.gen, next);
   // A device key cannot be exported, so it was not wrapped: the keyring still holds it.
-  const old = (await unwrapSlot(namespace, meta, next, meta.next.wrappedOld, '#prev-key')) ?? (meta.mode === 'device' ? await keptDeviceCipher(namespace, meta) : undefined);
+  const old =
+    (await unwrapSlot(namespace, meta, next, meta.next.wrappedOld, '#prev-key')) ??
+    (meta.mode === 'device' ? await keptDeviceCipher(namespace, meta) : undefined);
   if (old) ring.add(gen, old, false);
   return ring;
 }
@@ -119,12 +146,21 @@ async function keptDeviceCipher(namespace: string, slot: KeySlot): Promise<Ciphe
 }
 
 /** The cipher of a slot when `secret` opens it. */
-export async function openSlot(namespace: string, slot: KeySlot, secret: KeySecret): Promise<Cipher | undefined> {
+export async function openSlot(
+  namespace: string,
+  slot: KeySlot,
+  secret: KeySecret,
+): Promise<Cipher | undefined> {
   if (slot.mode !== secret.kind) return undefined;
   let key: CryptoKey;
   if (secret.kind === 'password') {
     if (!slot.salt) return undefined;
-    key = await derivePasswordKey(secret.password, saltBytes(slot.salt), slot.iterations ?? secret.iterations, secret.keySize);
+    key = await derivePasswordKey(
+      secret.password,
+      saltBytes(slot.salt),
+      slot.iterations ?? secret.iterations,
+      secret.keySize,
+    );
   } else if (secret.kind === 'key') {
     key = secret.key;
   } else {
@@ -135,11 +171,17 @@ export async function openSlot(namespace: string, slot: KeySlot, secret: KeySecr
 
 /** Whether `cipher`'s key is the one `slot` describes (its verifier decrypts). */
 export async function opensSlot(cipher: Cipher, slot: KeySlot): Promise<boolean> {
-  return (await cipher.decrypt(slot.verifier, VERIFIER_CONTEXT).catch(() => undefined)) === VERIFIER_TEXT;
+  return (
+    (await cipher.decrypt(slot.verifier, VERIFIER_CONTEXT).catch(() => undefined)) === VERIFIER_TEXT
+  );
 }
 
 /** The cipher of `key` when it opens `slot` (verifier, tag secret). */
-async function cipherForSlot(namespace: string, key: CryptoKey, slot: KeySlot): Promise<Cipher | undefined> {
+async function cipherForSlot(
+  namespace: string,
+  key: CryptoKey,
+  slot: KeySlot,
+): Promise<Cipher | undefined> {
   const bare = new Cipher(key, namespace);
   try {
     if (!(await opensSlot(bare, slot))) return undefined;
@@ -150,11 +192,20 @@ async function cipherForSlot(namespace: string, key: CryptoKey, slot: KeySlot): 
   }
 }
 
-async function unwrapSlot(namespace: string, slot: KeySlot, by: Cipher, wrapped: string | undefined, context: string): Promise<Cipher | undefined> {
+async function unwrapSlot(
+  namespace: string,
+  slot: KeySlot,
+  by: Cipher,
+  wrapped: string | undefined,
+  context: string,
+): Promise<Cipher | undefined> {
   if (wrapped === undefined) return undefined;
   try {
     const raw = base64ToBytes(await by.decrypt(wrapped, context));
-    const key = await crypto.subtle.importKey('raw', raw, { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']);
+    const key = await crypto.subtle.importKey('raw', raw, { name: 'AES-GCM' }, false, [
+      'encrypt',
+      'decrypt',
+    ]);
     raw.fill(0);
     return await cipherForSlot(namespace, key, slot);
   } catch {
@@ -180,9 +231,18 @@ export async function createSlot(
   if (secret.kind === 'password') {
     slot.salt = newSalt();
     slot.iterations = secret.iterations;
-    const exportable = await derivePasswordKey(secret.password, saltBytes(slot.salt), secret.iterations, secret.keySize, true);
+    const exportable = await derivePasswordKey(
+      secret.password,
+      saltBytes(slot.salt),
+      secret.iterations,
+      secret.keySize,
+      true,
+    );
     raw = new Uint8Array(await crypto.subtle.exportKey('raw', exportable));
-    key = await crypto.subtle.importKey('raw', raw, { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']);
+    key = await crypto.subtle.importKey('raw', raw, { name: 'AES-GCM' }, false, [
+      'encrypt',
+      'decrypt',
+    ]);
   } else if (secret.kind === 'key') {
     key = secret.key;
     if (key.extractable) raw = new Uint8Array(await crypto.subtle.exportKey('raw', key));
@@ -198,12 +258,22 @@ export async function createSlot(
 }
 
 /** The bytes of the key `secret` opens `slot` with, when they can be exported (never for a device key). */
-export async function exportSlotKey(slot: KeySlot, secret: KeySecret): Promise<Uint8Array<ArrayBuffer> | undefined> {
+export async function exportSlotKey(
+  slot: KeySlot,
+  secret: KeySecret,
+): Promise<Uint8Array<ArrayBuffer> | undefined> {
   if (secret.kind === 'password' && slot.mode === 'password' && slot.salt) {
-    const key = await derivePasswordKey(secret.password, saltBytes(slot.salt), slot.iterations ?? secret.iterations, secret.keySize, true);
+    const key = await derivePasswordKey(
+      secret.password,
+      saltBytes(slot.salt),
+      slot.iterations ?? secret.iterations,
+      secret.keySize,
+      true,
+    );
     return new Uint8Array(await crypto.subtle.exportKey('raw', key));
   }
-  if (secret.kind === 'key' && secret.key.extractable) return new Uint8Array(await crypto.subtle.exportKey('raw', secret.key));
+  if (secret.kind === 'key' && secret.key.extractable)
+    return new Uint8Array(await crypto.subtle.exportKey('raw', secret.key));
   return undefined;
 }
 
@@ -225,7 +295,8 @@ export async function readMeta(layers: readonly StorageAdapter[]): Promise<KeyMe
     if (text === undefined) continue;
     try {
       const meta = JSON.parse(text) as Partial<KeyMeta>;
-      if (meta.v === 1 && typeof meta.verifier === 'string' && typeof meta.mode === 'string') return meta as KeyMeta;
+      if (meta.v === 1 && typeof meta.verifier === 'string' && typeof meta.mode === 'string')
+        return meta as KeyMeta;
     } catch {
       // a malformed copy: try the next layer
     }
@@ -246,7 +317,9 @@ export async function writeMeta(layers: readonly StorageAdapter[], meta: KeyMeta
   const readBack = await readMeta(layers).catch(() => undefined);
   if (readBack !== undefined && JSON.stringify(readBack) === text) return;
   const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  throw failure ? toStorageError(failure.reason, 'Storing the key metadata') : new StrataError('STORAGE_UNAVAILABLE', 'The key metadata did not read back as written.');
+  throw failure
+    ? toStorageError(failure.reason, 'Storing the key metadata')
+    : new StrataError('STORAGE_UNAVAILABLE', 'The key metadata did not read back as written.');
 }
 
 /** Writes fresh metadata to every layer; reports `KEY_LOST` when encrypted data (in `dataLayers`) may be orphaned. */
@@ -259,7 +332,12 @@ async function startOver(
 ): Promise<void> {
   const orphaned = previous !== undefined || (await hasEncryptedRecords(dataLayers));
   if (orphaned) {
-    report(new StrataError('KEY_LOST', 'The key this namespace was encrypted with is gone or its metadata is missing; items encrypted before read as null.'));
+    report(
+      new StrataError(
+        'KEY_LOST',
+        'The key this namespace was encrypted with is gone or its metadata is missing; items encrypted before read as null.',
+      ),
+    );
   }
   await writeMeta(layers, { v: 1, ...slot });
 }

@@ -4,7 +4,11 @@
  * React's external-store subscription; nothing here touches a browser API during render.
  * @packageDocumentation
  */
-export { SessionProvider, type SessionProviderProps, type SessionContextValue } from './session-context.js';
+export {
+  SessionProvider,
+  type SessionProviderProps,
+  type SessionContextValue,
+} from './session-context.js';
 export { useSession, type UseSessionResult } from './use-session.js';
 export { useStrataValue } from './use-strata-value.js';
 export { sessionStore } from './session-store.js';

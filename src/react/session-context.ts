@@ -1,4 +1,11 @@
-import { createContext, createElement, useEffect, useMemo, type ReactElement, type ReactNode } from 'react';
+import {
+  createContext,
+  createElement,
+  useEffect,
+  useMemo,
+  type ReactElement,
+  type ReactNode,
+} from 'react';
 import type { StoreApi } from 'zustand/vanilla';
 import type { AuthSession, AuthState } from '../session/auth-session.js';
 import type { TokenManager } from '../session/token-manager.js';
@@ -30,7 +37,10 @@ export interface SessionProviderProps {
  * state; a StrictMode double effect joins the same `initialize()` instead of reading twice.
  */
 export function SessionProvider({ auth, tokens, children }: SessionProviderProps): ReactElement {
-  const value = useMemo<SessionContextValue>(() => ({ auth, tokens: tokens ?? auth.tokens, store: sessionStore(auth) }), [auth, tokens]);
+  const value = useMemo<SessionContextValue>(
+    () => ({ auth, tokens: tokens ?? auth.tokens, store: sessionStore(auth) }),
+    [auth, tokens],
+  );
   useEffect(() => {
     if (auth.getState().status === 'loading') void auth.initialize();
   }, [auth]);

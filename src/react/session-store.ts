@@ -2,7 +2,10 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { AuthSession, AuthState } from '../session/auth-session.js';
 
 /** What `useSession()` reads before the session is known, and on the server. */
-export const LOADING_STATE: AuthState = Object.freeze({ status: 'loading', session: null }) as AuthState;
+export const LOADING_STATE: AuthState = Object.freeze({
+  status: 'loading',
+  session: null,
+}) as AuthState;
 
 const stores = new WeakMap<AuthSession, StoreApi<AuthState>>();
 

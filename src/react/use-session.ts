@@ -16,7 +16,10 @@ export interface UseSessionResult {
   /** Why the session could not be read at start-up (wrong password, storage unavailable); the status is then `'unauthenticated'`. */
   error: StrataError | null;
   /** `AuthSession.login`: signs in here and, with sync on, in every tab. */
-  login: (user: SessionUser, options?: { rememberMe?: boolean; tokens?: TokenResponse }) => Promise<void>;
+  login: (
+    user: SessionUser,
+    options?: { rememberMe?: boolean; tokens?: TokenResponse },
+  ) => Promise<void>;
   /** `AuthSession.logout`: signs out here and, with sync on, in every tab. */
   logout: (options?: { destroyKey?: boolean }) => Promise<void>;
   /**
@@ -37,10 +40,17 @@ export interface UseSessionResult {
  */
 export function useSession(): UseSessionResult {
   const context = useContext(SessionContext);
-  if (!context) throw new StrataError('INVALID_OPTIONS', 'useSession() must be called inside <SessionProvider auth={…}>.');
+  if (!context)
+    throw new StrataError(
+      'INVALID_OPTIONS',
+      'useSession() must be called inside <SessionProvider auth={…}>.',
+    );
   const { auth, tokens, store } = context;
   const state = useSyncExternalStore(store.subscribe, store.getState, () => LOADING_STATE);
-  const login = useCallback<UseSessionResult['login']>((user, options) => auth.login(user, options), [auth]);
+  const login = useCallback<UseSessionResult['login']>(
+    (user, options) => auth.login(user, options),
+    [auth],
+  );
   const logout = useCallback<UseSessionResult['logout']>((options) => auth.logout(options), [auth]);
   const refresh = useCallback(async () => {
     if (tokens) await tokens.refresh({ force: true });

@@ -19,12 +19,16 @@ interface Reading<T> {
  * A read that fails (wrong password, closed store, invalid key) leaves the value `null`
  * and gives the `StrataError` as the third element.
  */
-export function useStrataValue<T>(strata: Strata, key: string): [T | null, (value: T | null) => Promise<void>, StrataError | null] {
+export function useStrataValue<T>(
+  strata: Strata,
+  key: string,
+): [T | null, (value: T | null) => Promise<void>, StrataError | null] {
   const [reading, setReading] = useState<Reading<T> | null>(null);
   useEffect(() => {
     let current = true;
     let changed = false; // a change heard before the first read resolves is newer than it
-    const show = (value: T | null, error: StrataError | null = null) => current && setReading({ strata, key, value, error });
+    const show = (value: T | null, error: StrataError | null = null) =>
+      current && setReading({ strata, key, value, error });
     let stop = (): void => undefined;
     try {
       stop = strata.subscribe(key, (change) => {
@@ -45,11 +49,17 @@ export function useStrataValue<T>(strata: Strata, key: string): [T | null, (valu
       stop();
     };
   }, [strata, key]);
-  const update = useCallback((next: T | null) => (next === null ? strata.remove(key) : strata.set(key, next)), [strata, key]);
-  const mine = reading !== null && reading.strata === strata && reading.key === key ? reading : null;
+  const update = useCallback(
+    (next: T | null) => (next === null ? strata.remove(key) : strata.set(key, next)),
+    [strata, key],
+  );
+  const mine =
+    reading !== null && reading.strata === strata && reading.key === key ? reading : null;
   return [mine?.value ?? null, update, mine?.error ?? null];
 }
 
 function asStrataError(error: unknown): StrataError {
-  return error instanceof StrataError ? error : new StrataError('STORAGE_UNAVAILABLE', 'Reading the value failed.', { cause: error });
+  return error instanceof StrataError
+    ? error
+    : new StrataError('STORAGE_UNAVAILABLE', 'Reading the value failed.', { cause: error });
 }

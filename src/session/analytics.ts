@@ -6,7 +6,13 @@ import { Emitter } from './emitter.js';
 import { platformTimers, type IntervalTimers } from './interval.js';
 import { RetryQueue } from './retry-queue.js';
 import { SessionManager } from './session-manager.js';
-import { httpError, pickFetch, postJson, type AuthenticatedFetcher, type FetchLike } from './transport.js';
+import {
+  httpError,
+  pickFetch,
+  postJson,
+  type AuthenticatedFetcher,
+  type FetchLike,
+} from './transport.js';
 
 /** One analytics event as it is queued and sent. */
 export interface AnalyticsEvent {
@@ -95,11 +101,14 @@ export class SessionAnalytics {
   readonly #onOnline = (): void => void this.flush();
 
   constructor(options: SessionAnalyticsOptions) {
-    if (typeof options?.storage?.get !== 'function') throw new StrataError('INVALID_OPTIONS', 'SessionAnalytics needs { storage: Strata }.');
+    if (typeof options?.storage?.get !== 'function')
+      throw new StrataError('INVALID_OPTIONS', 'SessionAnalytics needs { storage: Strata }.');
     const interval = options.flushInterval ?? 30_000;
     const batchSize = options.batchSize ?? 50;
-    if (!(Number.isFinite(interval) && interval >= 0)) throw new StrataError('INVALID_OPTIONS', 'flushInterval must be ≥ 0 ms.');
-    if (!(Number.isInteger(batchSize) && batchSize > 0 && batchSize <= 1000)) throw new StrataError('INVALID_OPTIONS', 'batchSize must be an integer from 1 to 1000.');
+    if (!(Number.isFinite(interval) && interval >= 0))
+      throw new StrataError('INVALID_OPTIONS', 'flushInterval must be ≥ 0 ms.');
+    if (!(Number.isInteger(batchSize) && batchSize > 0 && batchSize <= 1000))
+      throw new StrataError('INVALID_OPTIONS', 'batchSize must be an integer from 1 to 1000.');
     this.#endpoint = options.endpoint ?? '/api/analytics';
     this.#fetch = pickFetch(options.fetch, options.tokens);
     const manager = options.sessionId ? undefined : new SessionManager(options.storage);
@@ -134,7 +143,8 @@ export class SessionAnalytics {
 
   /** Records a custom event. */
   async track(name: string, data?: Record<string, unknown>): Promise<void> {
-    if (typeof name !== 'string' || name === '') throw new StrataError('INVALID_OPTIONS', 'track needs an event name.');
+    if (typeof name !== 'string' || name === '')
+      throw new StrataError('INVALID_OPTIONS', 'track needs an event name.');
     await this.#record({ type: 'event', name, ...(data ? { data } : {}) });
   }
 
@@ -173,18 +183,27 @@ export class SessionAnalytics {
   }
 
   /** Listens to `'sent'` and `'error'`. */
-  on<E extends keyof SessionAnalyticsEvents>(event: E, handler: (payload: SessionAnalyticsEvents[E]) => void): () => void {
+  on<E extends keyof SessionAnalyticsEvents>(
+    event: E,
+    handler: (payload: SessionAnalyticsEvents[E]) => void,
+  ): () => void {
     return this.#events.on(event, handler);
   }
 
   #startLoop(): void {
     if (this.#timer !== undefined) return;
-    if (this.#interval > 0) this.#timer = this.#timers.setInterval(() => void this.flush(), this.#interval);
+    if (this.#interval > 0)
+      this.#timer = this.#timers.setInterval(() => void this.flush(), this.#interval);
     if (typeof window !== 'undefined') window.addEventListener('online', this.#onOnline);
   }
 
   async #record(fields: Pick<AnalyticsEvent, 'type'> & Partial<AnalyticsEvent>): Promise<void> {
-    const event: AnalyticsEvent = { ...fields, id: randomHex(16), sessionId: await this.#sessionId(), timestamp: this.#clock() };
+    const event: AnalyticsEvent = {
+      ...fields,
+      id: randomHex(16),
+      sessionId: await this.#sessionId(),
+      timestamp: this.#clock(),
+    };
     if (fields.data) event.data = scrub(fields.data) as Record<string, unknown>;
     await this.#queue.push(event);
   }
@@ -197,7 +216,10 @@ export class SessionAnalytics {
       const events = batch.map((entry) => entry.item);
       let response: Response;
       try {
-        response = await postJson(this.#fetch, this.#endpoint, { events, sessionId: events[0]?.sessionId });
+        response = await postJson(this.#fetch, this.#endpoint, {
+          events,
+          sessionId: events[0]?.sessionId,
+        });
       } catch (error) {
         return this.#failed(toError(error), sent);
       }
@@ -225,10 +247,13 @@ function scrub(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(scrub);
   if (value === null || typeof value !== 'object' || value instanceof Date) return value;
   const out: Record<string, unknown> = {};
-  for (const [name, field] of Object.entries(value)) if (!SECRET_FIELD.test(name)) out[name] = scrub(field);
+  for (const [name, field] of Object.entries(value))
+    if (!SECRET_FIELD.test(name)) out[name] = scrub(field);
   return out;
 }
 
 function toError(error: unknown): StrataError {
-  return error instanceof StrataError ? error : new StrataError('NETWORK', 'Sending analytics failed.', { cause: error });
+  return error instanceof StrataError
+    ? error
+    : new StrataError('NETWORK', 'Sending analytics failed.', { cause: error });
 }

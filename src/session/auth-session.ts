@@ -91,13 +91,18 @@ export class AuthSession {
   readonly #unsubscribe: () => void;
 
   constructor(options: AuthSessionOptions) {
-    if (typeof options?.storage?.get !== 'function') throw new StrataError('INVALID_OPTIONS', 'AuthSession needs { storage: Strata }.');
+    if (typeof options?.storage?.get !== 'function')
+      throw new StrataError('INVALID_OPTIONS', 'AuthSession needs { storage: Strata }.');
     this.#options = options;
     this.#key = options.key ?? 'auth-session';
     this.#unsubscribe = options.storage.subscribe(this.#key, (change) => {
       if (change.key !== this.#key) return; // another tab, or app code, changed or removed the session
       const session = change.newValue as UserSession | null;
-      this.#setState(session ? { status: 'authenticated', session } : { status: 'unauthenticated', session: null });
+      this.#setState(
+        session
+          ? { status: 'authenticated', session }
+          : { status: 'unauthenticated', session: null },
+      );
     });
     options.tokens?.on('cleared', ({ reason }) => {
       if (reason === 'invalid_grant' || reason === 'remote') void this.#signedOutElsewhere();
@@ -110,10 +115,16 @@ export class AuthSession {
   }
 
   /** Signs in: stores the session for 24 h (30 days with `rememberMe`), sliding with use, and the tokens. */
-  async login(user: SessionUser, options: { rememberMe?: boolean; tokens?: TokenResponse } = {}): Promise<void> {
-    if (typeof user?.userId !== 'string' || user.userId === '') throw new StrataError('INVALID_OPTIONS', 'login needs a user with a non-empty userId.');
+  async login(
+    user: SessionUser,
+    options: { rememberMe?: boolean; tokens?: TokenResponse } = {},
+  ): Promise<void> {
+    if (typeof user?.userId !== 'string' || user.userId === '')
+      throw new StrataError('INVALID_OPTIONS', 'login needs a user with a non-empty userId.');
     const rememberMe = options.rememberMe === true;
-    const duration = rememberMe ? this.#options.durations?.remembered ?? 30 * DAY : this.#options.durations?.session ?? DAY;
+    const duration = rememberMe
+      ? (this.#options.durations?.remembered ?? 30 * DAY)
+      : (this.#options.durations?.session ?? DAY);
     const now = this.#now();
     const session: UserSession = {
       ...user,
@@ -128,7 +139,12 @@ export class AuthSession {
     if (options.tokens) await this.#storeTokens(options.tokens, rememberMe ? 30 * DAY : duration);
     await this.#markBrowserSession(rememberMe);
     await this.#options.fingerprint?.create();
-    await this.#options.storage.set(this.#key, session, { ttl: duration, sliding: true, encrypt: true, tags: sessionTags(user.userId) });
+    await this.#options.storage.set(this.#key, session, {
+      ttl: duration,
+      sliding: true,
+      encrypt: true,
+      tags: sessionTags(user.userId),
+    });
     this.#lastTouch = now;
     this.#setState({ status: 'authenticated', session });
   }
@@ -146,7 +162,11 @@ export class AuthSession {
     }
     let session = await strata.get<UserSession>(this.#key);
     const now = this.#now();
-    if (session && session.expiresAt > now && now - this.#lastTouch >= (this.#options.activityThrottle ?? 60_000)) {
+    if (
+      session &&
+      session.expiresAt > now &&
+      now - this.#lastTouch >= (this.#options.activityThrottle ?? 60_000)
+    ) {
       this.#lastTouch = now;
       session = await this.#touch(now, session);
     }
@@ -155,7 +175,11 @@ export class AuthSession {
       return session;
     }
     const restored = await this.#restoreOnce();
-    this.#setState(restored ? { status: 'authenticated', session: restored } : { status: 'unauthenticated', session: null });
+    this.#setState(
+      restored
+        ? { status: 'authenticated', session: restored }
+        : { status: 'unauthenticated', session: null },
+    );
     return restored;
   }
 
@@ -186,7 +210,12 @@ export class AuthSession {
       const now = this.#now();
       if (!session || session.expiresAt <= now) return null;
       const longer = { ...session, expiresAt: now + ms };
-      await strata.set(this.#key, longer, { ttl: ms, sliding: true, encrypt: true, tags: sessionTags(session.userId) });
+      await strata.set(this.#key, longer, {
+        ttl: ms,
+        sliding: true,
+        encrypt: true,
+        tags: sessionTags(session.userId),
+      });
       return longer;
     });
     if (!extended) return false;
@@ -211,7 +240,13 @@ export class AuthSession {
     await this.#options.tokens?.clear().catch((error: unknown) => {
       tokensFailure = error; // the session is still removed; the failure is thrown after
     });
-    const removeAll = () => Promise.all([strata.remove(this.#key), strata.remove(REFRESH_KEY), strata.remove(BROWSER_SESSION_KEY), strata.clear({ tags: ['auth'] })]);
+    const removeAll = () =>
+      Promise.all([
+        strata.remove(this.#key),
+        strata.remove(REFRESH_KEY),
+        strata.remove(BROWSER_SESSION_KEY),
+        strata.clear({ tags: ['auth'] }),
+      ]);
     await this.#underRestoreLock(removeAll).catch((error: unknown) => {
       if (!isStrataError(error, 'LOCK_TIMEOUT')) throw error;
       return removeAll();
@@ -239,7 +274,12 @@ export class AuthSession {
     this.#initializing ??= this.getSession()
       .then(
         () => undefined,
-        (error: unknown) => this.#setState({ status: 'unauthenticated', session: null, error: toStorageError(error, 'Reading the session') }),
+        (error: unknown) =>
+          this.#setState({
+            status: 'unauthenticated',
+            session: null,
+            error: toStorageError(error, 'Reading the session'),
+          }),
       )
       .then(() => this.#state)
       .finally(() => {
@@ -272,14 +312,21 @@ export class AuthSession {
     };
     const signIn = async (user: SessionUser, tokenResponse?: TokenResponse): Promise<void> => {
       const rememberMe = (await storage.get(BROWSER_SESSION_KEY)) === null;
-      await this.login(user, tokenResponse ? { rememberMe, tokens: tokenResponse } : { rememberMe });
+      await this.login(
+        user,
+        tokenResponse ? { rememberMe, tokens: tokenResponse } : { rememberMe },
+      );
     };
     try {
       if (tokens) {
         if (!(await tokens.getTokens())?.refreshToken) return null;
         // The TokenManager stores the new tokens, then signs in, under its lock; not at all
         // when the user signed out or in meanwhile.
-        await tokens.exchange(restore, async () => (await sessionNow()) !== null, (result) => signIn(result.user));
+        await tokens.exchange(
+          restore,
+          async () => (await sessionNow()) !== null,
+          (result) => signIn(result.user),
+        );
         return sessionNow();
       }
       const signOuts = this.#signOuts;
@@ -293,7 +340,8 @@ export class AuthSession {
           result = await restore(refreshToken);
         } catch (error) {
           // A rejected refresh token is never sent again (unless a new sign-in replaced it).
-          if (isInvalidGrant(error) && (await storage.get<string>(REFRESH_KEY)) === refreshToken) await storage.remove(REFRESH_KEY);
+          if (isInvalidGrant(error) && (await storage.get<string>(REFRESH_KEY)) === refreshToken)
+            await storage.remove(REFRESH_KEY);
           throw error;
         }
         if (signOuts !== this.#signOuts) return null; // signed out while the request was in flight
@@ -314,12 +362,20 @@ export class AuthSession {
     const id = rememberMe ? null : (this.#options.browserSession ?? browserSessionId)();
     const lifetime = this.#options.durations?.remembered ?? 30 * DAY;
     if (id === null) await this.#options.storage.remove(BROWSER_SESSION_KEY);
-    else await this.#options.storage.set(BROWSER_SESSION_KEY, id, { ttl: lifetime, sliding: true, encrypt: true, tags: ['auth'] });
+    else
+      await this.#options.storage.set(BROWSER_SESSION_KEY, id, {
+        ttl: lifetime,
+        sliding: true,
+        encrypt: true,
+        tags: ['auth'],
+      });
   }
 
   /** Runs `work` under the lock a restore without a TokenManager holds (waiting longer than a refresh request may take). */
   #underRestoreLock<T>(work: () => Promise<T>, timeout = RESTORE_LOCK_MS): Promise<T> {
-    return withLock(`strata-restore:${this.#options.storage.namespace}/${this.#key}`, work, { timeout });
+    return withLock(`strata-restore:${this.#options.storage.namespace}/${this.#key}`, work, {
+      timeout,
+    });
   }
 
   /**
@@ -334,8 +390,15 @@ export class AuthSession {
       const session = await strata.get<UserSession>(this.#key);
       if (!session || session.expiresAt <= now) return session;
       session.lastActivity = now;
-      session.expiresAt = Math.max(session.expiresAt, now + ((await strata.getTTL(this.#key)) ?? 0));
-      await strata.set(this.#key, session, { sliding: true, encrypt: true, tags: sessionTags(session.userId) });
+      session.expiresAt = Math.max(
+        session.expiresAt,
+        now + ((await strata.getTTL(this.#key)) ?? 0),
+      );
+      await strata.set(this.#key, session, {
+        sliding: true,
+        encrypt: true,
+        tags: sessionTags(session.userId),
+      });
       return session;
     }, TOUCH_LOCK_MS).catch((error: unknown) => {
       if (isStrataError(error, 'LOCK_TIMEOUT')) return read;
@@ -355,7 +418,11 @@ export class AuthSession {
     if (this.#options.tokens) {
       await this.#options.tokens.setTokens(response);
     } else if (response.refreshToken) {
-      await this.#options.storage.set(REFRESH_KEY, response.refreshToken, { ttl: refreshTtl, encrypt: true, tags: ['auth'] });
+      await this.#options.storage.set(REFRESH_KEY, response.refreshToken, {
+        ttl: refreshTtl,
+        encrypt: true,
+        tags: ['auth'],
+      });
     }
   }
 
@@ -366,7 +433,12 @@ export class AuthSession {
 
   #setState(state: AuthState): void {
     // Each read gives a new object: only a real change is news to subscribers.
-    if (state.status === this.#state.status && state.error === this.#state.error && JSON.stringify(state.session) === JSON.stringify(this.#state.session)) return;
+    if (
+      state.status === this.#state.status &&
+      state.error === this.#state.error &&
+      JSON.stringify(state.session) === JSON.stringify(this.#state.session)
+    )
+      return;
     this.#state = state;
     this.#events.emit('change', state);
   }

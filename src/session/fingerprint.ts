@@ -61,8 +61,10 @@ export class SessionFingerprint implements RestoreGuard {
   readonly #traits: () => FingerprintTraits;
 
   constructor(options: SessionFingerprintOptions) {
-    if (typeof options?.storage?.get !== 'function') throw new StrataError('INVALID_OPTIONS', 'SessionFingerprint needs { storage: Strata }.');
-    if (options.ttl !== undefined && !(Number.isFinite(options.ttl) && options.ttl > 0)) throw new StrataError('INVALID_OPTIONS', 'ttl must be a positive number of milliseconds.');
+    if (typeof options?.storage?.get !== 'function')
+      throw new StrataError('INVALID_OPTIONS', 'SessionFingerprint needs { storage: Strata }.');
+    if (options.ttl !== undefined && !(Number.isFinite(options.ttl) && options.ttl > 0))
+      throw new StrataError('INVALID_OPTIONS', 'ttl must be a positive number of milliseconds.');
     this.#storage = options.storage;
     this.#key = options.key ?? 'session-fingerprint';
     this.#ttl = options.ttl;
@@ -71,9 +73,17 @@ export class SessionFingerprint implements RestoreGuard {
 
   /** The SHA-256 of the current traits, as 64 hex digits. */
   async compute(): Promise<string> {
-    if (typeof crypto === 'undefined' || !crypto.subtle) throw new StrataError('CRYPTO_UNAVAILABLE', 'SessionFingerprint needs crypto.subtle (a secure context).');
+    if (typeof crypto === 'undefined' || !crypto.subtle)
+      throw new StrataError(
+        'CRYPTO_UNAVAILABLE',
+        'SessionFingerprint needs crypto.subtle (a secure context).',
+      );
     const traits = this.#traits();
-    const canonical = JSON.stringify(Object.keys(traits).sort().map((name) => [name, traits[name as keyof FingerprintTraits]]));
+    const canonical = JSON.stringify(
+      Object.keys(traits)
+        .sort()
+        .map((name) => [name, traits[name as keyof FingerprintTraits]]),
+    );
     const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(canonical));
     return bytesToHex(new Uint8Array(digest));
   }
@@ -81,7 +91,11 @@ export class SessionFingerprint implements RestoreGuard {
   /** Binds the session to this device: stores the current hash (encrypted, tagged `auth`). Returns it. */
   async bind(): Promise<string> {
     const hash = await this.compute();
-    await this.#storage.set(this.#key, hash, { encrypt: true, tags: ['auth'], ...(this.#ttl === undefined ? {} : { ttl: this.#ttl }) });
+    await this.#storage.set(this.#key, hash, {
+      encrypt: true,
+      tags: ['auth'],
+      ...(this.#ttl === undefined ? {} : { ttl: this.#ttl }),
+    });
     return hash;
   }
 

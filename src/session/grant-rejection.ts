@@ -4,7 +4,13 @@ export function isOAuthErrorCode(value: unknown): value is string {
 }
 
 /** RFC 6749 §5.2 codes that blame the client or the request, not the refresh token. */
-const CLIENT_FAULTS = new Set(['invalid_client', 'invalid_request', 'unauthorized_client', 'unsupported_grant_type', 'invalid_scope']);
+const CLIENT_FAULTS = new Set([
+  'invalid_client',
+  'invalid_request',
+  'unauthorized_client',
+  'unsupported_grant_type',
+  'invalid_scope',
+]);
 
 /**
  * Whether a token endpoint's 400/401 means "this refresh token is no good": yes, unless its
@@ -13,5 +19,8 @@ const CLIENT_FAULTS = new Set(['invalid_client', 'invalid_request', 'unauthorize
  * token is kept and the refresh retried. Other statuses never do.
  */
 export function meansGrantRejected(status: unknown, oauthError: unknown): boolean {
-  return (status === 400 || status === 401) && !(isOAuthErrorCode(oauthError) && CLIENT_FAULTS.has(oauthError));
+  return (
+    (status === 400 || status === 401) &&
+    !(isOAuthErrorCode(oauthError) && CLIENT_FAULTS.has(oauthError))
+  );
 }

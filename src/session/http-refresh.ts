@@ -12,7 +12,10 @@ export interface HttpRefreshOptions {
 }
 
 /** What a refresh endpoint answers: `{ tokens, user }`, or the token fields at the top level. */
-type RefreshBody = { tokens?: TokenResponse; user?: Record<string, unknown> } & Partial<TokenResponse>;
+type RefreshBody = {
+  tokens?: TokenResponse;
+  user?: Record<string, unknown>;
+} & Partial<TokenResponse>;
 
 /**
  * A `refresh` function for {@link TokenManager} that POSTs `{ refreshToken }` as JSON to
@@ -21,7 +24,10 @@ type RefreshBody = { tokens?: TokenResponse; user?: Record<string, unknown> } & 
  * code blames the client (`invalid_client`, `invalid_request`, …: `REFRESH_FAILED`, the
  * token is kept); other failures `REFRESH_FAILED` or `NETWORK`, none with a token in the message.
  */
-export function httpRefresh(url: string, options: HttpRefreshOptions = {}): (refreshToken: string) => Promise<TokenResponse> {
+export function httpRefresh(
+  url: string,
+  options: HttpRefreshOptions = {},
+): (refreshToken: string) => Promise<TokenResponse> {
   return async (refreshToken) => tokensOf(await postRefresh(url, refreshToken, options));
 }
 
@@ -29,12 +35,16 @@ export function httpRefresh(url: string, options: HttpRefreshOptions = {}): (ref
  * A `restore` function for {@link AuthSession}: the same request as {@link httpRefresh},
  * answering `{ user, tokens }`. The user's `userId` is taken from `userId`, `id` or `sub`.
  */
-export function httpRestore(url: string, options: HttpRefreshOptions = {}): (refreshToken: string) => Promise<{ user: SessionUser; tokens: TokenResponse }> {
+export function httpRestore(
+  url: string,
+  options: HttpRefreshOptions = {},
+): (refreshToken: string) => Promise<{ user: SessionUser; tokens: TokenResponse }> {
   return async (refreshToken) => {
     const body = await postRefresh(url, refreshToken, options);
     const user = body.user ?? {};
     const userId = user.userId ?? user.id ?? user.sub;
-    if (typeof userId !== 'string' || userId === '') throw new StrataError('REFRESH_FAILED', 'The refresh response has no user with an id.');
+    if (typeof userId !== 'string' || userId === '')
+      throw new StrataError('REFRESH_FAILED', 'The refresh response has no user with an id.');
     return { user: { ...user, userId }, tokens: tokensOf(body) };
   };
 }
@@ -44,10 +54,17 @@ export function httpRestore(url: string, options: HttpRefreshOptions = {}): (ref
  * endpoint so the server revokes the token's family. Rejects with `NETWORK` or
  * `REFRESH_FAILED` (the TokenManager ignores a failed revoke and signs out anyway).
  */
-export function httpRevoke(url: string, options: HttpRefreshOptions = {}): (refreshToken: string) => Promise<void> {
+export function httpRevoke(
+  url: string,
+  options: HttpRefreshOptions = {},
+): (refreshToken: string) => Promise<void> {
   return (refreshToken) =>
     post(url, refreshToken, options, async (response) => {
-      if (!response.ok) throw new StrataError('REFRESH_FAILED', `The logout request failed (HTTP ${response.status}).`);
+      if (!response.ok)
+        throw new StrataError(
+          'REFRESH_FAILED',
+          `The logout request failed (HTTP ${response.status}).`,
+        );
     });
 }
 
@@ -55,10 +72,16 @@ export function httpRevoke(url: string, options: HttpRefreshOptions = {}): (refr
  * POSTs `{ refreshToken }` to `url` and hands the response to `read`, all within
  * `options.timeout` (`TIMEOUT` after it; the caller's own `init.signal` still aborts).
  */
-async function post<T>(url: string, refreshToken: string, options: HttpRefreshOptions, read: (response: Response) => Promise<T>): Promise<T> {
+async function post<T>(
+  url: string,
+  refreshToken: string,
+  options: HttpRefreshOptions,
+  read: (response: Response) => Promise<T>,
+): Promise<T> {
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
   const timeout = options.timeout ?? 15_000;
-  if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0) throw new StrataError('INVALID_OPTIONS', 'timeout must be a positive number of milliseconds.');
+  if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0)
+    throw new StrataError('INVALID_OPTIONS', 'timeout must be a positive number of milliseconds.');
   const controller = new AbortController();
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -74,13 +97,18 @@ async function post<T>(url: string, refreshToken: string, options: HttpRefreshOp
       response = await doFetch(url, {
         method: 'POST',
         ...options.init,
-        headers: { 'Content-Type': 'application/json', ...(options.init?.headers as Record<string, string> | undefined) },
+        headers: {
+          'Content-Type': 'application/json',
+          ...(options.init?.headers as Record<string, string> | undefined),
+        },
         body: JSON.stringify({ refreshToken }),
         signal: controller.signal,
       });
     } catch (error) {
       if (timedOut) throw timeoutError(timeout);
-      throw new StrataError('NETWORK', 'The request did not reach the server.', { cause: error instanceof Error ? new Error(error.message) : undefined });
+      throw new StrataError('NETWORK', 'The request did not reach the server.', {
+        cause: error instanceof Error ? new Error(error.message) : undefined,
+      });
     }
     try {
       return await read(response);
@@ -96,15 +124,33 @@ function timeoutError(timeout: number): StrataError {
   return new StrataError('TIMEOUT', `The server did not answer within ${timeout} ms.`);
 }
 
-function postRefresh(url: string, refreshToken: string, options: HttpRefreshOptions): Promise<RefreshBody> {
+function postRefresh(
+  url: string,
+  refreshToken: string,
+  options: HttpRefreshOptions,
+): Promise<RefreshBody> {
   return post(url, refreshToken, options, async (response) => {
     if (response.status === 400 || response.status === 401) {
       const oauthError = await oauthErrorOf(response);
       const named = oauthError === undefined ? '' : `, ${oauthError}`;
-      if (meansGrantRejected(response.status, oauthError)) throw new StrataError('INVALID_GRANT', `The server rejected the refresh token (HTTP ${response.status}${named}).`);
-      throw Object.assign(new StrataError('REFRESH_FAILED', `The refresh request was refused (HTTP ${response.status}${named}); token kept.`), { status: response.status, error: oauthError });
+      if (meansGrantRejected(response.status, oauthError))
+        throw new StrataError(
+          'INVALID_GRANT',
+          `The server rejected the refresh token (HTTP ${response.status}${named}).`,
+        );
+      throw Object.assign(
+        new StrataError(
+          'REFRESH_FAILED',
+          `The refresh request was refused (HTTP ${response.status}${named}); token kept.`,
+        ),
+        { status: response.status, error: oauthError },
+      );
     }
-    if (!response.ok) throw Object.assign(new StrataError('REFRESH_FAILED', `The refresh request failed (HTTP ${response.status}).`), { status: response.status });
+    if (!response.ok)
+      throw Object.assign(
+        new StrataError('REFRESH_FAILED', `The refresh request failed (HTTP ${response.status}).`),
+        { status: response.status },
+      );
     try {
       return (await response.json()) as RefreshBody;
     } catch {
@@ -125,6 +171,7 @@ async function oauthErrorOf(response: Response): Promise<string | undefined> {
 
 function tokensOf(body: RefreshBody): TokenResponse {
   const tokens = body.tokens ?? (body as TokenResponse);
-  if (typeof tokens.accessToken !== 'string') throw new StrataError('REFRESH_FAILED', 'The refresh response has no accessToken.');
+  if (typeof tokens.accessToken !== 'string')
+    throw new StrataError('REFRESH_FAILED', 'The refresh response has no accessToken.');
   return tokens;
 }

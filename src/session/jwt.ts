@@ -9,7 +9,12 @@ export function readJwtTimes(token: string): JwtTimes | undefined {
   const part = token.split('.')[1];
   if (part === undefined) return undefined;
   try {
-    const json = atob(part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '='));
+    const json = atob(
+      part
+        .replace(/-/g, '+')
+        .replace(/_/g, '/')
+        .padEnd(Math.ceil(part.length / 4) * 4, '='),
+    );
     const claims = JSON.parse(json) as Record<string, unknown>;
     const times: JwtTimes = {};
     if (typeof claims.exp === 'number') times.exp = claims.exp;

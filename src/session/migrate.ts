@@ -95,15 +95,31 @@ const JOURNAL_PREFIX = 'strata-migration:';
  *   merge: { cart: mergeArrayBy('productId', (g, e) => ({ ...e, quantity: e.quantity + g.quantity })) },
  * });
  */
-export async function migrateGuestToUser(strata: Strata, userId: string, options: MigrateOptions = {}): Promise<MigrationResult> {
-  if (typeof userId !== 'string' || userId.trim() === '' || userId !== userId.trim() || /[\u0000-\u001f\u007f]/.test(userId)) {
-    throw new StrataError('INVALID_OPTIONS', 'migrateGuestToUser needs a non-empty userId without surrounding spaces or control characters.');
+export async function migrateGuestToUser(
+  strata: Strata,
+  userId: string,
+  options: MigrateOptions = {},
+): Promise<MigrationResult> {
+  if (
+    typeof userId !== 'string' ||
+    userId.trim() === '' ||
+    userId !== userId.trim() ||
+    /[\u0000-\u001f\u007f]/.test(userId)
+  ) {
+    throw new StrataError(
+      'INVALID_OPTIONS',
+      'migrateGuestToUser needs a non-empty userId without surrounding spaces or control characters.',
+    );
   }
   const from = options.from ?? 'guest:';
   const target = (options.to ?? ((id: string) => `user:${id}:`))(userId);
-  if (typeof from !== 'string' || from === '') throw new StrataError('INVALID_OPTIONS', 'The guest prefix `from` must be a non-empty string.');
+  if (typeof from !== 'string' || from === '')
+    throw new StrataError('INVALID_OPTIONS', 'The guest prefix `from` must be a non-empty string.');
   if (typeof target !== 'string' || target === '' || target.startsWith(from)) {
-    throw new StrataError('INVALID_OPTIONS', 'The user prefix `to(userId)` must be a non-empty string that does not start with the guest prefix.');
+    throw new StrataError(
+      'INVALID_OPTIONS',
+      'The user prefix `to(userId)` must be a non-empty string that does not start with the guest prefix.',
+    );
   }
   const journalKey = `${JOURNAL_PREFIX}${JSON.stringify([from, target])}`;
   return withLock(`strata-migrate:${strata.namespace}`, async () => {
@@ -112,7 +128,14 @@ export async function migrateGuestToUser(strata: Strata, userId: string, options
     for (const pendingKey of await strata.keys(JOURNAL_PREFIX)) {
       const pending = await strata.get<Journal>(pendingKey);
       const mine = pendingKey === journalKey;
-      if (pending) await applyJournal(strata, pendingKey, pending, options, mine ? result : { moved: [], merged: [] });
+      if (pending)
+        await applyJournal(
+          strata,
+          pendingKey,
+          pending,
+          options,
+          mine ? result : { moved: [], merged: [] },
+        );
       else await strata.remove(pendingKey);
     }
     const plan = await planMigration(strata, from, target, options);
@@ -125,8 +148,15 @@ export async function migrateGuestToUser(strata: Strata, userId: string, options
 }
 
 /** Reads every guest item and computes every target value; writes nothing. */
-async function planMigration(strata: Strata, from: string, target: string, options: MigrateOptions): Promise<Journal> {
-  const sources = (await strata.keys(from.replace(/[\\*]/g, '\\$&'))).filter((key) => !key.startsWith(JOURNAL_PREFIX));
+async function planMigration(
+  strata: Strata,
+  from: string,
+  target: string,
+  options: MigrateOptions,
+): Promise<Journal> {
+  const sources = (await strata.keys(from.replace(/[\\*]/g, '\\$&'))).filter(
+    (key) => !key.startsWith(JOURNAL_PREFIX),
+  );
   const writes: PlannedWrite[] = [];
   for (const source of sources) {
     const guest = await strata.get(source);
@@ -136,7 +166,16 @@ async function planMigration(strata: Strata, from: string, target: string, optio
     const existing = await strata.get(key);
     const guestInfo = await strata.info(source);
     if (existing === null) {
-      writes.push({ key, name, value: guest, ...carried(guestInfo, guestInfo), merged: false, source, guest, before: null });
+      writes.push({
+        key,
+        name,
+        value: guest,
+        ...carried(guestInfo, guestInfo),
+        merged: false,
+        source,
+        guest,
+        before: null,
+      });
       continue;
     }
     const merger = options.merge?.[name] ?? options.defaultMerge ?? preferExisting;
@@ -145,10 +184,28 @@ async function planMigration(strata: Strata, from: string, target: string, optio
       value = await merger(guest, existing);
     } catch (cause) {
       if (cause instanceof StrataError) throw cause;
-      throw new StrataError('INVALID_OPTIONS', `The merger for "${name}" threw; nothing was migrated.`, { cause, key });
+      throw new StrataError(
+        'INVALID_OPTIONS',
+        `The merger for "${name}" threw; nothing was migrated.`,
+        { cause, key },
+      );
     }
-    if (value === undefined) throw new StrataError('INVALID_OPTIONS', `The merger for "${name}" returned undefined; nothing was migrated.`, { key });
-    writes.push({ key, name, value, ...carried(await strata.info(key), guestInfo), merged: true, source, guest, before: existing });
+    if (value === undefined)
+      throw new StrataError(
+        'INVALID_OPTIONS',
+        `The merger for "${name}" returned undefined; nothing was migrated.`,
+        { key },
+      );
+    writes.push({
+      key,
+      name,
+      value,
+      ...carried(await strata.info(key), guestInfo),
+      merged: true,
+      source,
+      guest,
+      before: existing,
+    });
   }
   return { writes, sources };
 }
@@ -160,7 +217,13 @@ async function planMigration(strata: Strata, from: string, target: string, optio
  * the next plan merges them afresh, so a journal finished long after a crash never
  * overwrites newer data or removes guest data it did not migrate.
  */
-async function applyJournal(strata: Strata, journalKey: string, journal: Journal, options: MigrateOptions, result: MigrationResult): Promise<void> {
+async function applyJournal(
+  strata: Strata,
+  journalKey: string,
+  journal: Journal,
+  options: MigrateOptions,
+  result: MigrationResult,
+): Promise<void> {
   const kept = new Set<string>();
   for (const write of journal.writes) {
     const planned = 'before' in write;
@@ -181,10 +244,18 @@ async function applyJournal(strata: Strata, journalKey: string, journal: Journal
     });
     (write.merged ? result.merged : result.moved).push(write.name);
   }
-  const guestBySource = new Map(journal.writes.filter((w) => w.source !== undefined && 'guest' in w).map((w) => [w.source as string, w.guest]));
+  const guestBySource = new Map(
+    journal.writes
+      .filter((w) => w.source !== undefined && 'guest' in w)
+      .map((w) => [w.source as string, w.guest]),
+  );
   for (const source of journal.sources) {
     if (kept.has(source)) continue;
-    if (guestBySource.has(source) && !sameValue(await strata.get(source), guestBySource.get(source))) continue;
+    if (
+      guestBySource.has(source) &&
+      !sameValue(await strata.get(source), guestBySource.get(source))
+    )
+      continue;
     await strata.remove(source);
   }
   await strata.remove(journalKey);
@@ -197,11 +268,16 @@ async function applyJournal(strata: Strata, journalKey: string, journal: Journal
  */
 function tagSources(write: PlannedWrite, source: string): string[] {
   if (!write.merged) return [source];
-  return 'before' in write && sameValue(write.value, write.before) ? [write.key] : [source, write.key];
+  return 'before' in write && sameValue(write.value, write.before)
+    ? [write.key]
+    : [source, write.key];
 }
 
 /** TTL and flags a write carries over: time and sliding from `timing` (the item whose clock it keeps), encryption from either item. */
-function carried(timing: ItemInfo | null, guest: ItemInfo | null): Pick<PlannedWrite, 'ttl' | 'sliding' | 'encrypt'> {
+function carried(
+  timing: ItemInfo | null,
+  guest: ItemInfo | null,
+): Pick<PlannedWrite, 'ttl' | 'sliding' | 'encrypt'> {
   return {
     ttl: timing === null ? null : timing.sliding ? timing.ttl : timing.expiresIn,
     sliding: timing?.sliding === true,
@@ -229,8 +305,12 @@ export const preferIncoming: Merger = (guest) => guest;
  *
  * @example mergeArrayBy<CartItem>('productId', (g, e) => ({ ...e, quantity: e.quantity + g.quantity }))
  */
-export function mergeArrayBy<T extends object>(idField: keyof T & string, combine?: (guestItem: T, existingItem: T) => T): Merger {
-  if (typeof idField !== 'string' || idField === '') throw new StrataError('INVALID_OPTIONS', 'mergeArrayBy needs a field name.');
+export function mergeArrayBy<T extends object>(
+  idField: keyof T & string,
+  combine?: (guestItem: T, existingItem: T) => T,
+): Merger {
+  if (typeof idField !== 'string' || idField === '')
+    throw new StrataError('INVALID_OPTIONS', 'mergeArrayBy needs a field name.');
   return (guest, existing) => {
     const merged = [...asArray<T>(existing, idField)];
     const positions = new Map<unknown, number>();
@@ -254,6 +334,10 @@ export function mergeArrayBy<T extends object>(idField: keyof T & string, combin
 
 function asArray<T>(value: unknown, idField: string): T[] {
   if (value === null || value === undefined) return [];
-  if (!Array.isArray(value)) throw new StrataError('INVALID_OPTIONS', `mergeArrayBy("${idField}") merges arrays; got ${typeof value}.`);
+  if (!Array.isArray(value))
+    throw new StrataError(
+      'INVALID_OPTIONS',
+      `mergeArrayBy("${idField}") merges arrays; got ${typeof value}.`,
+    );
   return value as T[];
 }

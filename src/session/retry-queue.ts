@@ -37,10 +37,16 @@ export class RetryQueue<T> {
   #sequence = 0;
 
   constructor(options: RetryQueueOptions) {
-    if (typeof options?.storage?.get !== 'function') throw new StrataError('INVALID_OPTIONS', 'RetryQueue needs { storage: Strata }.');
+    if (typeof options?.storage?.get !== 'function')
+      throw new StrataError('INVALID_OPTIONS', 'RetryQueue needs { storage: Strata }.');
     const prefix = options.prefix ?? 'retry-queue:';
-    if (typeof prefix !== 'string' || prefix === '' || prefix.includes('*')) throw new StrataError('INVALID_OPTIONS', 'The queue prefix must be a non-empty string without "*".');
-    if (options.maxAge !== undefined && !(Number.isFinite(options.maxAge) && options.maxAge > 0)) throw new StrataError('INVALID_OPTIONS', 'maxAge must be a positive number of milliseconds.');
+    if (typeof prefix !== 'string' || prefix === '' || prefix.includes('*'))
+      throw new StrataError(
+        'INVALID_OPTIONS',
+        'The queue prefix must be a non-empty string without "*".',
+      );
+    if (options.maxAge !== undefined && !(Number.isFinite(options.maxAge) && options.maxAge > 0))
+      throw new StrataError('INVALID_OPTIONS', 'maxAge must be a positive number of milliseconds.');
     this.#storage = options.storage;
     this.#prefix = prefix;
     this.#maxAge = options.maxAge ?? WEEK;
@@ -53,7 +59,11 @@ export class RetryQueue<T> {
     const now = this.#clock();
     // Keys sort by time, then by this instance's counter, then randomly across tabs.
     const key = `${this.#prefix}${String(now).padStart(15, '0')}:${String(this.#sequence++).padStart(6, '0')}:${randomHex(6)}`;
-    await this.#storage.set(key, { queuedAt: now, item }, this.#tags ? { ttl: this.#maxAge, tags: this.#tags } : { ttl: this.#maxAge });
+    await this.#storage.set(
+      key,
+      { queuedAt: now, item },
+      this.#tags ? { ttl: this.#maxAge, tags: this.#tags } : { ttl: this.#maxAge },
+    );
   }
 
   /** Up to `limit` oldest entries, after deleting those older than `maxAge`. */

@@ -21,7 +21,9 @@ export class RotationMarker {
     try {
       const db = await open();
       try {
-        const value: unknown = await request(db.transaction(MARKERS).objectStore(MARKERS).get(this.#name));
+        const value: unknown = await request(
+          db.transaction(MARKERS).objectStore(MARKERS).get(this.#name),
+        );
         return typeof value === 'string' ? value : undefined;
       } finally {
         db.close();
@@ -52,7 +54,9 @@ export class RotationMarker {
 
 /** SHA-256 of a token, hex. */
 export async function hashToken(token: string): Promise<string> {
-  return bytesToHex(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(token))));
+  return bytesToHex(
+    new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(token))),
+  );
 }
 
 const MARKERS = 'markers';

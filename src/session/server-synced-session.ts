@@ -2,13 +2,22 @@ import { StrataError } from '../errors.js';
 import type { Strata } from '../strata.js';
 import { Emitter } from './emitter.js';
 import { platformTimers, type IntervalTimers } from './interval.js';
-import { httpError, pickFetch, postJson, type AuthenticatedFetcher, type FetchLike } from './transport.js';
+import {
+  httpError,
+  pickFetch,
+  postJson,
+  type AuthenticatedFetcher,
+  type FetchLike,
+} from './transport.js';
 
 /** A session as {@link ServerSyncedSession} keeps it: any JSON object. */
 export type SyncedSessionData = Record<string, unknown>;
 
 /** Combines the local session with the server's answer into the session to store. */
-export type SessionMerge = (local: SyncedSessionData, server: SyncedSessionData) => SyncedSessionData;
+export type SessionMerge = (
+  local: SyncedSessionData,
+  server: SyncedSessionData,
+) => SyncedSessionData;
 
 /** Options of {@link ServerSyncedSession}. */
 export interface ServerSyncedSessionOptions {
@@ -53,7 +62,11 @@ export interface ServerSyncedSessionEvents {
  * the local value), the local session wins for everything else (UI state, preferences),
  * and the server's other fields are kept under `serverData`.
  */
-export function mergeServerSession(local: SyncedSessionData, server: SyncedSessionData, serverKeys: readonly string[]): SyncedSessionData {
+export function mergeServerSession(
+  local: SyncedSessionData,
+  server: SyncedSessionData,
+  serverKeys: readonly string[],
+): SyncedSessionData {
   const merged: SyncedSessionData = { ...local };
   const serverData: SyncedSessionData = {};
   for (const [name, value] of Object.entries(server)) {
@@ -91,18 +104,25 @@ export class ServerSyncedSession {
   #syncing: Promise<SyncOutcome> | undefined;
 
   constructor(options: ServerSyncedSessionOptions) {
-    if (typeof options?.storage?.get !== 'function') throw new StrataError('INVALID_OPTIONS', 'ServerSyncedSession needs { storage: Strata }.');
+    if (typeof options?.storage?.get !== 'function')
+      throw new StrataError('INVALID_OPTIONS', 'ServerSyncedSession needs { storage: Strata }.');
     const interval = options.interval ?? 60_000;
-    if (!(Number.isFinite(interval) && interval > 0)) throw new StrataError('INVALID_OPTIONS', 'interval must be a positive number of milliseconds.');
+    if (!(Number.isFinite(interval) && interval > 0))
+      throw new StrataError(
+        'INVALID_OPTIONS',
+        'interval must be a positive number of milliseconds.',
+      );
     const serverKeys = options.serverKeys ?? ['auth', 'user', 'roles', 'permissions'];
-    if (!Array.isArray(serverKeys) || serverKeys.some((name) => typeof name !== 'string')) throw new StrataError('INVALID_OPTIONS', 'serverKeys must be a list of strings.');
+    if (!Array.isArray(serverKeys) || serverKeys.some((name) => typeof name !== 'string'))
+      throw new StrataError('INVALID_OPTIONS', 'serverKeys must be a list of strings.');
     this.#storage = options.storage;
     this.#fetch = pickFetch(options.fetch, options.tokens);
     this.#tokens = options.tokens;
     this.#endpoint = options.endpoint ?? '/api/session/sync';
     this.#key = options.key ?? 'session';
     this.#interval = interval;
-    this.#merge = options.merge ?? ((local, server) => mergeServerSession(local, server, serverKeys));
+    this.#merge =
+      options.merge ?? ((local, server) => mergeServerSession(local, server, serverKeys));
     this.#encrypt = options.encrypt ?? true;
     this.#clock = options.clock ?? Date.now;
     this.#timers = options.timers ?? platformTimers;
@@ -115,21 +135,34 @@ export class ServerSyncedSession {
 
   /** Replaces the stored session. */
   async set(session: SyncedSessionData): Promise<void> {
-    if (session === null || typeof session !== 'object' || Array.isArray(session)) throw new StrataError('INVALID_OPTIONS', 'A synced session is a plain object.');
+    if (session === null || typeof session !== 'object' || Array.isArray(session))
+      throw new StrataError('INVALID_OPTIONS', 'A synced session is a plain object.');
     await this.#storage.set(this.#key, session, { encrypt: this.#encrypt, tags: ['auth'] });
   }
 
   /** Sets a dotted `path` (`'ui.theme'`) in the stored session, creating objects on the way. */
   async updateSessionData(path: string, value: unknown): Promise<void> {
     const parts = typeof path === 'string' ? path.split('.') : [];
-    if (parts.length === 0 || parts.some((part) => part === '' || part === '__proto__' || part === 'constructor' || part === 'prototype')) {
-      throw new StrataError('INVALID_OPTIONS', 'updateSessionData needs a dotted path of non-empty names.');
+    if (
+      parts.length === 0 ||
+      parts.some(
+        (part) =>
+          part === '' || part === '__proto__' || part === 'constructor' || part === 'prototype',
+      )
+    ) {
+      throw new StrataError(
+        'INVALID_OPTIONS',
+        'updateSessionData needs a dotted path of non-empty names.',
+      );
     }
     const session = (await this.get()) ?? {};
     let node: SyncedSessionData = session;
     for (const part of parts.slice(0, -1)) {
       const next = node[part];
-      node = node[part] = next !== null && typeof next === 'object' && !Array.isArray(next) ? (next as SyncedSessionData) : {};
+      node = node[part] =
+        next !== null && typeof next === 'object' && !Array.isArray(next)
+          ? (next as SyncedSessionData)
+          : {};
     }
     node[parts[parts.length - 1] as string] = value;
     await this.set(session);
@@ -156,7 +189,13 @@ export class ServerSyncedSession {
   /** Syncs once; concurrent calls share one request. Never rejects. */
   syncNow(): Promise<SyncOutcome> {
     this.#syncing ??= this.#sync()
-      .catch((error: unknown) => this.#failed(error instanceof StrataError ? error : new StrataError('NETWORK', 'Session sync failed.', { cause: error })))
+      .catch((error: unknown) =>
+        this.#failed(
+          error instanceof StrataError
+            ? error
+            : new StrataError('NETWORK', 'Session sync failed.', { cause: error }),
+        ),
+      )
       .finally(() => {
         this.#syncing = undefined;
       });
@@ -164,7 +203,10 @@ export class ServerSyncedSession {
   }
 
   /** Listens to `'synced'`, `'cleared'` and `'error'`. */
-  on<E extends keyof ServerSyncedSessionEvents>(event: E, handler: (payload: ServerSyncedSessionEvents[E]) => void): () => void {
+  on<E extends keyof ServerSyncedSessionEvents>(
+    event: E,
+    handler: (payload: ServerSyncedSessionEvents[E]) => void,
+  ): () => void {
     return this.#events.on(event, handler);
   }
 
@@ -188,11 +230,19 @@ export class ServerSyncedSession {
     const body = (await response.json().catch(() => null)) as { session?: unknown } | null;
     const server = body?.session;
     if (server === null || typeof server !== 'object' || Array.isArray(server)) {
-      return this.#failed(new StrataError('INVALID_MESSAGE', `POST ${this.#endpoint} answered without a session object.`));
+      return this.#failed(
+        new StrataError(
+          'INVALID_MESSAGE',
+          `POST ${this.#endpoint} answered without a session object.`,
+        ),
+      );
     }
     const current = await this.get(); // keep edits made while the request was in flight
     if (!current) return { status: 'skipped' }; // signed out meanwhile: do not bring it back
-    const merged = { ...this.#merge(current, server as SyncedSessionData), lastSync: this.#clock() };
+    const merged = {
+      ...this.#merge(current, server as SyncedSessionData),
+      lastSync: this.#clock(),
+    };
     await this.set(merged);
     this.#events.emit('synced', merged);
     return { status: 'synced', session: merged };

@@ -41,10 +41,13 @@ export class SessionManager {
   #creating: Promise<string> | undefined;
 
   constructor(strata: Strata, options: SessionManagerOptions = {}) {
-    if (typeof strata?.get !== 'function') throw new StrataError('INVALID_OPTIONS', 'SessionManager needs a Strata.');
+    if (typeof strata?.get !== 'function')
+      throw new StrataError('INVALID_OPTIONS', 'SessionManager needs a Strata.');
     const prefix = options.keyPrefix ?? 'session:';
-    if (typeof prefix !== 'string' || prefix === '' || prefix.includes('*')) throw new StrataError('INVALID_OPTIONS', 'keyPrefix must be a non-empty string without "*".');
-    if (options.ttl !== undefined && !(Number.isFinite(options.ttl) && options.ttl > 0)) throw new StrataError('INVALID_OPTIONS', 'ttl must be a positive number of milliseconds.');
+    if (typeof prefix !== 'string' || prefix === '' || prefix.includes('*'))
+      throw new StrataError('INVALID_OPTIONS', 'keyPrefix must be a non-empty string without "*".');
+    if (options.ttl !== undefined && !(Number.isFinite(options.ttl) && options.ttl > 0))
+      throw new StrataError('INVALID_OPTIONS', 'ttl must be a positive number of milliseconds.');
     this.#strata = strata;
     this.#prefix = prefix;
     this.#ttl = options.ttl;
@@ -55,13 +58,16 @@ export class SessionManager {
   async id(): Promise<string> {
     const existing = await this.#storedId();
     if (existing) return existing;
-    this.#creating ??= withLock(`strata-session-id:${this.#strata.namespace}/${this.#prefix}`, async () => {
-      const again = await this.#storedId();
-      if (again) return again;
-      const id = createSessionId();
-      await this.#strata.set(this.#idKey, id, this.#setOptions());
-      return id;
-    }).finally(() => {
+    this.#creating ??= withLock(
+      `strata-session-id:${this.#strata.namespace}/${this.#prefix}`,
+      async () => {
+        const again = await this.#storedId();
+        if (again) return again;
+        const id = createSessionId();
+        await this.#strata.set(this.#idKey, id, this.#setOptions());
+        return id;
+      },
+    ).finally(() => {
       this.#creating = undefined;
     });
     return this.#creating;
@@ -70,7 +76,10 @@ export class SessionManager {
   /** Stores `value` under `key` in this session. */
   async setSessionData(key: string, value: unknown): Promise<void> {
     const id = await this.id();
-    await this.#strata.set(this.#dataKey(id, key), value, { ...this.#setOptions(), tags: [this.#tag(id)] });
+    await this.#strata.set(this.#dataKey(id, key), value, {
+      ...this.#setOptions(),
+      tags: [this.#tag(id)],
+    });
   }
 
   /** The value under `key` in this session; `null` when missing. */
@@ -108,7 +117,8 @@ export class SessionManager {
   }
 
   #dataKey(id: string, key: string): string {
-    if (typeof key !== 'string' || key === '') throw new StrataError('INVALID_KEY', 'Session data keys are non-empty strings.');
+    if (typeof key !== 'string' || key === '')
+      throw new StrataError('INVALID_KEY', 'Session data keys are non-empty strings.');
     return this.#dataPrefix(id) + key;
   }
 

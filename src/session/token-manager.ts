@@ -72,7 +72,10 @@ export interface TokenManagerOptions {
   lockTimeout?: number;
   clock?: () => number;
   /** Timer functions, injectable for tests. */
-  timers?: { setTimeout: (fn: () => void, ms: number) => unknown; clearTimeout: (handle: unknown) => void };
+  timers?: {
+    setTimeout: (fn: () => void, ms: number) => unknown;
+    clearTimeout: (handle: unknown) => void;
+  };
   /** Revokes a refresh token at the server on `clear()` (best effort: a failure is ignored). See `httpRevoke`. */
   revoke?: (refreshToken: string) => Promise<void>;
   /** The fetch used by {@link TokenManager.fetch}. Default `globalThis.fetch`. */
@@ -100,7 +103,18 @@ const MAX_TIMER = 2_147_483_647;
  * Listeners run after the lock is released; no event or error carries a token.
  */
 export class TokenManager {
-  readonly #options: Required<Pick<TokenManagerOptions, 'refreshBuffer' | 'checkInterval' | 'proactive' | 'keyPrefix' | 'refreshTokenStorage' | 'lockTimeout'>> & TokenManagerOptions;
+  readonly #options: Required<
+    Pick<
+      TokenManagerOptions,
+      | 'refreshBuffer'
+      | 'checkInterval'
+      | 'proactive'
+      | 'keyPrefix'
+      | 'refreshTokenStorage'
+      | 'lockTimeout'
+    >
+  > &
+    TokenManagerOptions;
   readonly #events = new Emitter<TokenEvents>();
   readonly #marker: RotationMarker;
   readonly #keys: { access: string; refresh: string; id: string };
@@ -120,7 +134,10 @@ export class TokenManager {
 
   constructor(options: TokenManagerOptions) {
     if (typeof options?.refresh !== 'function' || typeof options.storage?.get !== 'function') {
-      throw new StrataError('INVALID_OPTIONS', 'TokenManager needs { storage: Strata, refresh: (refreshToken) => Promise<TokenResponse> }.');
+      throw new StrataError(
+        'INVALID_OPTIONS',
+        'TokenManager needs { storage: Strata, refresh: (refreshToken) => Promise<TokenResponse> }.',
+      );
     }
     this.#options = {
       refreshBuffer: 60_000,
@@ -133,7 +150,11 @@ export class TokenManager {
     };
     for (const name of ['refreshBuffer', 'checkInterval', 'lockTimeout'] as const) {
       const value = this.#options[name];
-      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new StrataError('INVALID_OPTIONS', `TokenManager option ${name} must be a finite number of milliseconds ≥ 0.`);
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+        throw new StrataError(
+          'INVALID_OPTIONS',
+          `TokenManager option ${name} must be a finite number of milliseconds ≥ 0.`,
+        );
     }
     const prefix = this.#options.keyPrefix;
     this.#keys = { access: `${prefix}:access`, refresh: `${prefix}:refresh`, id: `${prefix}:id` };
@@ -199,10 +220,18 @@ export class TokenManager {
     await this.#locked(async (current) => {
       if (await skipIf()) return { tokens: current, didRefresh: false };
       const refreshToken = await this.#refreshTokenOf(current);
-      if (!refreshToken) throw new StrataError('NOT_AUTHENTICATED', 'There is no refresh token to restore a session from.');
+      if (!refreshToken)
+        throw new StrataError(
+          'NOT_AUTHENTICATED',
+          'There is no refresh token to restore a session from.',
+        );
       const exchanged = await exchange(refreshToken);
       result = exchanged;
-      return { tokens: this.#normalize(exchanged.tokens, current, this.#now()), didRefresh: true, commit: commit && (() => commit(exchanged)) };
+      return {
+        tokens: this.#normalize(exchanged.tokens, current, this.#now()),
+        didRefresh: true,
+        commit: commit && (() => commit(exchanged)),
+      };
     });
     return result;
   }
@@ -213,7 +242,10 @@ export class TokenManager {
   }
 
   /** Listens to `refreshed`, `refreshFailed`, `expired` or `cleared`. */
-  on<E extends keyof TokenEvents>(event: E, handler: (payload: TokenEvents[E]) => void): () => void {
+  on<E extends keyof TokenEvents>(
+    event: E,
+    handler: (payload: TokenEvents[E]) => void,
+  ): () => void {
     return this.#events.on(event, handler);
   }
 
@@ -252,7 +284,10 @@ export class TokenManager {
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    void this.#load().then(() => this.#reschedule(), () => this.#reschedule());
+    void this.#load().then(
+      () => this.#reschedule(),
+      () => this.#reschedule(),
+    );
   }
 
   /** Stops proactive refresh. */
@@ -271,8 +306,10 @@ export class TokenManager {
     this.#generation++;
     const signOut = async (): Promise<void> => {
       const stored = await this.#load({ fresh: true, strict: true }).catch(() => undefined);
-      const refreshToken = stored?.refreshToken ?? this.#memoryRefreshToken ?? this.#held?.refreshToken;
-      if (refreshToken && this.#options.revoke) await this.#options.revoke(refreshToken).catch(() => undefined);
+      const refreshToken =
+        stored?.refreshToken ?? this.#memoryRefreshToken ?? this.#held?.refreshToken;
+      if (refreshToken && this.#options.revoke)
+        await this.#options.revoke(refreshToken).catch(() => undefined);
       await this.#forget('logout');
     };
     try {
@@ -295,11 +332,14 @@ export class TokenManager {
   #singleFlight(request: { force?: true; stale?: string }): Promise<HeldTokens> {
     this.#inflight ??= this.#locked(async (current) => {
       const stale = request.stale !== undefined && current.accessToken !== request.stale;
-      if (stale || (!request.force && !this.#statusOf(current).needsRefresh)) return { tokens: current, didRefresh: false };
+      if (stale || (!request.force && !this.#statusOf(current).needsRefresh))
+        return { tokens: current, didRefresh: false };
       const refreshToken = await this.#refreshTokenOf(current);
-      if (!refreshToken) throw new StrataError('NOT_AUTHENTICATED', 'There is no refresh token; sign in again.');
+      if (!refreshToken)
+        throw new StrataError('NOT_AUTHENTICATED', 'There is no refresh token; sign in again.');
       const response = await this.#options.refresh(refreshToken);
-      if (typeof response?.accessToken !== 'string') throw new StrataError('REFRESH_FAILED', 'The refresh function returned no accessToken.');
+      if (typeof response?.accessToken !== 'string')
+        throw new StrataError('REFRESH_FAILED', 'The refresh function returned no accessToken.');
       return { tokens: this.#normalize(response, current, this.#now()), didRefresh: true };
     }).finally(() => {
       this.#inflight = undefined;
@@ -318,36 +358,49 @@ export class TokenManager {
     // Known before any sign-out below forgets them, so no error can show them.
     const secrets = this.#secrets();
     try {
-      outcome = await withLock(this.#lockName(), async () => {
-        const generation = this.#generation;
-        const before = this.#held?.refreshToken;
-        const current = await this.#currentUnderLock();
-        if (!current) throw new StrataError('NOT_AUTHENTICATED', 'Signed out: there are no tokens to refresh.');
-        const marker = await this.#marker.read();
-        // Nobody signed out or in (here or in another tab) since `current` was read. What
-        // cannot be read (hidden page, storage error) counts as unchanged: a good refresh is
-        // never thrown away on a doubt.
-        const unchanged = async (): Promise<boolean> =>
-          generation === this.#generation && (await this.#marker.read()) === marker && (await this.#refreshKeyHolds(current)) !== false;
-        let result: LockedResult;
-        try {
-          result = await work(current);
-        } catch (error) {
-          if (isInvalidGrant(error) && !(await unchanged())) throw superseded();
-          if (isInvalidGrant(error)) {
-            await this.#erase();
-            signedOut = true;
+      outcome = await withLock(
+        this.#lockName(),
+        async () => {
+          const generation = this.#generation;
+          const before = this.#held?.refreshToken;
+          const current = await this.#currentUnderLock();
+          if (!current)
+            throw new StrataError(
+              'NOT_AUTHENTICATED',
+              'Signed out: there are no tokens to refresh.',
+            );
+          const marker = await this.#marker.read();
+          // Nobody signed out or in (here or in another tab) since `current` was read. What
+          // cannot be read (hidden page, storage error) counts as unchanged: a good refresh is
+          // never thrown away on a doubt.
+          const unchanged = async (): Promise<boolean> =>
+            generation === this.#generation &&
+            (await this.#marker.read()) === marker &&
+            (await this.#refreshKeyHolds(current)) !== false;
+          let result: LockedResult;
+          try {
+            result = await work(current);
+          } catch (error) {
+            if (isInvalidGrant(error) && !(await unchanged())) throw superseded();
+            if (isInvalidGrant(error)) {
+              await this.#erase();
+              signedOut = true;
+            }
+            throw error;
           }
-          throw error;
-        }
-        if (result.didRefresh) {
-          if (!(await unchanged())) throw superseded();
-          await this.#save(result.tokens);
-          await this.#marker.write(result.tokens.refreshToken);
-          await result.commit?.();
-        }
-        return { ...result, byOther: !result.didRefresh && before !== undefined && current.refreshToken !== before };
-      }, { timeout: this.#options.lockTimeout });
+          if (result.didRefresh) {
+            if (!(await unchanged())) throw superseded();
+            await this.#save(result.tokens);
+            await this.#marker.write(result.tokens.refreshToken);
+            await result.commit?.();
+          }
+          return {
+            ...result,
+            byOther: !result.didRefresh && before !== undefined && current.refreshToken !== before,
+          };
+        },
+        { timeout: this.#options.lockTimeout },
+      );
     } catch (error) {
       const wrapped = this.#wrap(error, secrets);
       await this.#failed(wrapped, signedOut);
@@ -355,7 +408,8 @@ export class TokenManager {
     }
     this.#attempt = 0;
     this.#expiredAnnounced = false;
-    if (outcome.didRefresh || outcome.byOther) this.#announceRefresh(outcome.tokens, outcome.didRefresh ? 'this-tab' : 'other-tab');
+    if (outcome.didRefresh || outcome.byOther)
+      this.#announceRefresh(outcome.tokens, outcome.didRefresh ? 'this-tab' : 'other-tab');
     this.#reschedule();
     return outcome.tokens;
   }
@@ -373,7 +427,10 @@ export class TokenManager {
       const token = current && (await this.#refreshTokenOf(current));
       if (!marker || !token || (await hashToken(token)) === marker) return current;
       if (performance.now() >= deadline) {
-        throw new StrataError('REFRESH_FAILED', 'Another tab rotated the refresh token, but its new tokens did not arrive here; not spending the old one.');
+        throw new StrataError(
+          'REFRESH_FAILED',
+          'Another tab rotated the refresh token, but its new tokens did not arrive here; not spending the old one.',
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 15));
     }
@@ -393,7 +450,11 @@ export class TokenManager {
     }
     const attempt = ++this.#attempt;
     const decision = this.#options.onRefreshFailed?.(error, attempt) ?? 'retry';
-    this.#events.emit('refreshFailed', { error, attempt, willRetry: decision === 'retry' && this.#running });
+    this.#events.emit('refreshFailed', {
+      error,
+      attempt,
+      willRetry: decision === 'retry' && this.#running,
+    });
     if (decision === 'logout') await this.#forget('logout');
     else this.#reschedule(Math.min(1_000 * 2 ** (attempt - 1), MAX_BACKOFF));
   }
@@ -402,32 +463,54 @@ export class TokenManager {
   #wrap(error: unknown, secrets: readonly string[]): StrataError {
     if (error instanceof StrataError) return error;
     const code = isInvalidGrant(error) ? 'INVALID_GRANT' : 'REFRESH_FAILED';
-    const status = typeof (error as { status?: unknown })?.status === 'number' ? ` (HTTP ${(error as { status: number }).status})` : '';
-    return new StrataError(code, code === 'INVALID_GRANT' ? 'The server rejected the refresh token; signed out.' : `The token refresh failed${status}.`, { cause: mask(error, secrets) });
+    const status =
+      typeof (error as { status?: unknown })?.status === 'number'
+        ? ` (HTTP ${(error as { status: number }).status})`
+        : '';
+    return new StrataError(
+      code,
+      code === 'INVALID_GRANT'
+        ? 'The server rejected the refresh token; signed out.'
+        : `The token refresh failed${status}.`,
+      { cause: mask(error, secrets) },
+    );
   }
 
   /** Every token this manager knows now, to be masked out of error messages. */
   #secrets(): string[] {
-    return [this.#held?.accessToken, this.#held?.refreshToken, this.#held?.idToken, this.#memoryRefreshToken].filter((s): s is string => !!s && s.length >= 8);
+    return [
+      this.#held?.accessToken,
+      this.#held?.refreshToken,
+      this.#held?.idToken,
+      this.#memoryRefreshToken,
+    ].filter((s): s is string => !!s && s.length >= 8);
   }
 
   /** Whether the refresh key still holds what `current` was read with (memory mode: the flag); undefined when it cannot be told. */
   async #refreshKeyHolds(current: HeldTokens): Promise<boolean | undefined> {
     if (isPageHidden()) return undefined;
-    const stored = await this.#options.storage.get<string>(this.#keys.refresh).catch(() => undefined);
+    const stored = await this.#options.storage
+      .get<string>(this.#keys.refresh)
+      .catch(() => undefined);
     if (stored === undefined) return undefined;
-    return this.#options.refreshTokenStorage === 'memory' ? stored !== null : stored === current.refreshToken;
+    return this.#options.refreshTokenStorage === 'memory'
+      ? stored !== null
+      : stored === current.refreshToken;
   }
 
   // ── storage ─────────────────────────────────────────────────────────────────────────
 
   /** The tokens, from storage unless held (`fresh`: always). `strict`: never the page-hidden fallback. */
-  async #load(options: { fresh?: boolean; strict?: boolean } = {}): Promise<HeldTokens | undefined> {
+  async #load(
+    options: { fresh?: boolean; strict?: boolean } = {},
+  ): Promise<HeldTokens | undefined> {
     if (this.#held && !options.fresh) return this.#held;
     const strata = this.#options.storage;
     const [access, refresh, id] = await Promise.all([
       strata.get<Omit<HeldTokens, 'refreshToken' | 'idToken'>>(this.#keys.access),
-      this.#options.refreshTokenStorage === 'memory' ? Promise.resolve(this.#memoryRefreshToken ?? null) : strata.get<string>(this.#keys.refresh),
+      this.#options.refreshTokenStorage === 'memory'
+        ? Promise.resolve(this.#memoryRefreshToken ?? null)
+        : strata.get<string>(this.#keys.refresh),
       strata.get<string>(this.#keys.id),
     ]);
     if (!access && !refresh) {
@@ -445,7 +528,8 @@ export class TokenManager {
     };
     if (refresh) held.refreshToken = refresh;
     if (id) held.idToken = id;
-    if (typeof access?.refreshExpiresAt === 'number') held.refreshExpiresAt = access.refreshExpiresAt;
+    if (typeof access?.refreshExpiresAt === 'number')
+      held.refreshExpiresAt = access.refreshExpiresAt;
     this.#held = held;
     return held;
   }
@@ -455,20 +539,40 @@ export class TokenManager {
     const base = { encrypt: true, tags: ['auth'] };
     const now = this.#now();
     const accessTtl = held.expiresAt === null ? undefined : Math.max(held.expiresAt - now, 1);
-    const refreshTtl = held.refreshExpiresAt === undefined ? undefined : Math.max(held.refreshExpiresAt - now, 1);
+    const refreshTtl =
+      held.refreshExpiresAt === undefined ? undefined : Math.max(held.refreshExpiresAt - now, 1);
     // Refresh and id tokens first, the access token last: another tab re-reads everything
     // when it hears of the access token, so it must find the matching refresh token there.
     if (this.#options.refreshTokenStorage === 'memory') {
       this.#memoryRefreshToken = held.refreshToken;
       // No token in storage, only a flag whose removal tells the other tabs of a sign-out
       // (written once, or again when the refresh token's lifetime, which it follows, is known).
-      if (!this.#flagged || refreshTtl !== undefined) await strata.set(this.#keys.refresh, '', refreshTtl === undefined ? base : { ...base, ttl: refreshTtl });
+      if (!this.#flagged || refreshTtl !== undefined)
+        await strata.set(
+          this.#keys.refresh,
+          '',
+          refreshTtl === undefined ? base : { ...base, ttl: refreshTtl },
+        );
       this.#flagged = true;
-    } else if (held.refreshToken) await strata.set(this.#keys.refresh, held.refreshToken, refreshTtl === undefined ? base : { ...base, ttl: refreshTtl });
+    } else if (held.refreshToken)
+      await strata.set(
+        this.#keys.refresh,
+        held.refreshToken,
+        refreshTtl === undefined ? base : { ...base, ttl: refreshTtl },
+      );
     if (held.idToken) await strata.set(this.#keys.id, held.idToken, base);
-    const access: Omit<HeldTokens, 'refreshToken' | 'idToken'> = { accessToken: held.accessToken, expiresAt: held.expiresAt, issuedAt: held.issuedAt, lastRefreshAt: held.lastRefreshAt };
+    const access: Omit<HeldTokens, 'refreshToken' | 'idToken'> = {
+      accessToken: held.accessToken,
+      expiresAt: held.expiresAt,
+      issuedAt: held.issuedAt,
+      lastRefreshAt: held.lastRefreshAt,
+    };
     if (held.refreshExpiresAt !== undefined) access.refreshExpiresAt = held.refreshExpiresAt;
-    await strata.set(this.#keys.access, access, accessTtl === undefined ? base : { ...base, ttl: accessTtl });
+    await strata.set(
+      this.#keys.access,
+      access,
+      accessTtl === undefined ? base : { ...base, ttl: accessTtl },
+    );
     this.#held = held;
   }
 
@@ -490,7 +594,12 @@ export class TokenManager {
     this.#memoryRefreshToken = undefined;
     this.#flagged = false;
     this.#clearTimer();
-    await Promise.all([strata.remove(this.#keys.access), strata.remove(this.#keys.refresh), strata.remove(this.#keys.id), this.#marker.write(undefined)]);
+    await Promise.all([
+      strata.remove(this.#keys.access),
+      strata.remove(this.#keys.refresh),
+      strata.remove(this.#keys.id),
+      this.#marker.write(undefined),
+    ]);
     return had;
   }
 
@@ -511,11 +620,20 @@ export class TokenManager {
         } else if (change.newValue !== null) {
           const before = this.#held?.accessToken;
           this.#held = undefined; // re-read on next use
-          void this.#load().then((held) => {
-            // Another tab refreshed: tell this tab's listeners too (a sign-in elsewhere is not a refresh).
-            if (change.key === this.#keys.access && before && held?.accessToken && held.accessToken !== before) this.#announceRefresh(held, 'other-tab');
-            this.#reschedule();
-          }, () => undefined);
+          void this.#load().then(
+            (held) => {
+              // Another tab refreshed: tell this tab's listeners too (a sign-in elsewhere is not a refresh).
+              if (
+                change.key === this.#keys.access &&
+                before &&
+                held?.accessToken &&
+                held.accessToken !== before
+              )
+                this.#announceRefresh(held, 'other-tab');
+              this.#reschedule();
+            },
+            () => undefined,
+          );
         }
       }),
       strata.on('error', (error) => {
@@ -537,10 +655,13 @@ export class TokenManager {
       issuedAt: now,
       lastRefreshAt: previous ? now : null,
     };
-    const refreshToken = response.refreshToken ?? previous?.refreshToken ?? this.#memoryRefreshToken;
+    const refreshToken =
+      response.refreshToken ?? previous?.refreshToken ?? this.#memoryRefreshToken;
     if (refreshToken) held.refreshToken = refreshToken;
-    if (typeof response.refreshExpiresIn === 'number' && response.refreshExpiresIn > 0) held.refreshExpiresAt = now + response.refreshExpiresIn * 1000;
-    else if (previous?.refreshExpiresAt !== undefined && refreshToken === previous.refreshToken) held.refreshExpiresAt = previous.refreshExpiresAt;
+    if (typeof response.refreshExpiresIn === 'number' && response.refreshExpiresIn > 0)
+      held.refreshExpiresAt = now + response.refreshExpiresIn * 1000;
+    else if (previous?.refreshExpiresAt !== undefined && refreshToken === previous.refreshToken)
+      held.refreshExpiresAt = previous.refreshExpiresAt;
     const idToken = response.idToken ?? previous?.idToken;
     if (idToken) held.idToken = idToken;
     return held;
@@ -549,11 +670,21 @@ export class TokenManager {
   #statusOf(held: HeldTokens | undefined): TokenStatus {
     const now = this.#now();
     if (!held) {
-      return { isValid: false, expiresAt: null, refreshAt: null, lastRefreshAt: null, timeUntilExpiry: null, timeUntilRefresh: null, needsRefresh: false, isRunning: this.#running };
+      return {
+        isValid: false,
+        expiresAt: null,
+        refreshAt: null,
+        lastRefreshAt: null,
+        timeUntilExpiry: null,
+        timeUntilRefresh: null,
+        needsRefresh: false,
+        isRunning: this.#running,
+      };
     }
     const { expiresAt } = held;
     const lifetime = expiresAt === null ? null : Math.max(expiresAt - held.issuedAt, 0);
-    const buffer = lifetime === null ? 0 : Math.min(this.#options.refreshBuffer, lifetime * MIN_BUFFER_SHARE);
+    const buffer =
+      lifetime === null ? 0 : Math.min(this.#options.refreshBuffer, lifetime * MIN_BUFFER_SHARE);
     const refreshAt = expiresAt === null ? null : expiresAt - buffer;
     const isValid = held.accessToken !== '' && (expiresAt === null || expiresAt > now);
     return {
@@ -586,9 +717,17 @@ export class TokenManager {
     this.#clearTimer();
     if (!this.#running || !this.#options.proactive) return;
     const status = this.status();
-    const wait = delay ?? Math.min(this.#options.checkInterval, status.timeUntilRefresh ?? this.#options.checkInterval);
-    const timers = this.#options.timers ?? { setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout: (h: unknown) => clearTimeout(h as ReturnType<typeof setTimeout>) };
-    this.#timer = timers.setTimeout(() => void this.#check(), Math.min(Math.max(wait, 0), MAX_TIMER));
+    const wait =
+      delay ??
+      Math.min(this.#options.checkInterval, status.timeUntilRefresh ?? this.#options.checkInterval);
+    const timers = this.#options.timers ?? {
+      setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms),
+      clearTimeout: (h: unknown) => clearTimeout(h as ReturnType<typeof setTimeout>),
+    };
+    this.#timer = timers.setTimeout(
+      () => void this.#check(),
+      Math.min(Math.max(wait, 0), MAX_TIMER),
+    );
   }
 
   async #check(): Promise<void> {
@@ -625,12 +764,23 @@ export class TokenManager {
  * refresh loop (a 401 still refreshes through `fetch`).
  */
 function expiryOf(response: TokenResponse, now: number, refreshed: boolean): number | null {
-  if (typeof response.expiresIn === 'number' && response.expiresIn > 0) return now + response.expiresIn * 1000;
+  if (typeof response.expiresIn === 'number' && response.expiresIn > 0)
+    return now + response.expiresIn * 1000;
   const times = readJwtTimes(response.accessToken);
-  if (!(typeof response.expiresAt === 'number' && response.expiresAt > 0) && times?.exp !== undefined && times.iat !== undefined) return now + (times.exp - times.iat) * 1000;
-  const absolute = typeof response.expiresAt === 'number' && response.expiresAt > 0
-    ? (response.expiresAt < 1e12 ? response.expiresAt * 1000 : response.expiresAt)
-    : times?.exp !== undefined ? times.exp * 1000 : null;
+  if (
+    !(typeof response.expiresAt === 'number' && response.expiresAt > 0) &&
+    times?.exp !== undefined &&
+    times.iat !== undefined
+  )
+    return now + (times.exp - times.iat) * 1000;
+  const absolute =
+    typeof response.expiresAt === 'number' && response.expiresAt > 0
+      ? response.expiresAt < 1e12
+        ? response.expiresAt * 1000
+        : response.expiresAt
+      : times?.exp !== undefined
+        ? times.exp * 1000
+        : null;
   return absolute !== null && refreshed && absolute <= now ? null : absolute;
 }
 
@@ -652,7 +802,10 @@ function mask(error: unknown, secrets: readonly string[]): Error {
 
 /** The error of a refresh whose result was dropped: the user signed out or in meanwhile. */
 function superseded(): StrataError {
-  return new StrataError('NOT_AUTHENTICATED', 'The user signed out or in while the refresh was in flight; its result was dropped.');
+  return new StrataError(
+    'NOT_AUTHENTICATED',
+    'The user signed out or in while the refresh was in flight; its result was dropped.',
+  );
 }
 
 /**

@@ -11,7 +11,10 @@ export interface AuthenticatedFetcher {
 }
 
 /** The fetch to use: the given one, else the fetcher's (bound), else the platform's. */
-export function pickFetch(fetch: FetchLike | undefined, fetcher: AuthenticatedFetcher | undefined): FetchLike {
+export function pickFetch(
+  fetch: FetchLike | undefined,
+  fetcher: AuthenticatedFetcher | undefined,
+): FetchLike {
   if (fetch) return fetch;
   if (fetcher) return (input, init) => fetcher.fetch(input, init);
   return (input, init) => globalThis.fetch(input, init);
@@ -23,7 +26,11 @@ export function pickFetch(fetch: FetchLike | undefined, fetcher: AuthenticatedFe
  */
 export async function postJson(fetch: FetchLike, url: string, body: unknown): Promise<Response> {
   try {
-    return await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    return await fetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
   } catch (cause) {
     if (cause instanceof StrataError) throw cause;
     throw new StrataError('NETWORK', `POST ${url} failed: the network is unreachable.`, { cause });

@@ -1,6 +1,10 @@
 import type { StrataError } from '../errors.js';
 import { parseEnvelope, SYNC_VERSION, type SyncMessage } from './messages.js';
-import { nativeBroadcastChannel, type ChannelTransport, type ChannelTransportFactory } from './transport.js';
+import {
+  nativeBroadcastChannel,
+  type ChannelTransport,
+  type ChannelTransportFactory,
+} from './transport.js';
 
 /** Handlers of a {@link SyncChannel}. */
 export interface SyncHandlers {
@@ -29,7 +33,13 @@ export class SyncChannel {
   }
 
   /** Opens the channel `name`; `undefined` when the browser has no `BroadcastChannel` and no fallback was given. */
-  static async open(name: string, namespace: string, self: string, handlers: SyncHandlers, fallback?: ChannelTransportFactory): Promise<SyncChannel | undefined> {
+  static async open(
+    name: string,
+    namespace: string,
+    self: string,
+    handlers: SyncHandlers,
+    fallback?: ChannelTransportFactory,
+  ): Promise<SyncChannel | undefined> {
     const receive = (data: unknown): void => {
       const parsed = parseEnvelope(data, namespace, self);
       if (parsed === null) return;
@@ -42,7 +52,12 @@ export class SyncChannel {
 
   /** Posts a change; resolves when handed to the channel. */
   post(msg: SyncMessage): Promise<void> {
-    return this.#transport.post({ strata: SYNC_VERSION, ns: this.#namespace, from: this.#self, msg });
+    return this.#transport.post({
+      strata: SYNC_VERSION,
+      ns: this.#namespace,
+      from: this.#self,
+      msg,
+    });
   }
 
   close(): Promise<void> {

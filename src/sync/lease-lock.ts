@@ -15,10 +15,19 @@ const LEASES = 'leases';
  * {@link LEASE_MS}, so an orphaned lock frees itself. Returns false when not acquired
  * before `deadline` (epoch ms).
  */
-export async function withLeaseLock<T>(name: string, work: () => Promise<T>, deadline: number): Promise<{ acquired: false } | { acquired: true; result: T }> {
+export async function withLeaseLock<T>(
+  name: string,
+  work: () => Promise<T>,
+  deadline: number,
+): Promise<{ acquired: false } | { acquired: true; result: T }> {
   let db: IDBDatabase;
   try {
-    db = await openDatabase('strata-locks', 1, (database) => database.createObjectStore(LEASES), Math.max(1, deadline - Date.now()));
+    db = await openDatabase(
+      'strata-locks',
+      1,
+      (database) => database.createObjectStore(LEASES),
+      Math.max(1, deadline - Date.now()),
+    );
   } catch (error) {
     if (error instanceof StrataError && error.code === 'TIMEOUT') return { acquired: false };
     throw error;

@@ -14,14 +14,26 @@ export interface LockOptions {
  * tabs hold the lock at once in the exclusivity test, so it is not used for locking.)
  * A lock not acquired within `timeout` rejects with `LOCK_TIMEOUT` and `work` does not run.
  */
-export async function withLock<T>(name: string, work: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+export async function withLock<T>(
+  name: string,
+  work: () => Promise<T>,
+  options: LockOptions = {},
+): Promise<T> {
   const timeout = options.timeout ?? 10_000;
-  const locks = typeof navigator === 'undefined' ? undefined : (navigator as Navigator & { locks?: LockManager }).locks;
+  const locks =
+    typeof navigator === 'undefined'
+      ? undefined
+      : (navigator as Navigator & { locks?: LockManager }).locks;
   if (locks) return withWebLock(locks, name, work, timeout);
   return withLease(name, work, timeout);
 }
 
-async function withWebLock<T>(locks: LockManager, name: string, work: () => Promise<T>, timeout: number): Promise<T> {
+async function withWebLock<T>(
+  locks: LockManager,
+  name: string,
+  work: () => Promise<T>,
+  timeout: number,
+): Promise<T> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeout);
   try {
@@ -47,7 +59,10 @@ async function withLease<T>(name: string, work: () => Promise<T>, timeout: numbe
 }
 
 function lockTimeout(name: string, timeout: number): StrataError {
-  return new StrataError('LOCK_TIMEOUT', `The cross-tab lock "${name}" was not acquired within ${timeout} ms.`);
+  return new StrataError(
+    'LOCK_TIMEOUT',
+    `The cross-tab lock "${name}" was not acquired within ${timeout} ms.`,
+  );
 }
 
 /** What {@link onceAcrossTabs} resolved to, and which tab did the work. */
@@ -65,10 +80,19 @@ export interface SharedResult<T> {
  * Chromium hands a localStorage write to other tabs asynchronously, so a `find` on
  * localStorage alone can miss a result written just before.
  */
-export async function onceAcrossTabs<T>(name: string, find: () => Promise<T | undefined>, work: () => Promise<T>, options: LockOptions = {}): Promise<SharedResult<T>> {
-  return withLock(name, async () => {
-    const existing = await find();
-    if (existing !== undefined) return { value: existing, by: 'other-tab' as const };
-    return { value: await work(), by: 'this-tab' as const };
-  }, options);
+export async function onceAcrossTabs<T>(
+  name: string,
+  find: () => Promise<T | undefined>,
+  work: () => Promise<T>,
+  options: LockOptions = {},
+): Promise<SharedResult<T>> {
+  return withLock(
+    name,
+    async () => {
+      const existing = await find();
+      if (existing !== undefined) return { value: existing, by: 'other-tab' as const };
+      return { value: await work(), by: 'this-tab' as const };
+    },
+    options,
+  );
 }

@@ -12,10 +12,16 @@ export interface ChannelTransport {
  * that could not be deserialized). Pass one as `sync.fallback` to carry changes in browsers
  * without a native `BroadcastChannel` (`strata-storage/broadcast-channel` ships one).
  */
-export type ChannelTransportFactory = (name: string, receive: (data: unknown) => void) => ChannelTransport | Promise<ChannelTransport>;
+export type ChannelTransportFactory = (
+  name: string,
+  receive: (data: unknown) => void,
+) => ChannelTransport | Promise<ChannelTransport>;
 
 /** The native `BroadcastChannel`, or `undefined` where the browser has none. */
-export const nativeBroadcastChannel = (name: string, receive: (data: unknown) => void): ChannelTransport | undefined => {
+export const nativeBroadcastChannel = (
+  name: string,
+  receive: (data: unknown) => void,
+): ChannelTransport | undefined => {
   if (typeof BroadcastChannel !== 'function') return undefined;
   const channel = new BroadcastChannel(name);
   channel.onmessage = (event: MessageEvent) => receive(event.data);
@@ -45,10 +51,20 @@ export function guardFallback(factory: ChannelTransportFactory): ChannelTranspor
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         timedOut = true;
-        reject(new StrataError('TIMEOUT', `sync.fallback did not open "${name}" in ${FALLBACK_OPEN_MS} ms: not used.`));
+        reject(
+          new StrataError(
+            'TIMEOUT',
+            `sync.fallback did not open "${name}" in ${FALLBACK_OPEN_MS} ms: not used.`,
+          ),
+        );
       }, FALLBACK_OPEN_MS);
     });
-    opening.then(async (transport) => timedOut && (await transport.close()), () => undefined).catch(() => undefined);
+    opening
+      .then(
+        async (transport) => timedOut && (await transport.close()),
+        () => undefined,
+      )
+      .catch(() => undefined);
     try {
       return await Promise.race([opening, late]);
     } catch (error) {

@@ -9,7 +9,12 @@ describe('bad input is refused clearly and changes nothing', () => {
     ['a BigInt', 10n],
     ['undefined', undefined],
     ['a nested function', { ok: 1, fn: () => 1 }],
-    ['a class instance', new (class Session { id = 1; })()],
+    [
+      'a class instance',
+      new (class Session {
+        id = 1;
+      })(),
+    ],
     ['a RegExp', /x/],
     ['a WeakMap', new WeakMap()],
   ])('refuses %s with UNSERIALIZABLE and keeps the old value', async (_, value) => {
@@ -26,20 +31,34 @@ describe('bad input is refused clearly and changes nothing', () => {
     const { strata } = makeStrata();
     const a: Record<string, unknown> = { b: { list: [] as unknown[] } };
     (a.b as { list: unknown[] }).list.push(a);
-    await expect(strata.set('cycle', a)).rejects.toMatchObject({ code: 'UNSERIALIZABLE', message: expect.stringContaining('value.b.list[0]') });
+    await expect(strata.set('cycle', a)).rejects.toMatchObject({
+      code: 'UNSERIALIZABLE',
+      message: expect.stringContaining('value.b.list[0]'),
+    });
     await strata.close();
   });
 
   it('stores deep nesting up to the limit and refuses deeper', async () => {
     const { strata } = makeStrata();
-    const nest = (depth: number): unknown => { let v: unknown = 'leaf'; for (let i = 0; i < depth; i++) v = [v]; return v; };
+    const nest = (depth: number): unknown => {
+      let v: unknown = 'leaf';
+      for (let i = 0; i < depth; i++) v = [v];
+      return v;
+    };
     await strata.set('deep', nest(900));
     expect(JSON.stringify(await strata.get('deep'))).toBe(JSON.stringify(nest(900)));
-    await expect(strata.set('deeper', nest(5000))).rejects.toMatchObject({ code: 'UNSERIALIZABLE' });
+    await expect(strata.set('deeper', nest(5000))).rejects.toMatchObject({
+      code: 'UNSERIALIZABLE',
+    });
     await strata.close();
   });
 
-  it.each([['', 'empty'], ['x'.repeat(5000), 'too long'], [42, 'a number'], [null, 'null']] as Array<[unknown, string]>)('refuses the key %#: %s', async (key) => {
+  it.each([
+    ['', 'empty'],
+    ['x'.repeat(5000), 'too long'],
+    [42, 'a number'],
+    [null, 'null'],
+  ] as Array<[unknown, string]>)('refuses the key %#: %s', async (key) => {
     const { strata } = makeStrata();
     await expect(strata.set(key as string, 1)).rejects.toMatchObject({ code: 'INVALID_KEY' });
     await expect(strata.get(key as string)).rejects.toMatchObject({ code: 'INVALID_KEY' });
@@ -57,7 +76,10 @@ describe('bad input is refused clearly and changes nothing', () => {
 
   it('a __proto__ member reads back as plain data, never as a prototype', async () => {
     const { strata } = makeStrata();
-    const hostile = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}') as Record<string, unknown>;
+    const hostile = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}') as Record<
+      string,
+      unknown
+    >;
     await strata.set('h', hostile);
     const back = await strata.get<Record<string, unknown>>('h');
     expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
@@ -81,12 +103,23 @@ describe('bad input is refused clearly and changes nothing', () => {
     [{ sync: { enabled: true, broadcastChannel: 5 } }],
     [{ clock: 5 }],
   ])('refuses bad constructor options %j with INVALID_OPTIONS', (options) => {
-    expect(() => new Strata(options as never)).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
+    expect(() => new Strata(options as never)).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTIONS' }),
+    );
   });
 
-  it.each([[{ ttl: 0 }], [{ ttl: -5 }], [{ ttl: Infinity }], [{ tags: 'auth' }], [{ tags: [''] }], [{ sliding: 'yes' }]])('refuses bad set options %j', async (options) => {
+  it.each([
+    [{ ttl: 0 }],
+    [{ ttl: -5 }],
+    [{ ttl: Infinity }],
+    [{ tags: 'auth' }],
+    [{ tags: [''] }],
+    [{ sliding: 'yes' }],
+  ])('refuses bad set options %j', async (options) => {
     const { strata } = makeStrata();
-    await expect(strata.set('k', 1, options as never)).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
+    await expect(strata.set('k', 1, options as never)).rejects.toMatchObject({
+      code: 'INVALID_OPTIONS',
+    });
     expect(await strata.has('k')).toBe(false);
     await strata.close();
   });

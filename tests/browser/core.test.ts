@@ -15,10 +15,22 @@ describe.each(kinds)('Strata on %s', (kind) => {
   it('round-trips JSON-like values, Dates, typed arrays, Maps and Sets', async () => {
     const { strata } = makeStrata({ defaultStorage: kind });
     const value = {
-      text: 'héllo ✓', n: 42.5, neg: -0, inf: Infinity, nan: NaN, yes: true, none: null,
-      list: [1, 'two', { three: 3 }], when: new Date('2026-01-02T03:04:05.006Z'),
-      bytes: new Uint8Array([0, 1, 254, 255]), floats: new Float64Array([1.5, -2]),
-      map: new Map<string, unknown>([['a', 1], ['b', [2]]]), set: new Set(['x', 'y']),
+      text: 'héllo ✓',
+      n: 42.5,
+      neg: -0,
+      inf: Infinity,
+      nan: NaN,
+      yes: true,
+      none: null,
+      list: [1, 'two', { three: 3 }],
+      when: new Date('2026-01-02T03:04:05.006Z'),
+      bytes: new Uint8Array([0, 1, 254, 255]),
+      floats: new Float64Array([1.5, -2]),
+      map: new Map<string, unknown>([
+        ['a', 1],
+        ['b', [2]],
+      ]),
+      set: new Set(['x', 'y']),
       nul: { '\u0000': 'user data that looks like a tag' },
     };
     await strata.set('value', value);
@@ -48,7 +60,8 @@ describe.each(kinds)('Strata on %s', (kind) => {
 
   it('lists keys by prefix and by glob', async () => {
     const { strata } = makeStrata({ defaultStorage: kind });
-    for (const key of ['session:a', 'session:b', 'session:c:d', 'guest:cart', 'sessionX']) await strata.set(key, key);
+    for (const key of ['session:a', 'session:b', 'session:c:d', 'guest:cart', 'sessionX'])
+      await strata.set(key, key);
     expect(await strata.keys('session:')).toEqual(['session:a', 'session:b', 'session:c:d']);
     expect(await strata.keys('session:*')).toEqual(['session:a', 'session:b', 'session:c:d']);
     expect(await strata.keys('session:*:d')).toEqual(['session:c:d']);
@@ -77,7 +90,16 @@ describe.each(kinds)('Strata on %s', (kind) => {
 
   it('clears a prefix exactly: neighbours outside it stay, any key inside it goes', async () => {
     const { strata } = makeStrata({ defaultStorage: kind });
-    for (const key of ['guest', 'guest;', 'guesu:', 'guest:a', 'guest:\u{1F600}', 'guest:\uffff', 'guest:\uffffz']) await strata.set(key, 1);
+    for (const key of [
+      'guest',
+      'guest;',
+      'guesu:',
+      'guest:a',
+      'guest:\u{1F600}',
+      'guest:\uffff',
+      'guest:\uffffz',
+    ])
+      await strata.set(key, 1);
     expect(await strata.keys('guest:')).toHaveLength(4);
     await strata.clear({ prefix: 'guest:' });
     expect((await strata.keys()).sort()).toEqual(['guest', 'guest;', 'guesu:']);
@@ -115,10 +137,18 @@ describe.each(kinds)('Strata on %s', (kind) => {
 });
 
 describe('Strata instances and namespaces', () => {
-  it('a removal older than this tab\'s own per-tab copy leaves it and is not announced as a removal', async () => {
+  it("a removal older than this tab's own per-tab copy leaves it and is not announced as a removal", async () => {
     // Tab a's clock runs 10 s behind, so its removal is older than b's write it has not heard of yet.
-    const { strata: a, namespace } = makeStrata({ defaultStorage: 'localStorage', sync: { enabled: true }, clock: () => Date.now() - 10_000 });
-    const { strata: b } = makeStrata({ namespace, defaultStorage: 'sessionStorage', sync: { enabled: true } });
+    const { strata: a, namespace } = makeStrata({
+      defaultStorage: 'localStorage',
+      sync: { enabled: true },
+      clock: () => Date.now() - 10_000,
+    });
+    const { strata: b } = makeStrata({
+      namespace,
+      defaultStorage: 'sessionStorage',
+      sync: { enabled: true },
+    });
     await Promise.all([a.ready(), b.ready()]);
     const heard: StorageChange[] = [];
     b.subscribe('', (change) => heard.push(change));
@@ -129,11 +159,19 @@ describe('Strata instances and namespaces', () => {
     await Promise.all([a.close(), b.close()]);
   });
 
-  it('a newer write from another tab that landed past a per-tab layer is not shadowed by this tab\'s older copy there', async () => {
+  it("a newer write from another tab that landed past a per-tab layer is not shadowed by this tab's older copy there", async () => {
     // Tab b keeps its items in sessionStorage; tab a's write went to localStorage (as a write
     // does when sessionStorage is full there).
-    const { strata: a, namespace } = makeStrata({ defaultStorage: 'localStorage', sync: { enabled: true } });
-    const { strata: b } = makeStrata({ namespace, defaultStorage: 'sessionStorage', fallbackStorage: 'localStorage', sync: { enabled: true } });
+    const { strata: a, namespace } = makeStrata({
+      defaultStorage: 'localStorage',
+      sync: { enabled: true },
+    });
+    const { strata: b } = makeStrata({
+      namespace,
+      defaultStorage: 'sessionStorage',
+      fallbackStorage: 'localStorage',
+      sync: { enabled: true },
+    });
     await Promise.all([a.ready(), b.ready()]);
     const heard: StorageChange[] = [];
     b.subscribe('', (change) => heard.push(change));
@@ -145,21 +183,37 @@ describe('Strata instances and namespaces', () => {
     await expect.poll(() => heard.at(-1)?.newValue).toBe('new');
     expect(await b.get('k')).toBe('new');
     // Read afresh (no cache): the old sessionStorage copy is gone, not hiding the new value.
-    const { strata: fresh } = makeStrata({ namespace, defaultStorage: 'sessionStorage', fallbackStorage: 'localStorage' });
+    const { strata: fresh } = makeStrata({
+      namespace,
+      defaultStorage: 'sessionStorage',
+      fallbackStorage: 'localStorage',
+    });
     expect(await fresh.get('k')).toBe('new');
     await Promise.all([a.close(), b.close(), fresh.close()]);
   });
 
-  it.each(['sessionStorage', 'memory'] as const)('two synced instances in one tab on %s hear each other\'s changes (they share the per-tab store)', async (kind) => {
-    const { strata: a, namespace } = makeStrata({ defaultStorage: kind, sync: { enabled: true } });
-    const { strata: b } = makeStrata({ namespace, defaultStorage: kind, sync: { enabled: true } });
-    await Promise.all([a.ready(), b.ready()]);
-    const heard: StorageChange[] = [];
-    b.subscribe('', (change) => heard.push(change));
-    await a.set('k', 'v');
-    await expect.poll(() => heard).toEqual([{ key: 'k', oldValue: null, newValue: 'v', source: 'remote' }]);
-    await Promise.all([a.close(), b.close()]);
-  });
+  it.each(['sessionStorage', 'memory'] as const)(
+    "two synced instances in one tab on %s hear each other's changes (they share the per-tab store)",
+    async (kind) => {
+      const { strata: a, namespace } = makeStrata({
+        defaultStorage: kind,
+        sync: { enabled: true },
+      });
+      const { strata: b } = makeStrata({
+        namespace,
+        defaultStorage: kind,
+        sync: { enabled: true },
+      });
+      await Promise.all([a.ready(), b.ready()]);
+      const heard: StorageChange[] = [];
+      b.subscribe('', (change) => heard.push(change));
+      await a.set('k', 'v');
+      await expect
+        .poll(() => heard)
+        .toEqual([{ key: 'k', oldValue: null, newValue: 'v', source: 'remote' }]);
+      await Promise.all([a.close(), b.close()]);
+    },
+  );
 
   it('isolates namespaces: clear() in one leaves the other untouched', async () => {
     const base = uniqueNamespace('iso');

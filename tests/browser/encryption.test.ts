@@ -5,30 +5,42 @@ import { makeStrata, rawDump, uniqueNamespace } from './helpers.js';
 const SECRET = 'refresh-token-SECRET-4f9a';
 const TAG = 'tag-SECRET-7c2e';
 
-describe.each(['localStorage', 'sessionStorage', 'indexedDB', 'secure'] as StorageKind[])('encryption at rest on %s', (kind) => {
-  it('leaves no byte of the value and no tag readable in the browser storage', async () => {
-    const { strata, namespace } = makeStrata({ defaultStorage: kind, encryption: { enabled: true } });
-    await strata.set('token', { refresh: SECRET }, { tags: [TAG] });
-    await strata.set('plain-string', SECRET, { tags: [TAG] });
-    const raw = await rawDump(namespace);
-    expect(raw.length).toBeGreaterThan(0);
-    expect(raw).not.toContain(SECRET);
-    expect(raw).not.toContain('SECRET');
-    expect(raw).not.toContain(TAG);
-    expect(await strata.get('token')).toEqual({ refresh: SECRET });
-    await strata.clear({ tags: [TAG] });
-    expect(await strata.keys()).toEqual([]);
-    await strata.close();
-  });
-});
+describe.each(['localStorage', 'sessionStorage', 'indexedDB', 'secure'] as StorageKind[])(
+  'encryption at rest on %s',
+  (kind) => {
+    it('leaves no byte of the value and no tag readable in the browser storage', async () => {
+      const { strata, namespace } = makeStrata({
+        defaultStorage: kind,
+        encryption: { enabled: true },
+      });
+      await strata.set('token', { refresh: SECRET }, { tags: [TAG] });
+      await strata.set('plain-string', SECRET, { tags: [TAG] });
+      const raw = await rawDump(namespace);
+      expect(raw.length).toBeGreaterThan(0);
+      expect(raw).not.toContain(SECRET);
+      expect(raw).not.toContain('SECRET');
+      expect(raw).not.toContain(TAG);
+      expect(await strata.get('token')).toEqual({ refresh: SECRET });
+      await strata.clear({ tags: [TAG] });
+      expect(await strata.keys()).toEqual([]);
+      await strata.close();
+    });
+  },
+);
 
 describe('encryption keys', () => {
   it('derives the key from a password once and reopens with the same password', async () => {
     const namespace = uniqueNamespace('pw');
-    const first = new Strata({ namespace, encryption: { enabled: true, password: 'correct horse' } });
+    const first = new Strata({
+      namespace,
+      encryption: { enabled: true, password: 'correct horse' },
+    });
     await first.set('k', { n: 1 });
     await first.close();
-    const second = new Strata({ namespace, encryption: { enabled: true, password: 'correct horse' } });
+    const second = new Strata({
+      namespace,
+      encryption: { enabled: true, password: 'correct horse' },
+    });
     expect(await second.get('k')).toEqual({ n: 1 });
     await second.close();
   });
@@ -39,8 +51,14 @@ describe('encryption keys', () => {
     await first.set('k', 'kept');
     await first.close();
     const wrong = new Strata({ namespace, encryption: { enabled: true, password: 'wrong' } });
-    await expect(wrong.ready()).rejects.toMatchObject({ name: 'StrataError', code: 'WRONG_PASSWORD' });
-    await expect(wrong.ready()).rejects.not.toHaveProperty('message', expect.stringContaining('wrong'));
+    await expect(wrong.ready()).rejects.toMatchObject({
+      name: 'StrataError',
+      code: 'WRONG_PASSWORD',
+    });
+    await expect(wrong.ready()).rejects.not.toHaveProperty(
+      'message',
+      expect.stringContaining('wrong'),
+    );
     const again = new Strata({ namespace, encryption: { enabled: true, password: 'right' } });
     expect(await again.get('k')).toBe('kept');
     await again.close();
@@ -48,12 +66,18 @@ describe('encryption keys', () => {
 
   it('accepts a caller CryptoKey (128-bit) and rejects a different key with WRONG_KEY', async () => {
     const namespace = uniqueNamespace('ck');
-    const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 128 }, false, ['encrypt', 'decrypt']);
+    const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 128 }, false, [
+      'encrypt',
+      'decrypt',
+    ]);
     const a = new Strata({ namespace, encryption: { enabled: true, key } });
     await a.set('k', 'v');
     expect(await a.get('k')).toBe('v');
     await a.close();
-    const other = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 128 }, false, ['encrypt', 'decrypt']);
+    const other = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 128 }, false, [
+      'encrypt',
+      'decrypt',
+    ]);
     const b = new Strata({ namespace, encryption: { enabled: true, key: other } });
     await expect(b.ready()).rejects.toMatchObject({ code: 'WRONG_KEY' });
   });
@@ -80,7 +104,10 @@ describe('encryption keys', () => {
   });
 
   it('per-item encrypt overrides the global switch both ways', async () => {
-    const { strata, namespace } = makeStrata({ defaultStorage: 'localStorage', encryption: { enabled: true } });
+    const { strata, namespace } = makeStrata({
+      defaultStorage: 'localStorage',
+      encryption: { enabled: true },
+    });
     await strata.set('open', 'visible-value', { encrypt: false });
     await strata.set('sealed', 'hidden-value');
     const { strata: plain, namespace: plainNs } = makeStrata({ defaultStorage: 'localStorage' });
@@ -97,7 +124,10 @@ describe('encryption keys', () => {
   });
 
   it('writes a fresh IV each time: the same value encrypts differently', async () => {
-    const { strata, namespace } = makeStrata({ defaultStorage: 'localStorage', encryption: { enabled: true } });
+    const { strata, namespace } = makeStrata({
+      defaultStorage: 'localStorage',
+      encryption: { enabled: true },
+    });
     await strata.set('a', 'same');
     const first = localStorage.getItem(`${encodeURIComponent(namespace)}:a`);
     await strata.set('a', 'same');
@@ -109,7 +139,10 @@ describe('encryption keys', () => {
 
 describe('tampered or misplaced ciphertext', () => {
   it('a flipped byte reads as null, is reported, and other keys keep working', async () => {
-    const { strata, namespace, errors } = makeStrata({ defaultStorage: 'localStorage', encryption: { enabled: true } });
+    const { strata, namespace, errors } = makeStrata({
+      defaultStorage: 'localStorage',
+      encryption: { enabled: true },
+    });
     await strata.set('victim', { secret: SECRET });
     await strata.set('bystander', 'fine');
     const slot = `${encodeURIComponent(namespace)}:victim`;
@@ -117,7 +150,8 @@ describe('tampered or misplaced ciphertext', () => {
     const newline = text.indexOf('\n');
     const payload = text.slice(newline + 1);
     const at = payload.length - 5;
-    const flipped = payload.slice(0, at) + (payload[at] === 'A' ? 'B' : 'A') + payload.slice(at + 1);
+    const flipped =
+      payload.slice(0, at) + (payload[at] === 'A' ? 'B' : 'A') + payload.slice(at + 1);
     localStorage.setItem(slot, text.slice(0, newline + 1) + flipped);
     expect(await strata.get('victim')).toBeNull();
     expect(errors.map((e) => e.code)).toContain('DECRYPT_FAILED');
@@ -128,7 +162,10 @@ describe('tampered or misplaced ciphertext', () => {
   });
 
   it('a ciphertext copied to another key does not decrypt there (bound by additional data)', async () => {
-    const { strata, namespace, errors } = makeStrata({ defaultStorage: 'localStorage', encryption: { enabled: true } });
+    const { strata, namespace, errors } = makeStrata({
+      defaultStorage: 'localStorage',
+      encryption: { enabled: true },
+    });
     await strata.set('role', 'user');
     await strata.set('admin-role', 'admin');
     const ns = encodeURIComponent(namespace);
@@ -139,11 +176,20 @@ describe('tampered or misplaced ciphertext', () => {
   });
 
   it('a ciphertext copied into another namespace with the same password does not decrypt', async () => {
-    const a = makeStrata({ defaultStorage: 'localStorage', encryption: { enabled: true, password: 'pw' } });
-    const b = makeStrata({ defaultStorage: 'localStorage', encryption: { enabled: true, password: 'pw' } });
+    const a = makeStrata({
+      defaultStorage: 'localStorage',
+      encryption: { enabled: true, password: 'pw' },
+    });
+    const b = makeStrata({
+      defaultStorage: 'localStorage',
+      encryption: { enabled: true, password: 'pw' },
+    });
     await a.strata.set('k', 'from-a');
     await b.strata.ready();
-    localStorage.setItem(`${encodeURIComponent(b.namespace)}:k`, localStorage.getItem(`${encodeURIComponent(a.namespace)}:k`) ?? '');
+    localStorage.setItem(
+      `${encodeURIComponent(b.namespace)}:k`,
+      localStorage.getItem(`${encodeURIComponent(a.namespace)}:k`) ?? '',
+    );
     expect(await b.strata.get('k')).toBeNull();
     expect(b.errors.at(-1)?.code).toBe('DECRYPT_FAILED');
     await Promise.all([a.strata.close(), b.strata.close()]);

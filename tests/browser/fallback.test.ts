@@ -25,11 +25,16 @@ describe('fallback when a layer is full or unavailable', () => {
   });
 
   it('a write refused for quota lands in the next layer and reads back; nothing stored is lost', async () => {
-    const { strata, errors } = makeStrata({ defaultStorage: 'localStorage', fallbackStorage: 'indexedDB' });
+    const { strata, errors } = makeStrata({
+      defaultStorage: 'localStorage',
+      fallbackStorage: 'indexedDB',
+    });
     await strata.set('before', 'kept');
     release = fillLocalStorage();
     const moved: string[] = [];
-    strata.on('fallback', (event) => moved.push(`${event.key}:${event.from}->${event.to}:${event.reason.code}`));
+    strata.on('fallback', (event) =>
+      moved.push(`${event.key}:${event.from}->${event.to}:${event.reason.code}`),
+    );
     await strata.set('big', 'y'.repeat(64 * 1024));
     expect(moved).toEqual(['big:localStorage->indexedDB:QUOTA_EXCEEDED']);
     expect(errors.map((e) => e.code)).toContain('QUOTA_EXCEEDED');
@@ -69,7 +74,11 @@ describe('fallback when a layer is full or unavailable', () => {
     await first.strata.set('old', 'still here');
     await first.strata.close();
     release = fillLocalStorage();
-    const { strata } = makeStrata({ namespace: first.namespace, defaultStorage: 'localStorage', fallbackStorage: 'indexedDB' });
+    const { strata } = makeStrata({
+      namespace: first.namespace,
+      defaultStorage: 'localStorage',
+      fallbackStorage: 'indexedDB',
+    });
     await strata.ready();
     expect(strata.storage).toBe('localStorage');
     expect(await strata.get('old')).toBe('still here');
@@ -80,9 +89,17 @@ describe('fallback when a layer is full or unavailable', () => {
 
   it('ready() skips a blocked storage area and says which layer it uses', async () => {
     const descriptor = Object.getOwnPropertyDescriptor(window, 'localStorage');
-    Object.defineProperty(window, 'localStorage', { configurable: true, get: () => { throw new DOMException('The operation is insecure.', 'SecurityError'); } });
+    Object.defineProperty(window, 'localStorage', {
+      configurable: true,
+      get: () => {
+        throw new DOMException('The operation is insecure.', 'SecurityError');
+      },
+    });
     try {
-      const { strata, errors } = makeStrata({ defaultStorage: 'localStorage', fallbackStorage: ['sessionStorage'] });
+      const { strata, errors } = makeStrata({
+        defaultStorage: 'localStorage',
+        fallbackStorage: ['sessionStorage'],
+      });
       await strata.ready();
       expect(strata.storage).toBe('sessionStorage');
       expect(strata.layers).toEqual(['sessionStorage', 'memory']);
@@ -99,7 +116,11 @@ describe('fallback when a layer is full or unavailable', () => {
     const original = indexedDB.open;
     indexedDB.open = (() => ({}) as IDBOpenDBRequest) as typeof indexedDB.open;
     try {
-      const { strata } = makeStrata({ defaultStorage: 'indexedDB', fallbackStorage: 'localStorage', idbOpenTimeout: 150 });
+      const { strata } = makeStrata({
+        defaultStorage: 'indexedDB',
+        fallbackStorage: 'localStorage',
+        idbOpenTimeout: 150,
+      });
       await strata.ready();
       expect(strata.storage).toBe('localStorage');
       await strata.close();
@@ -113,7 +134,11 @@ describe('fallback when a layer is full or unavailable', () => {
     const idbOnly = new Strata({ namespace, defaultStorage: 'indexedDB' });
     await idbOnly.set('in-idb', 1);
     await idbOnly.close();
-    const layered = new Strata({ namespace, defaultStorage: 'localStorage', fallbackStorage: 'indexedDB' });
+    const layered = new Strata({
+      namespace,
+      defaultStorage: 'localStorage',
+      fallbackStorage: 'indexedDB',
+    });
     await layered.set('in-ls', 2);
     expect(await layered.get('in-idb')).toBe(1);
     expect(await layered.keys()).toEqual(['in-idb', 'in-ls']);

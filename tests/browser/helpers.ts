@@ -6,13 +6,21 @@ export function uniqueNamespace(label = 'test'): string {
 }
 
 /** A clock tests move by hand. */
-export function manualClock(start = 1_700_000_000_000): { now: () => number; advance: (ms: number) => void; set: (t: number) => void } {
+export function manualClock(start = 1_700_000_000_000): {
+  now: () => number;
+  advance: (ms: number) => void;
+  set: (t: number) => void;
+} {
   let time = start;
   return { now: () => time, advance: (ms) => void (time += ms), set: (t) => void (time = t) };
 }
 
 /** A Strata on a fresh namespace that records the errors it reports; closed by `dispose`. */
-export function makeStrata(options: StrataOptions = {}): { strata: Strata; errors: StrataError[]; namespace: string } {
+export function makeStrata(options: StrataOptions = {}): {
+  strata: Strata;
+  errors: StrataError[];
+  namespace: string;
+} {
   const namespace = options.namespace ?? uniqueNamespace();
   const errors: StrataError[] = [];
   const strata = new Strata({ ...options, namespace, onError: (error) => errors.push(error) });
@@ -23,9 +31,13 @@ export function makeStrata(options: StrataOptions = {}): { strata: Strata; error
 export async function rawDump(namespace: string): Promise<string> {
   const parts: string[] = [];
   for (const area of [localStorage, sessionStorage]) {
-    for (const key of Object.keys(area)) if (key.startsWith(encodeURIComponent(namespace))) parts.push(key, area.getItem(key) ?? '');
+    for (const key of Object.keys(area))
+      if (key.startsWith(encodeURIComponent(namespace))) parts.push(key, area.getItem(key) ?? '');
   }
-  for (const name of [`strata:${encodeURIComponent(namespace)}`, `strata-secure:${encodeURIComponent(namespace)}`]) {
+  for (const name of [
+    `strata:${encodeURIComponent(namespace)}`,
+    `strata-secure:${encodeURIComponent(namespace)}`,
+  ]) {
     parts.push(...(await idbDump(name)));
   }
   return parts.join('\n');

@@ -9,7 +9,9 @@ test('a page logs in and calls /api/me on the globalSetup auth server over CORS'
   const { user, tokens } = await login(url, username);
   expect(user.roles).toEqual(['user']);
 
-  const me = await fetch(`${url}/api/me`, { headers: { Authorization: `Bearer ${tokens.accessToken}` } });
+  const me = await fetch(`${url}/api/me`, {
+    headers: { Authorization: `Bearer ${tokens.accessToken}` },
+  });
   expect(me.status).toBe(200);
   expect(await me.json()).toEqual({ user });
   expect(await stats(url, username)).toMatchObject({ logins: 1, meRequests: 1 });

@@ -32,7 +32,9 @@ async function signOut(page: Page): Promise<void> {
   await expect(status(page)).toHaveAttribute('data-status', 'unauthenticated');
 }
 
-test('guest cart merges on sign-in, tokens refresh, and sign-out reaches every tab', async ({ context }) => {
+test('guest cart merges on sign-in, tokens refresh, and sign-out reaches every tab', async ({
+  context,
+}) => {
   const problems: string[] = [];
   const a = await context.newPage();
   await a.setViewportSize({ width: 1100, height: 900 });
@@ -72,8 +74,14 @@ test('guest cart merges on sign-in, tokens refresh, and sign-out reaches every t
   const firstExpiry = Number(await a.getByTestId('token-expires-at').getAttribute('data-at'));
   await a.getByRole('button', { name: 'Force refresh' }).click();
   await expect(a.getByTestId('token-refreshes')).toHaveText('1');
-  await expect.poll(async () => Number(await a.getByTestId('token-expires-at').getAttribute('data-at'))).toBeGreaterThan(firstExpiry);
-  await expect.poll(async () => Number(await a.getByTestId('token-refreshes').textContent()), { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
+  await expect
+    .poll(async () => Number(await a.getByTestId('token-expires-at').getAttribute('data-at')))
+    .toBeGreaterThan(firstExpiry);
+  await expect
+    .poll(async () => Number(await a.getByTestId('token-refreshes').textContent()), {
+      timeout: 20_000,
+    })
+    .toBeGreaterThanOrEqual(2);
   await a.getByRole('button', { name: 'Call /api/me' }).click();
   await expect(a.getByTestId('me-result')).toHaveText('/api/me: HTTP 200: Alice Example');
   await panel.screenshot({ path: `${SHOTS}/token-panel.png` });
@@ -84,8 +92,11 @@ test('guest cart merges on sign-in, tokens refresh, and sign-out reaches every t
   await expect(inspector).toContainText('localStorage');
   await expect(inspector).toContainText('CryptoKey (extractable: false)');
   const raw = await inspector.textContent();
-  for (const plain of ['alice@example.com', 'Alice Example', 'Pear', 'cart:write']) expect(raw).not.toContain(plain);
-  await a.locator('section', { has: inspector }).screenshot({ path: `${SHOTS}/storage-inspector.png` });
+  for (const plain of ['alice@example.com', 'Alice Example', 'Pear', 'cart:write'])
+    expect(raw).not.toContain(plain);
+  await a
+    .locator('section', { has: inspector })
+    .screenshot({ path: `${SHOTS}/storage-inspector.png` });
 
   // Signing out in one tab signs out the other.
   await signOut(a);
@@ -103,7 +114,9 @@ test('a reload keeps a remembered session; a session without remember me ends wh
   const profile = await mkdtemp(join(tmpdir(), 'strata-demo-profile-'));
   const problems: string[] = [];
   const launch = () => chromium.launchPersistentContext(profile, chromiumLaunchOptions());
-  const restart = async (browser: BrowserContext): Promise<{ browser: BrowserContext; page: Page }> => {
+  const restart = async (
+    browser: BrowserContext,
+  ): Promise<{ browser: BrowserContext; page: Page }> => {
     await browser.close();
     const next = await launch();
     const page = await next.newPage();

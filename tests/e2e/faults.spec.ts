@@ -13,7 +13,9 @@ const readAll = (page: Page, keys: string[]) =>
   }, keys);
 
 for (const kind of ['localStorage', 'indexedDB'] as const) {
-  test(`a tab closed in the middle of a write burst loses no acknowledged write (${kind})`, async ({ context }) => {
+  test(`a tab closed in the middle of a write burst loses no acknowledged write (${kind})`, async ({
+    context,
+  }) => {
     const namespace = uniqueNamespace(`burst-${kind}`);
     const acked = new Map<string, number>();
     const writer = await context.newPage();
@@ -21,47 +23,74 @@ for (const kind of ['localStorage', 'indexedDB'] as const) {
     await writer.goto('/');
     await expect(writer.locator('#status')).toHaveText('ready');
     // Keep writing (several in flight at a time) until the tab is closed under the loop.
-    void writer.evaluate(async ({ namespace, kind }) => {
-      const s = new window.S.Strata({ namespace, defaultStorage: kind, encryption: { enabled: true } });
-      await s.ready();
-      const ack = (window as unknown as { ack: (key: string, value: number) => Promise<void> }).ack;
-      for (let i = 0; ; i++) {
-        const batch = [0, 1, 2, 3].map((j) => {
-          const key = `burst:${i}:${j}`;
-          const value = i * 4 + j;
-          return s.set(key, value).then(() => ack(key, value));
-        });
-        await Promise.all(batch);
-      }
-    }, { namespace, kind }).catch(() => undefined);
+    void writer
+      .evaluate(
+        async ({ namespace, kind }) => {
+          const s = new window.S.Strata({
+            namespace,
+            defaultStorage: kind,
+            encryption: { enabled: true },
+          });
+          await s.ready();
+          const ack = (window as unknown as { ack: (key: string, value: number) => Promise<void> })
+            .ack;
+          for (let i = 0; ; i++) {
+            const batch = [0, 1, 2, 3].map((j) => {
+              const key = `burst:${i}:${j}`;
+              const value = i * 4 + j;
+              return s.set(key, value).then(() => ack(key, value));
+            });
+            await Promise.all(batch);
+          }
+        },
+        { namespace, kind },
+      )
+      .catch(() => undefined);
     await expect.poll(() => acked.size, { timeout: 20_000 }).toBeGreaterThan(200);
     await writer.close({ runBeforeUnload: false });
     const snapshot = new Map(acked);
     const [reader] = (await openTabs(context, 1)) as [Page];
-    await reader.evaluate(async ({ namespace, kind }) => {
-      window.t.strata = new window.S.Strata({ namespace, defaultStorage: kind, encryption: { enabled: true } });
-    }, { namespace, kind });
+    await reader.evaluate(
+      async ({ namespace, kind }) => {
+        window.t.strata = new window.S.Strata({
+          namespace,
+          defaultStorage: kind,
+          encryption: { enabled: true },
+        });
+      },
+      { namespace, kind },
+    );
     const found = await readAll(reader, [...snapshot.keys()]);
     const lost = [...snapshot].filter(([key, value]) => found[key] !== value).map(([key]) => key);
     expect(lost, `${lost.length} of ${snapshot.size} acknowledged writes lost`).toEqual([]);
   });
 }
 
-test('another tab deleting the IndexedDB database is not blocked by our connection; our next write reopens it', async ({ context }) => {
+test('another tab deleting the IndexedDB database is not blocked by our connection; our next write reopens it', async ({
+  context,
+}) => {
   const [a, b] = (await openTabs(context, 2)) as [Page, Page];
   const namespace = uniqueNamespace('versionchange');
   await a.evaluate(async (namespace) => {
     window.t.errors = [];
-    const s = new window.S.Strata({ namespace, defaultStorage: 'indexedDB', onError: (e) => (window.t.errors as string[]).push(e.code) });
+    const s = new window.S.Strata({
+      namespace,
+      defaultStorage: 'indexedDB',
+      onError: (e) => (window.t.errors as string[]).push(e.code),
+    });
     window.t.strata = s;
     await s.set('before', 1);
   }, namespace);
-  const outcome = await b.evaluate((name) => new Promise<string>((resolve) => {
-    const request = indexedDB.deleteDatabase(name);
-    request.onsuccess = () => resolve('deleted');
-    request.onerror = () => resolve('error');
-    request.onblocked = () => resolve('blocked');
-  }), `strata:${encodeURIComponent(namespace)}`);
+  const outcome = await b.evaluate(
+    (name) =>
+      new Promise<string>((resolve) => {
+        const request = indexedDB.deleteDatabase(name);
+        request.onsuccess = () => resolve('deleted');
+        request.onerror = () => resolve('error');
+        request.onblocked = () => resolve('blocked');
+      }),
+    `strata:${encodeURIComponent(namespace)}`,
+  );
   expect(outcome).toBe('deleted');
   await a.evaluate(async () => {
     await (window.t.strata as Strata).set('after', 2);
@@ -71,15 +100,23 @@ test('another tab deleting the IndexedDB database is not blocked by our connecti
   expect(await a.evaluate(() => window.t.errors)).toEqual([]);
 });
 
-test('a key rotated in one tab: the other tab is told (KEY_ROTATED), adopts it with rotateKey, and reads the new values', async ({ context }) => {
+test('a key rotated in one tab: the other tab is told (KEY_ROTATED), adopts it with rotateKey, and reads the new values', async ({
+  context,
+}) => {
   const [a, b] = (await openTabs(context, 2)) as [Page, Page];
   const namespace = uniqueNamespace('rotate-tabs');
-  const start = (page: Page) => page.evaluate(async (namespace) => {
-    window.t.errors = [];
-    const s = new window.S.Strata({ namespace, sync: { enabled: true }, encryption: { enabled: true, password: 'old pw' }, onError: (e) => (window.t.errors as string[]).push(e.code) });
-    await s.ready();
-    window.t.strata = s;
-  }, namespace);
+  const start = (page: Page) =>
+    page.evaluate(async (namespace) => {
+      window.t.errors = [];
+      const s = new window.S.Strata({
+        namespace,
+        sync: { enabled: true },
+        encryption: { enabled: true, password: 'old pw' },
+        onError: (e) => (window.t.errors as string[]).push(e.code),
+      });
+      await s.ready();
+      window.t.strata = s;
+    }, namespace);
   await start(a);
   await start(b);
   await a.evaluate(() => (window.t.strata as Strata).set('profile', { v: 1 }));
@@ -91,61 +128,113 @@ test('a key rotated in one tab: the other tab is told (KEY_ROTATED), adopts it w
     await s.set('profile', { v: 2 });
   });
   await expect.poll(() => b.evaluate(() => window.t.errors as string[])).toContain('KEY_ROTATED');
-  expect(await b.evaluate(() => (window.t.strata as Strata).set('x', 1).then(() => 'ok', (e: { code: string }) => e.code))).toBe('KEY_ROTATED');
+  expect(
+    await b.evaluate(() =>
+      (window.t.strata as Strata).set('x', 1).then(
+        () => 'ok',
+        (e: { code: string }) => e.code,
+      ),
+    ),
+  ).toBe('KEY_ROTATED');
   await b.evaluate(() => (window.t.strata as Strata).rotateKey('new pw'));
   await expect.poll(() => readAll(b, ['profile'])).toEqual({ profile: { v: 2 } });
   await b.reload();
   await expect(b.locator('#status')).toHaveText('ready');
   const reopened = await b.evaluate(async (namespace) => {
-    const old = new window.S.Strata({ namespace, encryption: { enabled: true, password: 'old pw' } });
-    const code = await old.ready().then(() => 'ok', (e: { code: string }) => e.code);
-    const fresh = new window.S.Strata({ namespace, encryption: { enabled: true, password: 'new pw' } });
+    const old = new window.S.Strata({
+      namespace,
+      encryption: { enabled: true, password: 'old pw' },
+    });
+    const code = await old.ready().then(
+      () => 'ok',
+      (e: { code: string }) => e.code,
+    );
+    const fresh = new window.S.Strata({
+      namespace,
+      encryption: { enabled: true, password: 'new pw' },
+    });
     return { code, value: await fresh.get('profile') };
   }, namespace);
   expect(reopened).toEqual({ code: 'WRONG_PASSWORD', value: { v: 2 } });
 });
 
-test('a rotation cut short by a page reload is finished by the next page, opened with the old or the new password', async ({ context }) => {
+test('a rotation cut short by a page reload is finished by the next page, opened with the old or the new password', async ({
+  context,
+}) => {
   for (const reopenWith of ['old pw', 'new pw']) {
     const [a] = (await openTabs(context, 1)) as [Page];
     const namespace = uniqueNamespace('rotate-reload');
     const total = 200;
-    await a.evaluate(async ({ namespace, total }) => {
-      const s = new window.S.Strata({ namespace, encryption: { enabled: true, password: 'old pw' } });
-      for (let i = 0; i < total; i++) await s.set(`k${i}`, { i });
-      // A slow device: every encryption takes a few ms, so the reload lands half-way.
-      const encrypt = crypto.subtle.encrypt.bind(crypto.subtle);
-      crypto.subtle.encrypt = (async (...args: Parameters<typeof encrypt>) => {
-        await new Promise((resolve) => setTimeout(resolve, 5));
-        return encrypt(...args);
-      }) as typeof crypto.subtle.encrypt;
-      void s.rotateKey('new pw');
-      const prefix = `${encodeURIComponent(namespace)}:`;
-      const rotated = () => Object.keys(localStorage).filter((k) => k.startsWith(prefix) && (localStorage.getItem(k) ?? '').includes('\n2.')).length;
-      while (rotated() < 20) await new Promise((resolve) => setTimeout(resolve, 5));
-    }, { namespace, total });
+    await a.evaluate(
+      async ({ namespace, total }) => {
+        const s = new window.S.Strata({
+          namespace,
+          encryption: { enabled: true, password: 'old pw' },
+        });
+        for (let i = 0; i < total; i++) await s.set(`k${i}`, { i });
+        // A slow device: every encryption takes a few ms, so the reload lands half-way.
+        const encrypt = crypto.subtle.encrypt.bind(crypto.subtle);
+        crypto.subtle.encrypt = (async (...args: Parameters<typeof encrypt>) => {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          return encrypt(...args);
+        }) as typeof crypto.subtle.encrypt;
+        void s.rotateKey('new pw');
+        const prefix = `${encodeURIComponent(namespace)}:`;
+        const rotated = () =>
+          Object.keys(localStorage).filter(
+            (k) => k.startsWith(prefix) && (localStorage.getItem(k) ?? '').includes('\n2.'),
+          ).length;
+        while (rotated() < 20) await new Promise((resolve) => setTimeout(resolve, 5));
+      },
+      { namespace, total },
+    );
     await a.reload();
     await expect(a.locator('#status')).toHaveText('ready');
     const before = await a.evaluate((namespace) => {
       const prefix = `${encodeURIComponent(namespace)}:`;
-      const payloads = Object.keys(localStorage).filter((k) => k.startsWith(prefix)).map((k) => localStorage.getItem(k) ?? '');
-      return { newGen: payloads.filter((p) => p.includes('\n2.')).length, oldGen: payloads.filter((p) => !p.includes('\n2.')).length, pending: (localStorage.getItem(`${encodeURIComponent(namespace)}#keys`) ?? '').includes('"next"') };
+      const payloads = Object.keys(localStorage)
+        .filter((k) => k.startsWith(prefix))
+        .map((k) => localStorage.getItem(k) ?? '');
+      return {
+        newGen: payloads.filter((p) => p.includes('\n2.')).length,
+        oldGen: payloads.filter((p) => !p.includes('\n2.')).length,
+        pending: (localStorage.getItem(`${encodeURIComponent(namespace)}#keys`) ?? '').includes(
+          '"next"',
+        ),
+      };
     }, namespace);
     expect(before.pending).toBe(true);
     expect(before.newGen).toBeGreaterThan(0);
     expect(before.oldGen).toBeGreaterThan(0);
-    const result = await a.evaluate(async ({ namespace, total, reopenWith }) => {
-      const resumed = new window.S.Strata({ namespace, encryption: { enabled: true, password: reopenWith } });
-      let readable = 0;
-      for (let i = 0; i < total; i++) if ((await resumed.get<{ i: number }>(`k${i}`))?.i === i) readable++;
-      await resumed.close();
-      const old = new window.S.Strata({ namespace, encryption: { enabled: true, password: 'old pw' } });
-      const oldAfter = await old.ready().then(() => 'ok', (e: { code: string }) => e.code);
-      const fresh = new window.S.Strata({ namespace, encryption: { enabled: true, password: 'new pw' } });
-      let readableNew = 0;
-      for (let i = 0; i < total; i++) if ((await fresh.get<{ i: number }>(`k${i}`))?.i === i) readableNew++;
-      return { readable, oldAfter, readableNew };
-    }, { namespace, total, reopenWith });
+    const result = await a.evaluate(
+      async ({ namespace, total, reopenWith }) => {
+        const resumed = new window.S.Strata({
+          namespace,
+          encryption: { enabled: true, password: reopenWith },
+        });
+        let readable = 0;
+        for (let i = 0; i < total; i++)
+          if ((await resumed.get<{ i: number }>(`k${i}`))?.i === i) readable++;
+        await resumed.close();
+        const old = new window.S.Strata({
+          namespace,
+          encryption: { enabled: true, password: 'old pw' },
+        });
+        const oldAfter = await old.ready().then(
+          () => 'ok',
+          (e: { code: string }) => e.code,
+        );
+        const fresh = new window.S.Strata({
+          namespace,
+          encryption: { enabled: true, password: 'new pw' },
+        });
+        let readableNew = 0;
+        for (let i = 0; i < total; i++)
+          if ((await fresh.get<{ i: number }>(`k${i}`))?.i === i) readableNew++;
+        return { readable, oldAfter, readableNew };
+      },
+      { namespace, total, reopenWith },
+    );
     expect(result).toEqual({ readable: total, oldAfter: 'WRONG_PASSWORD', readableNew: total });
     await a.close();
   }

@@ -6,9 +6,18 @@ import { openTabs, uniqueNamespace } from './tabs.js';
 const AUTH = `http://127.0.0.1:${process.env.STRATA_E2E_AUTH_PORT ?? 5184}`;
 const HOUR = 60 * 60 * 1000;
 
-const uniqueUser = (label: string) => `${label}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-const stats = async (username: string) => (await fetch(`${AUTH}/api/test/stats?username=${encodeURIComponent(username)}`)).json() as Promise<Record<string, number>>;
-const control = (path: string, body: unknown) => fetch(`${AUTH}/api/test/${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+const uniqueUser = (label: string) =>
+  `${label}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+const stats = async (username: string) =>
+  (
+    await fetch(`${AUTH}/api/test/stats?username=${encodeURIComponent(username)}`)
+  ).json() as Promise<Record<string, number>>;
+const control = (path: string, body: unknown) =>
+  fetch(`${AUTH}/api/test/${path}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 
 /**
  * Starts in the tab a Strata (localStorage, encrypted, synced), a TokenManager and an
@@ -22,11 +31,29 @@ async function startSession(page: Page, namespace: string): Promise<void> {
     t.states = [];
     t.events = [];
     const clock = () => Date.now() + (t.skew as number);
-    const storage = new S.Strata({ namespace, defaultStorage: 'localStorage', encryption: { enabled: true }, sync: { enabled: true }, clock });
+    const storage = new S.Strata({
+      namespace,
+      defaultStorage: 'localStorage',
+      encryption: { enabled: true },
+      sync: { enabled: true },
+      clock,
+    });
     await storage.ready();
-    const tokens = new S.TokenManager({ storage, refresh: S.httpRefresh('/api/auth/refresh'), clock });
-    for (const type of ['refreshed', 'refreshFailed', 'expired', 'cleared'] as const) tokens.on(type, (payload) => t.events.push({ type, payload: JSON.parse(JSON.stringify(payload)) }));
-    const auth = new S.AuthSession({ storage, tokens, restore: S.httpRestore('/api/auth/refresh'), clock });
+    const tokens = new S.TokenManager({
+      storage,
+      refresh: S.httpRefresh('/api/auth/refresh'),
+      clock,
+    });
+    for (const type of ['refreshed', 'refreshFailed', 'expired', 'cleared'] as const)
+      tokens.on(type, (payload) =>
+        t.events.push({ type, payload: JSON.parse(JSON.stringify(payload)) }),
+      );
+    const auth = new S.AuthSession({
+      storage,
+      tokens,
+      restore: S.httpRestore('/api/auth/refresh'),
+      clock,
+    });
     auth.subscribe((state) => t.states.push(state.status));
     await auth.initialize();
     Object.assign(t, { strata: storage, tokens, auth });
@@ -34,20 +61,45 @@ async function startSession(page: Page, namespace: string): Promise<void> {
 }
 
 /** Signs in through the server from the tab and hands the answer to AuthSession.login. */
-async function signIn(page: Page, username: string, options: { rememberMe?: boolean; accessTtl?: number } = {}): Promise<void> {
-  await page.evaluate(async ({ username, options }) => {
-    const t = window.t as Record<string, any>;
-    const response = await fetch('/api/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username, password: 'password', ...options }) });
-    const { user, tokens } = await response.json();
-    await t.auth.login({ ...user, userId: user.id }, { rememberMe: options.rememberMe ?? false, tokens });
-  }, { username, options });
+async function signIn(
+  page: Page,
+  username: string,
+  options: { rememberMe?: boolean; accessTtl?: number } = {},
+): Promise<void> {
+  await page.evaluate(
+    async ({ username, options }) => {
+      const t = window.t as Record<string, any>;
+      const response = await fetch('/api/auth/login', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ username, password: 'password', ...options }),
+      });
+      const { user, tokens } = await response.json();
+      await t.auth.login(
+        { ...user, userId: user.id },
+        { rememberMe: options.rememberMe ?? false, tokens },
+      );
+    },
+    { username, options },
+  );
 }
 
-const status = (page: Page) => page.evaluate(() => (window.t as Record<string, any>).auth.getState().status as string);
-const accessToken = (page: Page) => page.evaluate(() => (window.t as Record<string, any>).tokens.getAccessToken() as Promise<string | null>);
-const setSkew = (pages: Page[], skew: number) => Promise.all(pages.map((page) => page.evaluate((skew) => ((window.t as Record<string, any>).skew = skew), skew)));
+const status = (page: Page) =>
+  page.evaluate(() => (window.t as Record<string, any>).auth.getState().status as string);
+const accessToken = (page: Page) =>
+  page.evaluate(
+    () => (window.t as Record<string, any>).tokens.getAccessToken() as Promise<string | null>,
+  );
+const setSkew = (pages: Page[], skew: number) =>
+  Promise.all(
+    pages.map((page) =>
+      page.evaluate((skew) => ((window.t as Record<string, any>).skew = skew), skew),
+    ),
+  );
 
-test('three tabs × fifty concurrent getAccessToken() on an expired token make exactly one refresh request', async ({ context }) => {
+test('three tabs × fifty concurrent getAccessToken() on an expired token make exactly one refresh request', async ({
+  context,
+}) => {
   const tabs = await openTabs(context, 3);
   const namespace = uniqueNamespace('flight');
   const user = uniqueUser('flight');
@@ -57,7 +109,16 @@ test('three tabs × fifty concurrent getAccessToken() on an expired token make e
   await control('refresh-delay', { username: user, ms: 300 });
   await setSkew(tabs, 2 * HOUR); // every tab now believes the token expired
   const results = await Promise.all(
-    tabs.map((tab) => tab.evaluate(() => Promise.all(Array.from({ length: 50 }, () => (window.t as Record<string, any>).tokens.getAccessToken() as Promise<string>)))),
+    tabs.map((tab) =>
+      tab.evaluate(() =>
+        Promise.all(
+          Array.from(
+            { length: 50 },
+            () => (window.t as Record<string, any>).tokens.getAccessToken() as Promise<string>,
+          ),
+        ),
+      ),
+    ),
   );
   const all = results.flat();
   expect(all).toHaveLength(150);
@@ -65,21 +126,49 @@ test('three tabs × fifty concurrent getAccessToken() on an expired token make e
   expect(all[0]).not.toBe(issued);
   expect(await stats(user)).toMatchObject({ refreshRequests: 1, refreshes: 1, reuseDetected: 0 });
   // One tab (whichever won the lock) refreshed; the others learned of it as done elsewhere.
-  const by = (await Promise.all(tabs.map((tab) => tab.evaluate(() => ((window.t as Record<string, any>).events as Array<{ type: string; payload: { by?: string } }>).filter((e) => e.type === 'refreshed').map((e) => e.payload.by))))).flat();
+  const by = (
+    await Promise.all(
+      tabs.map((tab) =>
+        tab.evaluate(() =>
+          (
+            (window.t as Record<string, any>).events as Array<{
+              type: string;
+              payload: { by?: string };
+            }>
+          )
+            .filter((e) => e.type === 'refreshed')
+            .map((e) => e.payload.by),
+        ),
+      ),
+    )
+  ).flat();
   expect(by.filter((b) => b === 'this-tab')).toHaveLength(1);
   // And the new token works against the API from every tab.
-  for (const tab of tabs) expect(await tab.evaluate(async () => (await (window.t as Record<string, any>).tokens.fetch('/api/me')).status)).toBe(200);
+  for (const tab of tabs)
+    expect(
+      await tab.evaluate(
+        async () => (await (window.t as Record<string, any>).tokens.fetch('/api/me')).status,
+      ),
+    ).toBe(200);
 });
 
-test('proactive refresh in three tabs refreshes once per token lifetime, never spending a token twice', async ({ context }) => {
+test('proactive refresh in three tabs refreshes once per token lifetime, never spending a token twice', async ({
+  context,
+}) => {
   const tabs = await openTabs(context, 3);
   const namespace = uniqueNamespace('proactive');
   const user = uniqueUser('proactive');
   for (const tab of tabs) await startSession(tab, namespace);
   await signIn(tabs[0]!, user, { accessTtl: 3 });
-  await Promise.all(tabs.map((tab) => tab.evaluate(() => (window.t as Record<string, any>).tokens.start())));
-  await expect.poll(async () => (await stats(user)).refreshes, { timeout: 15_000 }).toBeGreaterThanOrEqual(3);
-  await Promise.all(tabs.map((tab) => tab.evaluate(() => (window.t as Record<string, any>).tokens.stop())));
+  await Promise.all(
+    tabs.map((tab) => tab.evaluate(() => (window.t as Record<string, any>).tokens.start())),
+  );
+  await expect
+    .poll(async () => (await stats(user)).refreshes, { timeout: 15_000 })
+    .toBeGreaterThanOrEqual(3);
+  await Promise.all(
+    tabs.map((tab) => tab.evaluate(() => (window.t as Record<string, any>).tokens.stop())),
+  );
   const counters = await stats(user);
   expect(counters.reuseDetected).toBe(0);
   expect(counters.refreshRequests).toBe(counters.refreshes);
@@ -96,7 +185,12 @@ test('an invalid grant in one tab signs out every tab', async ({ context }) => {
   await signIn(tabs[0]!, user);
   for (const tab of tabs) await expect.poll(() => status(tab)).toBe('authenticated');
   await control('revoke', { username: user });
-  const failure = await tabs[1]!.evaluate(() => (window.t as Record<string, any>).tokens.refresh({ force: true }).then(() => 'ok', (e: { code: string }) => e.code));
+  const failure = await tabs[1]!.evaluate(() =>
+    (window.t as Record<string, any>).tokens.refresh({ force: true }).then(
+      () => 'ok',
+      (e: { code: string }) => e.code,
+    ),
+  );
   expect(failure).toBe('INVALID_GRANT');
   for (const tab of tabs) {
     await expect.poll(() => status(tab)).toBe('unauthenticated');
@@ -115,13 +209,18 @@ test('logout in one tab signs out the others', async ({ context }) => {
   await tabs[0]!.evaluate(() => (window.t as Record<string, any>).auth.logout());
   for (const tab of tabs) {
     await expect.poll(() => status(tab)).toBe('unauthenticated');
-    expect(await tab.evaluate(() => (window.t as Record<string, any>).auth.getSession())).toBeNull();
+    expect(
+      await tab.evaluate(() => (window.t as Record<string, any>).auth.getSession()),
+    ).toBeNull();
     expect(await accessToken(tab)).toBeNull();
   }
-  for (const tab of tabs) expect(await tab.evaluate(() => (window.t as Record<string, any>).strata.keys())).toEqual([]);
+  for (const tab of tabs)
+    expect(await tab.evaluate(() => (window.t as Record<string, any>).strata.keys())).toEqual([]);
 });
 
-test('a session that expired is restored from the refresh token once, for all tabs at the same time', async ({ context }) => {
+test('a session that expired is restored from the refresh token once, for all tabs at the same time', async ({
+  context,
+}) => {
   const tabs = await openTabs(context, 3);
   const namespace = uniqueNamespace('restore');
   const user = uniqueUser('restore');
@@ -131,13 +230,23 @@ test('a session that expired is restored from the refresh token once, for all ta
   await tabs[0]!.evaluate(() => (window.t as Record<string, any>).strata.remove('auth-session'));
   for (const tab of tabs) await expect.poll(() => status(tab)).toBe('unauthenticated');
   await control('refresh-delay', { username: user, ms: 200 });
-  const restored = await Promise.all(tabs.map((tab) => tab.evaluate(async () => ((await (window.t as Record<string, any>).auth.getSession()) as { name?: string } | null)?.name ?? null)));
+  const restored = await Promise.all(
+    tabs.map((tab) =>
+      tab.evaluate(
+        async () =>
+          ((await (window.t as Record<string, any>).auth.getSession()) as { name?: string } | null)
+            ?.name ?? null,
+      ),
+    ),
+  );
   expect(restored).toEqual([user, user, user]);
   expect(await stats(user)).toMatchObject({ refreshRequests: 1, reuseDetected: 0 });
   for (const tab of tabs) await expect.poll(() => status(tab)).toBe('authenticated');
 });
 
-test('a restore refused by the device fingerprint stays signed out and spends no token', async ({ context }) => {
+test('a restore refused by the device fingerprint stays signed out and spends no token', async ({
+  context,
+}) => {
   const [tab] = await openTabs(context, 1);
   const namespace = uniqueNamespace('fingerprint');
   const user = uniqueUser('fingerprint');
@@ -145,7 +254,12 @@ test('a restore refused by the device fingerprint stays signed out and spends no
   await signIn(tab!, user, { rememberMe: true });
   const restored = await tab!.evaluate(async () => {
     const t = window.t as Record<string, any>;
-    const guarded = new window.S.AuthSession({ storage: t.strata, tokens: t.tokens, restore: window.S.httpRestore('/api/auth/refresh'), fingerprint: { create: async () => 'fp', validate: async () => false } });
+    const guarded = new window.S.AuthSession({
+      storage: t.strata,
+      tokens: t.tokens,
+      restore: window.S.httpRestore('/api/auth/refresh'),
+      fingerprint: { create: async () => 'fp', validate: async () => false },
+    });
     await t.strata.remove('auth-session');
     return guarded.getSession();
   });

@@ -17,7 +17,9 @@ interface TabReport {
 test.describe.configure({ mode: 'parallel' });
 
 for (const kind of ['localStorage', 'sessionStorage', 'memory'] as const) {
-  test(`soak: ${TABS} tabs of mixed operations for ${DURATION_MS / 1000} s converge with no lost write (${kind})`, async ({ context }, testInfo) => {
+  test(`soak: ${TABS} tabs of mixed operations for ${DURATION_MS / 1000} s converge with no lost write (${kind})`, async ({
+    context,
+  }, testInfo) => {
     test.setTimeout(DURATION_MS + 90_000);
     const namespace = uniqueNamespace(`soak-${kind}`);
     const pageErrors: string[] = [];
@@ -28,85 +30,122 @@ for (const kind of ['localStorage', 'sessionStorage', 'memory'] as const) {
       page.on('console', (message) => {
         // The harness has no favicon: the browser's own 404 for it is not ours.
         if (message.location().url.endsWith('/favicon.ico')) return;
-        if (message.type() === 'error' || message.type() === 'warning') pageErrors.push(`tab ${i} console.${message.type()}: ${message.text()}`);
+        if (message.type() === 'error' || message.type() === 'warning')
+          pageErrors.push(`tab ${i} console.${message.type()}: ${message.text()}`);
       });
       await page.goto('/');
       await expect(page.locator('#status')).toHaveText('ready');
-      await page.evaluate(async ({ namespace, kind }) => {
-        window.t.errors = [];
-        const s = new window.S.Strata({ namespace, defaultStorage: kind, sync: { enabled: true }, onError: (e) => (window.t.errors as string[]).push(`${e.code}: ${e.message}`) });
-        await s.ready();
-        window.t.strata = s;
-      }, { namespace, kind });
+      await page.evaluate(
+        async ({ namespace, kind }) => {
+          window.t.errors = [];
+          const s = new window.S.Strata({
+            namespace,
+            defaultStorage: kind,
+            sync: { enabled: true },
+            onError: (e) => (window.t.errors as string[]).push(`${e.code}: ${e.message}`),
+          });
+          await s.ready();
+          window.t.strata = s;
+        },
+        { namespace, kind },
+      );
       tabs.push(page);
     }
 
     const started = Date.now();
-    const reports = await Promise.all(tabs.map((tab, index) => tab.evaluate(async ({ index, duration }): Promise<TabReport> => {
-      const s = window.t.strata as Strata;
-      const random = (n: number) => crypto.getRandomValues(new Uint32Array(1))[0]! % n;
-      const report: TabReport = { ops: 0, counts: {}, own: {}, failures: [] };
-      const end = performance.now() + duration;
-      let seq = 0;
-      while (performance.now() < end) {
-        const roll = random(100);
-        const shared = `shared:${random(3)}:${random(8)}`;
-        let op: string;
-        try {
-          if (roll < 35) {
-            op = 'set-shared';
-            await s.set(shared, { tab: index, seq: seq++ }, random(4) === 0 ? { tags: ['t'] } : {});
-          } else if (roll < 60) {
-            op = 'set-own';
-            const key = `own:${index}:${random(40)}`;
-            const value = seq++;
-            await s.set(key, value);
-            report.own[key] = value;
-          } else if (roll < 80) {
-            op = 'get';
-            await s.get(random(2) === 0 ? shared : `own:${random(4)}:${random(40)}`);
-          } else if (roll < 90) {
-            op = 'remove-shared';
-            await s.remove(shared);
-          } else if (roll < 96) {
-            op = 'clear-prefix';
-            await s.clear({ prefix: `shared:${random(3)}:` });
-          } else {
-            op = 'keys';
-            await s.keys('shared:*');
-          }
-        } catch (error) {
-          op = 'failed';
-          report.failures.push(String(error));
-        }
-        report.ops++;
-        report.counts[op] = (report.counts[op] ?? 0) + 1;
-        if (random(4) === 0) await new Promise((resolve) => setTimeout(resolve, random(8)));
-      }
-      return report;
-    }, { index, duration: DURATION_MS })));
+    const reports = await Promise.all(
+      tabs.map((tab, index) =>
+        tab.evaluate(
+          async ({ index, duration }): Promise<TabReport> => {
+            const s = window.t.strata as Strata;
+            const random = (n: number) => crypto.getRandomValues(new Uint32Array(1))[0]! % n;
+            const report: TabReport = { ops: 0, counts: {}, own: {}, failures: [] };
+            const end = performance.now() + duration;
+            let seq = 0;
+            while (performance.now() < end) {
+              const roll = random(100);
+              const shared = `shared:${random(3)}:${random(8)}`;
+              let op: string;
+              try {
+                if (roll < 35) {
+                  op = 'set-shared';
+                  await s.set(
+                    shared,
+                    { tab: index, seq: seq++ },
+                    random(4) === 0 ? { tags: ['t'] } : {},
+                  );
+                } else if (roll < 60) {
+                  op = 'set-own';
+                  const key = `own:${index}:${random(40)}`;
+                  const value = seq++;
+                  await s.set(key, value);
+                  report.own[key] = value;
+                } else if (roll < 80) {
+                  op = 'get';
+                  await s.get(random(2) === 0 ? shared : `own:${random(4)}:${random(40)}`);
+                } else if (roll < 90) {
+                  op = 'remove-shared';
+                  await s.remove(shared);
+                } else if (roll < 96) {
+                  op = 'clear-prefix';
+                  await s.clear({ prefix: `shared:${random(3)}:` });
+                } else {
+                  op = 'keys';
+                  await s.keys('shared:*');
+                }
+              } catch (error) {
+                op = 'failed';
+                report.failures.push(String(error));
+              }
+              report.ops++;
+              report.counts[op] = (report.counts[op] ?? 0) + 1;
+              if (random(4) === 0) await new Promise((resolve) => setTimeout(resolve, random(8)));
+            }
+            return report;
+          },
+          { index, duration: DURATION_MS },
+        ),
+      ),
+    );
     const elapsed = Date.now() - started;
 
-    const snapshot = (tab: Page) => tab.evaluate(async () => {
-      const s = window.t.strata as Strata;
-      const out: Record<string, unknown> = {};
-      for (const key of await s.keys()) out[key] = await s.get(key);
-      return out;
-    });
+    const snapshot = (tab: Page) =>
+      tab.evaluate(async () => {
+        const s = window.t.strata as Strata;
+        const out: Record<string, unknown> = {};
+        for (const key of await s.keys()) out[key] = await s.get(key);
+        return out;
+      });
     let states: Array<Record<string, unknown>> = [];
-    await expect.poll(async () => {
-      states = await Promise.all(tabs.map(snapshot));
-      return states.every((state) => JSON.stringify(state) === JSON.stringify(states[0]));
-    }, { timeout: 30_000 }).toBe(true).catch((error: unknown) => {
-      const keys = new Set(states.flatMap((state) => Object.keys(state)));
-      const differing = [...keys].filter((key) => new Set(states.map((state) => JSON.stringify(state[key] ?? null))).size > 1);
-      console.log(`SOAK diverged on ${differing.length} key(s): ${JSON.stringify(differing.slice(0, 5).map((key) => [key, states.map((state) => state[key] ?? null)]))}`);
-      throw error;
-    });
+    await expect
+      .poll(
+        async () => {
+          states = await Promise.all(tabs.map(snapshot));
+          return states.every((state) => JSON.stringify(state) === JSON.stringify(states[0]));
+        },
+        { timeout: 30_000 },
+      )
+      .toBe(true)
+      .catch((error: unknown) => {
+        const keys = new Set(states.flatMap((state) => Object.keys(state)));
+        const differing = [...keys].filter(
+          (key) => new Set(states.map((state) => JSON.stringify(state[key] ?? null))).size > 1,
+        );
+        console.log(
+          `SOAK diverged on ${differing.length} key(s): ${JSON.stringify(differing.slice(0, 5).map((key) => [key, states.map((state) => state[key] ?? null)]))}`,
+        );
+        throw error;
+      });
 
     const final = states[0] ?? {};
-    const lost = reports.flatMap((report) => Object.entries(report.own).filter(([key, value]) => final[key] !== value).map(([key]) => key));
-    const strataErrors = (await Promise.all(tabs.map((tab) => tab.evaluate(() => window.t.errors as string[])))).flat();
+    const lost = reports.flatMap((report) =>
+      Object.entries(report.own)
+        .filter(([key, value]) => final[key] !== value)
+        .map(([key]) => key),
+    );
+    const strataErrors = (
+      await Promise.all(tabs.map((tab) => tab.evaluate(() => window.t.errors as string[])))
+    ).flat();
     const figures = {
       layer: kind,
       tabs: TABS,
@@ -125,7 +164,10 @@ for (const kind of ['localStorage', 'sessionStorage', 'memory'] as const) {
       failedOps: reports.reduce((sum, r) => sum + r.failures.length, 0),
     };
     console.log(`SOAK ${JSON.stringify(figures)}`);
-    await testInfo.attach('soak-figures', { body: JSON.stringify(figures, null, 2), contentType: 'application/json' });
+    await testInfo.attach('soak-figures', {
+      body: JSON.stringify(figures, null, 2),
+      contentType: 'application/json',
+    });
     expect(pageErrors).toEqual([]);
     expect(strataErrors).toEqual([]);
     expect(reports.flatMap((r) => r.failures)).toEqual([]);

@@ -8,7 +8,11 @@ export function withoutModernApis(): void {
 }
 
 /** Opens `count` harness pages (tabs) of one origin in one browser context. */
-export async function openTabs(context: BrowserContext, count: number, options: { initScript?: () => void } = {}): Promise<Page[]> {
+export async function openTabs(
+  context: BrowserContext,
+  count: number,
+  options: { initScript?: () => void } = {},
+): Promise<Page[]> {
   const pages: Page[] = [];
   for (let i = 0; i < count; i++) {
     const page = await context.newPage();

@@ -16,10 +16,18 @@ describe('CORS', () => {
   test('a preflight answers 204, reflecting the Origin and allowing credentials, Authorization and JSON', async () => {
     const answer = await fetch(`${t.url}/api/session/sync`, {
       method: 'OPTIONS',
-      headers: { Origin: 'http://app.example:3000', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization, content-type' },
+      headers: {
+        Origin: 'http://app.example:3000',
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'authorization, content-type',
+      },
     });
     expect(answer.status).toBe(204);
-    expect(Object.fromEntries([...answer.headers].filter(([name]) => name.startsWith('access-control-')))).toEqual({
+    expect(
+      Object.fromEntries(
+        [...answer.headers].filter(([name]) => name.startsWith('access-control-')),
+      ),
+    ).toEqual({
       'access-control-allow-origin': 'http://app.example:3000',
       'access-control-allow-credentials': 'true',
       'access-control-allow-methods': 'GET, POST, OPTIONS',
@@ -38,17 +46,28 @@ describe('CORS', () => {
 
 describe('bad requests', () => {
   test('invalid JSON answers 400 invalid_json; a JSON non-object 400 invalid_request', async () => {
-    expect(await request(t.url, '/api/auth/login', { body: '{"username":' })).toMatchObject({ status: 400, body: { error: 'invalid_json' } });
-    expect(await request(t.url, '/api/auth/refresh', { body: '[1,2]' })).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
+    expect(await request(t.url, '/api/auth/login', { body: '{"username":' })).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_json' },
+    });
+    expect(await request(t.url, '/api/auth/refresh', { body: '[1,2]' })).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_request' },
+    });
   });
 
   test('a body over 64 KB answers 413', async () => {
-    const answer = await request(t.url, '/api/analytics', { body: { events: [{ blob: 'x'.repeat(70_000) }] } });
+    const answer = await request(t.url, '/api/analytics', {
+      body: { events: [{ blob: 'x'.repeat(70_000) }] },
+    });
     expect(answer).toMatchObject({ status: 413, body: { error: 'payload_too_large' } });
   });
 
   test('unknown paths answer 404 and wrong methods 405', async () => {
-    expect(await request(t.url, '/api/nope')).toMatchObject({ status: 404, body: { error: 'not_found' } });
+    expect(await request(t.url, '/api/nope')).toMatchObject({
+      status: 404,
+      body: { error: 'not_found' },
+    });
     const wrong = await request(t.url, '/api/auth/login');
     expect(wrong).toMatchObject({ status: 405, body: { error: 'method_not_allowed' } });
     expect(wrong.headers.get('allow')).toBe('POST, OPTIONS');
@@ -60,21 +79,43 @@ describe('logging', () => {
     const lines: string[] = [];
     const logged = await startServer({ log: (line) => lines.push(line) });
     const consoleLines: unknown[] = [];
-    const spy = vi.spyOn(console, 'log').mockImplementation((...args) => { consoleLines.push(...args); });
+    const spy = vi.spyOn(console, 'log').mockImplementation((...args) => {
+      consoleLines.push(...args);
+    });
     const viaConsole = await startServer({ log: true });
     try {
       const secrets: string[] = [];
       for (const server of [logged, viaConsole]) {
         const username = uniqueUser('log');
         const { tokens } = await login(server.url, username);
-        const rotated = (await refresh(server.url, tokens.refreshToken)).body.tokens as { accessToken: string; refreshToken: string };
+        const rotated = (await refresh(server.url, tokens.refreshToken)).body.tokens as {
+          accessToken: string;
+          refreshToken: string;
+        };
         await refresh(server.url, tokens.refreshToken);
-        await request(server.url, `/api/me?token=${tokens.accessToken}`, { token: rotated.accessToken });
-        await request(server.url, '/api/auth/logout', { body: { refreshToken: rotated.refreshToken } });
-        secrets.push(tokens.accessToken, tokens.refreshToken, tokens.idToken, rotated.accessToken, rotated.refreshToken, 'password');
+        await request(server.url, `/api/me?token=${tokens.accessToken}`, {
+          token: rotated.accessToken,
+        });
+        await request(server.url, '/api/auth/logout', {
+          body: { refreshToken: rotated.refreshToken },
+        });
+        secrets.push(
+          tokens.accessToken,
+          tokens.refreshToken,
+          tokens.idToken,
+          rotated.accessToken,
+          rotated.refreshToken,
+          'password',
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 50)); // 'finish' events of the last answers
-      expect(lines).toEqual(['POST /api/auth/login 200', 'POST /api/auth/refresh 200', 'POST /api/auth/refresh 401', 'GET /api/me 401', 'POST /api/auth/logout 204']);
+      expect(lines).toEqual([
+        'POST /api/auth/login 200',
+        'POST /api/auth/refresh 200',
+        'POST /api/auth/refresh 401',
+        'GET /api/me 401',
+        'POST /api/auth/logout 204',
+      ]);
       expect(consoleLines).toEqual(lines);
       const all = [...lines, ...consoleLines.map(String)].join('\n');
       for (const secret of secrets) expect(all).not.toContain(secret);
@@ -116,7 +157,11 @@ describe('static files', () => {
 
 describe('server/cli.mjs', () => {
   test('prints its URL, serves, and stops on SIGTERM', async () => {
-    const child = spawn(process.execPath, ['server/cli.mjs', '--port', '0', '--test-controls', '--access-ttl', '60'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      ['server/cli.mjs', '--port', '0', '--test-controls', '--access-ttl', '60'],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     try {
       const url = await new Promise<string>((resolve, reject) => {

@@ -16,10 +16,18 @@ afterAll(async () => {
 
 describe('POST /api/auth/login', () => {
   test('a demo user logs in and gets the user and a Bearer token set', async () => {
-    const answer = await request(plain.url, '/api/auth/login', { body: { username: 'alice', password: 'password' } });
+    const answer = await request(plain.url, '/api/auth/login', {
+      body: { username: 'alice', password: 'password' },
+    });
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({
-      user: { id: 'u-alice', name: 'Alice Example', email: 'alice@example.com', roles: ['user'], permissions: ['cart:write', 'profile:read'] },
+      user: {
+        id: 'u-alice',
+        name: 'Alice Example',
+        email: 'alice@example.com',
+        roles: ['user'],
+        permissions: ['cart:write', 'profile:read'],
+      },
       tokens: {
         accessToken: expect.any(String),
         refreshToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
@@ -29,16 +37,23 @@ describe('POST /api/auth/login', () => {
         tokenType: 'Bearer',
       },
     });
-    const admin = await request<{ user: { roles: string[] } }>(plain.url, '/api/auth/login', { body: { username: 'admin', password: 'admin' } });
+    const admin = await request<{ user: { roles: string[] } }>(plain.url, '/api/auth/login', {
+      body: { username: 'admin', password: 'admin' },
+    });
     expect(admin.body.user.roles).toEqual(['admin', 'user']);
   });
 
   test('a wrong password or unknown user answers 401 invalid_credentials', async () => {
-    for (const body of [{ username: 'alice', password: 'nope' }, { username: 'nobody', password: 'password' }]) {
+    for (const body of [
+      { username: 'alice', password: 'nope' },
+      { username: 'nobody', password: 'password' },
+    ]) {
       const answer = await request(plain.url, '/api/auth/login', { body });
       expect(answer).toMatchObject({ status: 401, body: { error: 'invalid_credentials' } });
     }
-    const withControls = await request(t.url, '/api/auth/login', { body: { username: 'admin', password: 'password' } });
+    const withControls = await request(t.url, '/api/auth/login', {
+      body: { username: 'admin', password: 'password' },
+    });
     expect(withControls).toMatchObject({ status: 401, body: { error: 'invalid_credentials' } });
   });
 
@@ -63,16 +78,41 @@ describe('POST /api/auth/login', () => {
     expect(short.tokens.refreshExpiresIn).toBe(86_400);
     expect(long.tokens.refreshExpiresIn).toBe(30 * 86_400);
     t.advance(2 * DAY);
-    expect((await refresh(t.url, short.tokens.refreshToken)).body).toEqual({ error: 'invalid_grant' });
+    expect((await refresh(t.url, short.tokens.refreshToken)).body).toEqual({
+      error: 'invalid_grant',
+    });
     expect((await refresh(t.url, long.tokens.refreshToken)).status).toBe(200);
   });
 
   test('the users option replaces the demo users', async () => {
-    const custom = await startServer({ testControls: false, users: [{ id: 'u-zed', username: 'zed', password: 's3cret', name: 'Zed', roles: ['ops'], permissions: ['deploy'] }] });
+    const custom = await startServer({
+      testControls: false,
+      users: [
+        {
+          id: 'u-zed',
+          username: 'zed',
+          password: 's3cret',
+          name: 'Zed',
+          roles: ['ops'],
+          permissions: ['deploy'],
+        },
+      ],
+    });
     try {
-      const zed = await request(custom.url, '/api/auth/login', { body: { username: 'zed', password: 's3cret' } });
-      expect(zed).toMatchObject({ status: 200, body: { user: { id: 'u-zed', name: 'Zed', roles: ['ops'], permissions: ['deploy'] } } });
-      expect((await request(custom.url, '/api/auth/login', { body: { username: 'alice', password: 'password' } })).status).toBe(401);
+      const zed = await request(custom.url, '/api/auth/login', {
+        body: { username: 'zed', password: 's3cret' },
+      });
+      expect(zed).toMatchObject({
+        status: 200,
+        body: { user: { id: 'u-zed', name: 'Zed', roles: ['ops'], permissions: ['deploy'] } },
+      });
+      expect(
+        (
+          await request(custom.url, '/api/auth/login', {
+            body: { username: 'alice', password: 'password' },
+          })
+        ).status,
+      ).toBe(401);
     } finally {
       await custom.server.close();
     }
@@ -81,8 +121,16 @@ describe('POST /api/auth/login', () => {
   test('accessTtl shortens the access lifetime only with test controls', async () => {
     const username = uniqueUser('ttl');
     expect((await login(t.url, username, { accessTtl: 5 })).tokens.expiresIn).toBe(5);
-    const ignored = await request<{ tokens: { expiresIn: number } }>(plain.url, '/api/auth/login', { body: { username: 'alice', password: 'password', accessTtl: 5 } });
+    const ignored = await request<{ tokens: { expiresIn: number } }>(plain.url, '/api/auth/login', {
+      body: { username: 'alice', password: 'password', accessTtl: 5 },
+    });
     expect(ignored.body.tokens.expiresIn).toBe(900);
-    expect((await request(t.url, '/api/auth/login', { body: { username, password: 'password', accessTtl: 0 } })).status).toBe(400);
+    expect(
+      (
+        await request(t.url, '/api/auth/login', {
+          body: { username, password: 'password', accessTtl: 0 },
+        })
+      ).status,
+    ).toBe(400);
   });
 });

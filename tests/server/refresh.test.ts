@@ -22,18 +22,34 @@ describe('POST /api/auth/refresh', () => {
     expect(tokens.refreshToken).not.toBe(first.tokens.refreshToken);
     expect(tokens.accessToken).not.toBe(first.tokens.accessToken);
     expect((await refresh(t.url, tokens.refreshToken)).status).toBe(200);
-    expect(await stats(t.url, username)).toMatchObject({ logins: 1, refreshRequests: 2, refreshes: 2, reuseDetected: 0, lastRefreshAt: t.now() });
+    expect(await stats(t.url, username)).toMatchObject({
+      logins: 1,
+      refreshRequests: 2,
+      refreshes: 2,
+      reuseDetected: 0,
+      lastRefreshAt: t.now(),
+    });
   });
 
   test('reusing a rotated token is detected at once and revokes the whole family', async () => {
     const username = uniqueUser('reuse');
     const first = await login(t.url, username);
     const rotated = (await refresh(t.url, first.tokens.refreshToken)).body.tokens as Tokens;
-    expect(await refresh(t.url, first.tokens.refreshToken)).toMatchObject({ status: 401, body: { error: 'invalid_grant', reason: 'reuse_detected' } });
+    expect(await refresh(t.url, first.tokens.refreshToken)).toMatchObject({
+      status: 401,
+      body: { error: 'invalid_grant', reason: 'reuse_detected' },
+    });
     // The legitimate newest token is dead too, and so are the family's access tokens.
-    expect(await refresh(t.url, rotated.refreshToken)).toMatchObject({ status: 401, body: { error: 'invalid_grant' } });
+    expect(await refresh(t.url, rotated.refreshToken)).toMatchObject({
+      status: 401,
+      body: { error: 'invalid_grant' },
+    });
     expect((await request(t.url, '/api/me', { token: rotated.accessToken })).status).toBe(401);
-    expect(await stats(t.url, username)).toMatchObject({ refreshes: 1, reuseDetected: 1, revokedFamilies: 1 });
+    expect(await stats(t.url, username)).toMatchObject({
+      refreshes: 1,
+      reuseDetected: 1,
+      revokedFamilies: 1,
+    });
     // Another login of the same user is a separate family and unaffected.
     const other = await login(t.url, username);
     expect((await refresh(t.url, other.tokens.refreshToken)).status).toBe(200);
@@ -42,21 +58,35 @@ describe('POST /api/auth/refresh', () => {
   test('two concurrent refreshes with one token: one rotates, the other is reuse', async () => {
     const username = uniqueUser('race');
     const { tokens } = await login(t.url, username);
-    const answers = await Promise.all([refresh(t.url, tokens.refreshToken), refresh(t.url, tokens.refreshToken)]);
+    const answers = await Promise.all([
+      refresh(t.url, tokens.refreshToken),
+      refresh(t.url, tokens.refreshToken),
+    ]);
     expect(answers.map((a) => a.status).sort()).toEqual([200, 401]);
     expect(t.server.stats(username)).toMatchObject({ refreshes: 1, reuseDetected: 1 });
   });
 
   test('an unknown, empty or missing token answers invalid_grant', async () => {
-    for (const body of [{ refreshToken: 'x'.repeat(43) }, { refreshToken: '' }, {}, { refreshToken: 42 }]) {
-      expect(await request(t.url, '/api/auth/refresh', { body })).toMatchObject({ status: 401, body: { error: 'invalid_grant' } });
+    for (const body of [
+      { refreshToken: 'x'.repeat(43) },
+      { refreshToken: '' },
+      {},
+      { refreshToken: 42 },
+    ]) {
+      expect(await request(t.url, '/api/auth/refresh', { body })).toMatchObject({
+        status: 401,
+        body: { error: 'invalid_grant' },
+      });
     }
   });
 
   test('a refresh token expires by the server clock', async () => {
     const { tokens } = await login(t.url, uniqueUser('expire'));
     t.advance(86_400_000);
-    expect(await refresh(t.url, tokens.refreshToken)).toMatchObject({ status: 401, body: { error: 'invalid_grant' } });
+    expect(await refresh(t.url, tokens.refreshToken)).toMatchObject({
+      status: 401,
+      body: { error: 'invalid_grant' },
+    });
   });
 
   test('each rotation gives the new refresh token a full lifetime from the refresh', async () => {
@@ -71,7 +101,8 @@ describe('POST /api/auth/refresh', () => {
     const first = await login(t.url, uniqueUser('ttl'), { accessTtl: 7 });
     const second = (await refresh(t.url, first.tokens.refreshToken)).body.tokens as Tokens;
     expect(second.expiresIn).toBe(7);
-    const third = (await refresh(t.url, second.refreshToken, { accessTtl: 3 })).body.tokens as Tokens;
+    const third = (await refresh(t.url, second.refreshToken, { accessTtl: 3 })).body
+      .tokens as Tokens;
     expect(third.expiresIn).toBe(3);
     expect(((await refresh(t.url, third.refreshToken)).body.tokens as Tokens).expiresIn).toBe(3);
   });
@@ -81,14 +112,22 @@ describe('POST /api/auth/logout', () => {
   test('revokes the family: its refresh and access tokens stop working', async () => {
     const username = uniqueUser('logout');
     const { tokens } = await login(t.url, username);
-    expect((await request(t.url, '/api/auth/logout', { body: { refreshToken: tokens.refreshToken } })).status).toBe(204);
-    expect(await refresh(t.url, tokens.refreshToken)).toMatchObject({ status: 401, body: { error: 'invalid_grant' } });
+    expect(
+      (await request(t.url, '/api/auth/logout', { body: { refreshToken: tokens.refreshToken } }))
+        .status,
+    ).toBe(204);
+    expect(await refresh(t.url, tokens.refreshToken)).toMatchObject({
+      status: 401,
+      body: { error: 'invalid_grant' },
+    });
     expect((await request(t.url, '/api/me', { token: tokens.accessToken })).status).toBe(401);
     expect(t.server.stats(username)).toMatchObject({ revokedFamilies: 1, reuseDetected: 0 });
   });
 
   test('an unknown token is fine', async () => {
-    expect((await request(t.url, '/api/auth/logout', { body: { refreshToken: 'unknown' } })).status).toBe(204);
+    expect(
+      (await request(t.url, '/api/auth/logout', { body: { refreshToken: 'unknown' } })).status,
+    ).toBe(204);
     expect((await request(t.url, '/api/auth/logout', { body: {} })).status).toBe(204);
   });
 });

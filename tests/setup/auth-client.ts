@@ -30,9 +30,16 @@ export interface LoginResult {
 export type { Stats };
 
 async function call(url: string, path: string, body?: unknown): Promise<Response> {
-  const response = await fetch(`${url}${path}`, body === undefined
-    ? {}
-    : { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(
+    `${url}${path}`,
+    body === undefined
+      ? {}
+      : {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify(body),
+        },
+  );
   if (!response.ok) throw new Error(`auth server ${path} answered HTTP ${response.status}`);
   return response;
 }
@@ -47,9 +54,15 @@ export function uniqueUser(prefix = 'user'): string {
  * Logs `username` in with the test password ('password'; any username works with test
  * controls on). `accessTtl` (seconds) shortens the access tokens of this login's family.
  */
-export async function login(url: string, username: string, options: { rememberMe?: boolean; accessTtl?: number; password?: string } = {}): Promise<LoginResult> {
+export async function login(
+  url: string,
+  username: string,
+  options: { rememberMe?: boolean; accessTtl?: number; password?: string } = {},
+): Promise<LoginResult> {
   const { password = 'password', ...rest } = options;
-  return (await call(url, '/api/auth/login', { username, password, ...rest })).json() as Promise<LoginResult>;
+  return (
+    await call(url, '/api/auth/login', { username, password, ...rest })
+  ).json() as Promise<LoginResult>;
 }
 
 /** The server's counters for `username` (totals without one). */
@@ -62,7 +75,13 @@ export async function stats(url: string, username?: string): Promise<Stats> {
  * The next `count` refresh requests of `username` answer `status` without rotating, with
  * the OAuth `error` code given (`null`: a body without one; the server's default otherwise).
  */
-export async function failNextRefresh(url: string, username: string, count = 1, status = 503, error?: string | null): Promise<void> {
+export async function failNextRefresh(
+  url: string,
+  username: string,
+  count = 1,
+  status = 503,
+  error?: string | null,
+): Promise<void> {
   await call(url, '/api/test/fail-next-refresh', { username, count, status, error });
 }
 
@@ -73,10 +92,15 @@ export async function refreshDelay(url: string, username: string, ms: number): P
 
 /** Revokes every token family of `username`: its next refresh is `invalid_grant`. */
 export async function revoke(url: string, username: string): Promise<number> {
-  return ((await (await call(url, '/api/test/revoke', { username })).json()) as { revoked: number }).revoked;
+  return ((await (await call(url, '/api/test/revoke', { username })).json()) as { revoked: number })
+    .revoked;
 }
 
 /** The analytics events the server received for `sessionId`. */
 export async function analyticsEvents(url: string, sessionId: string): Promise<unknown[]> {
-  return ((await (await call(url, `/api/test/analytics?sessionId=${encodeURIComponent(sessionId)}`)).json()) as { events: unknown[] }).events;
+  return (
+    (await (
+      await call(url, `/api/test/analytics?sessionId=${encodeURIComponent(sessionId)}`)
+    ).json()) as { events: unknown[] }
+  ).events;
 }

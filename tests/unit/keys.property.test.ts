@@ -11,11 +11,13 @@ function referenceMatches(pattern: string, key: string): boolean {
   const tokens: Array<{ star: true } | { star: false; char: string }> = [];
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i] as string;
-    if (c === '\\' && (pattern[i + 1] === '*' || pattern[i + 1] === '\\')) tokens.push({ star: false, char: pattern[++i] as string });
+    if (c === '\\' && (pattern[i + 1] === '*' || pattern[i + 1] === '\\'))
+      tokens.push({ star: false, char: pattern[++i] as string });
     else if (c === '*') tokens.push({ star: true });
     else tokens.push({ star: false, char: c });
   }
-  if (!tokens.some((t) => t.star)) return key.startsWith(tokens.map((t) => (t.star ? '' : t.char)).join(''));
+  if (!tokens.some((t) => t.star))
+    return key.startsWith(tokens.map((t) => (t.star ? '' : t.char)).join(''));
   // dp[j] = tokens[0..i) match key[0..j)
   let dp = new Array<boolean>(key.length + 1).fill(false);
   dp[0] = true;
@@ -36,30 +38,53 @@ const text = (max: number) => fc.array(alphabet, { maxLength: max }).map((chars)
 
 describe('key patterns (property)', () => {
   it('compilePattern agrees with a reference glob matcher', () => {
-    fc.assert(fc.property(text(8), text(12), (pattern, key) => {
-      expect(compilePattern(pattern).matches(key)).toBe(pattern === '' ? true : referenceMatches(pattern, key));
-    }), { numRuns: 5000 });
+    fc.assert(
+      fc.property(text(8), text(12), (pattern, key) => {
+        expect(compilePattern(pattern).matches(key)).toBe(
+          pattern === '' ? true : referenceMatches(pattern, key),
+        );
+      }),
+      { numRuns: 5000 },
+    );
   });
 
   it('every match starts with the compiled literal prefix (adapters may narrow scans by it)', () => {
-    fc.assert(fc.property(text(8), text(12), (pattern, key) => {
-      const compiled = compilePattern(pattern);
-      if (compiled.matches(key)) expect(key.startsWith(compiled.prefix)).toBe(true);
-    }), { numRuns: 5000 });
+    fc.assert(
+      fc.property(text(8), text(12), (pattern, key) => {
+        const compiled = compilePattern(pattern);
+        if (compiled.matches(key)) expect(key.startsWith(compiled.prefix)).toBe(true);
+      }),
+      { numRuns: 5000 },
+    );
   });
 
   it('an escaped pattern matches exactly the keys starting with the literal text', () => {
-    fc.assert(fc.property(text(8), text(12), (literal, rest) => {
-      const escaped = literal.replace(/[\\*]/g, (c) => `\\${c}`);
-      expect(compilePattern(escaped).matches(literal + rest)).toBe(true);
-    }));
+    fc.assert(
+      fc.property(text(8), text(12), (literal, rest) => {
+        const escaped = literal.replace(/[\\*]/g, (c) => `\\${c}`);
+        expect(compilePattern(escaped).matches(literal + rest)).toBe(true);
+      }),
+    );
   });
 
   it('assertKey accepts exactly the non-empty strings up to the limit', () => {
-    fc.assert(fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 20 }), fc.anything(), fc.integer({ min: MAX_KEY_LENGTH - 2, max: MAX_KEY_LENGTH + 2 }).map((n) => 'k'.repeat(n))), (key) => {
-      const ok = typeof key === 'string' && key.length > 0 && key.length <= MAX_KEY_LENGTH;
-      if (ok) expect(() => assertKey(key)).not.toThrow();
-      else expect(() => assertKey(key)).toThrow(expect.objectContaining({ code: 'INVALID_KEY' }));
-    }), { numRuns: 1000 });
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: 'binary', maxLength: 20 }),
+          fc.anything(),
+          fc
+            .integer({ min: MAX_KEY_LENGTH - 2, max: MAX_KEY_LENGTH + 2 })
+            .map((n) => 'k'.repeat(n)),
+        ),
+        (key) => {
+          const ok = typeof key === 'string' && key.length > 0 && key.length <= MAX_KEY_LENGTH;
+          if (ok) expect(() => assertKey(key)).not.toThrow();
+          else
+            expect(() => assertKey(key)).toThrow(expect.objectContaining({ code: 'INVALID_KEY' }));
+        },
+      ),
+      { numRuns: 1000 },
+    );
   });
 });

@@ -14,9 +14,15 @@ describe('strata-storage/react on the server', () => {
   it('renders status loading without touching browser globals', () => {
     const touched: string[] = [];
     const names = ['window', 'document', 'localStorage', 'sessionStorage', 'indexedDB'] as const;
-    for (const name of names) Object.defineProperty(globalThis, name, { configurable: true, get: () => void touched.push(name) });
+    for (const name of names)
+      Object.defineProperty(globalThis, name, {
+        configurable: true,
+        get: () => void touched.push(name),
+      });
     try {
-      const auth = new AuthSession({ storage: new Strata({ namespace: 'ssr', defaultStorage: 'localStorage' }) });
+      const auth = new AuthSession({
+        storage: new Strata({ namespace: 'ssr', defaultStorage: 'localStorage' }),
+      });
       function Status() {
         const { status, isAuthenticated } = useSession();
         return createElement('output', null, `${status}:${isAuthenticated}`);

@@ -2,7 +2,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 // Importing the SDK on a server (Node, SSR) must touch no browser global, and using it
 // there must degrade to memory instead of throwing.
-const BROWSER_GLOBALS = ['window', 'document', 'localStorage', 'sessionStorage', 'indexedDB', 'navigator', 'BroadcastChannel', 'addEventListener'] as const;
+const BROWSER_GLOBALS = [
+  'window',
+  'document',
+  'localStorage',
+  'sessionStorage',
+  'indexedDB',
+  'navigator',
+  'BroadcastChannel',
+  'addEventListener',
+] as const;
 
 let restore: Array<() => void> = [];
 afterEach(() => {
@@ -48,7 +57,11 @@ describe('server-side import', () => {
   it('constructing a Strata touches no browser global; ready() falls back to memory', async () => {
     const { Strata } = await import('strata-storage');
     const touched = watchGlobals();
-    const strata = new Strata({ namespace: 'ssr', defaultStorage: 'localStorage', fallbackStorage: 'sessionStorage' });
+    const strata = new Strata({
+      namespace: 'ssr',
+      defaultStorage: 'localStorage',
+      fallbackStorage: 'sessionStorage',
+    });
     expect(touched).toEqual([]);
     await strata.ready();
     expect(strata.storage).toBe('memory');

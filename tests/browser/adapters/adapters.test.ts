@@ -6,101 +6,137 @@ import { uniqueNamespace } from '../helpers.js';
 import { testAdapter } from './contract.js';
 
 testAdapter('memory', (ns) => memoryAdapter(ns));
-testAdapter('localStorage', (ns) => webStorageAdapter('localStorage', ns), () => {
-  it('is shared across tabs; sessionStorage is not', () => {
-    expect(webStorageAdapter('localStorage', 'x').shared).toBe(true);
-    expect(webStorageAdapter('sessionStorage', 'x').shared).toBe(false);
-  });
-});
-testAdapter('sessionStorage', (ns) => webStorageAdapter('sessionStorage', ns));
-testAdapter('indexedDB', (ns) => indexedDbAdapter(ns), (create) => {
-  it('commits a burst of writes issued in one task in a single transaction', async () => {
-    const adapter = create(uniqueNamespace('idb-batch'));
-    await adapter.isAvailable();
-    const original = IDBDatabase.prototype.transaction;
-    let readwrite = 0;
-    IDBDatabase.prototype.transaction = function (this: IDBDatabase, ...args: Parameters<IDBDatabase['transaction']>) {
-      if (args[1] === 'readwrite') readwrite++;
-      return original.apply(this, args);
-    } as IDBDatabase['transaction'];
-    try {
-      await Promise.all(Array.from({ length: 200 }, (_, i) => adapter.write(`k${i}`, { v: 1, p: String(i), u: 1, w: 'w' })));
-    } finally {
-      IDBDatabase.prototype.transaction = original;
-    }
-    expect(readwrite).toBe(1);
-    expect((await adapter.allKeys()).length).toBe(200);
-  });
-
-  it('reads issued in one task share a transaction and settle together, each with its own record', async () => {
-    const adapter = create(uniqueNamespace('idb-read-batch'));
-    await Promise.all(Array.from({ length: 50 }, (_, i) => adapter.write(`k${i}`, { v: 1, p: `value ${i}`, u: i, w: 'w' })));
-    const original = IDBDatabase.prototype.transaction;
-    const get = IDBObjectStore.prototype.get;
-    let readonly = 0;
-    let answered = 0;
-    IDBDatabase.prototype.transaction = function (this: IDBDatabase, ...args: Parameters<IDBDatabase['transaction']>) {
-      if ((args[1] ?? 'readonly') === 'readonly') readonly++;
-      return original.apply(this, args);
-    } as IDBDatabase['transaction'];
-    IDBObjectStore.prototype.get = function (this: IDBObjectStore, query: IDBValidKey | IDBKeyRange) {
-      const request = get.call(this, query);
-      request.addEventListener('success', () => answered++);
-      return request;
-    };
-    const answeredWhenSettled: number[] = [];
-    let records;
-    try {
-      // A missing key in the middle of the burst reads as undefined and holds up no other read.
-      const keys = [...Array.from({ length: 50 }, (_, i) => `k${i}`), 'missing'];
-      records = await Promise.all(keys.map((key) => adapter.read(key).then((record) => (answeredWhenSettled.push(answered), record))));
-    } finally {
-      IDBDatabase.prototype.transaction = original;
-      IDBObjectStore.prototype.get = get;
-    }
-    expect(readonly).toBe(1);
-    expect(records.slice(0, 50).map((record) => record?.p)).toEqual(Array.from({ length: 50 }, (_, i) => `value ${i}`));
-    expect(records[50]).toBeUndefined();
-    // Settled together: not one read went on before the last of the 51 answers had arrived.
-    expect(answeredWhenSettled).toEqual(Array.from({ length: 51 }, () => 51));
-    // A read issued later, on its own, settles on its own answer.
-    expect((await adapter.read('k7'))?.p).toBe('value 7');
-  });
-
-  it('reopens after the browser closes the connection (versionchange from another open)', async () => {
-    const namespace = uniqueNamespace('idb-reopen');
-    const adapter = create(namespace);
-    await adapter.write('a', { v: 1, p: '1', u: 1, w: 'w' });
-    // Another connection upgrading the database forces ours to close.
-    await new Promise<void>((resolve, reject) => {
-      const request = indexedDB.open(`strata:${encodeURIComponent(namespace)}`, 2);
-      request.onsuccess = () => {
-        request.result.close();
-        resolve();
-      };
-      request.onerror = () => reject(request.error);
+testAdapter(
+  'localStorage',
+  (ns) => webStorageAdapter('localStorage', ns),
+  () => {
+    it('is shared across tabs; sessionStorage is not', () => {
+      expect(webStorageAdapter('localStorage', 'x').shared).toBe(true);
+      expect(webStorageAdapter('sessionStorage', 'x').shared).toBe(false);
     });
-    // Our schema version is now behind: the adapter reports the layer unavailable instead of hanging.
-    await expect(adapter.read('a')).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE' });
-  });
+  },
+);
+testAdapter('sessionStorage', (ns) => webStorageAdapter('sessionStorage', ns));
+testAdapter(
+  'indexedDB',
+  (ns) => indexedDbAdapter(ns),
+  (create) => {
+    it('commits a burst of writes issued in one task in a single transaction', async () => {
+      const adapter = create(uniqueNamespace('idb-batch'));
+      await adapter.isAvailable();
+      const original = IDBDatabase.prototype.transaction;
+      let readwrite = 0;
+      IDBDatabase.prototype.transaction = function (
+        this: IDBDatabase,
+        ...args: Parameters<IDBDatabase['transaction']>
+      ) {
+        if (args[1] === 'readwrite') readwrite++;
+        return original.apply(this, args);
+      } as IDBDatabase['transaction'];
+      try {
+        await Promise.all(
+          Array.from({ length: 200 }, (_, i) =>
+            adapter.write(`k${i}`, { v: 1, p: String(i), u: 1, w: 'w' }),
+          ),
+        );
+      } finally {
+        IDBDatabase.prototype.transaction = original;
+      }
+      expect(readwrite).toBe(1);
+      expect((await adapter.allKeys()).length).toBe(200);
+    });
 
-  it('gives up on an open that never answers after the timeout', async () => {
-    const original = indexedDB.open;
-    indexedDB.open = (() => ({}) as IDBOpenDBRequest) as typeof indexedDB.open; // a request whose events never fire
-    try {
-      const adapter = indexedDbAdapter(uniqueNamespace('idb-hang'), { openTimeout: 200 });
-      expect(await adapter.isAvailable()).toBe(false);
-    } finally {
-      indexedDB.open = original;
-    }
-  });
-});
+    it('reads issued in one task share a transaction and settle together, each with its own record', async () => {
+      const adapter = create(uniqueNamespace('idb-read-batch'));
+      await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          adapter.write(`k${i}`, { v: 1, p: `value ${i}`, u: i, w: 'w' }),
+        ),
+      );
+      const original = IDBDatabase.prototype.transaction;
+      const get = IDBObjectStore.prototype.get;
+      let readonly = 0;
+      let answered = 0;
+      IDBDatabase.prototype.transaction = function (
+        this: IDBDatabase,
+        ...args: Parameters<IDBDatabase['transaction']>
+      ) {
+        if ((args[1] ?? 'readonly') === 'readonly') readonly++;
+        return original.apply(this, args);
+      } as IDBDatabase['transaction'];
+      IDBObjectStore.prototype.get = function (
+        this: IDBObjectStore,
+        query: IDBValidKey | IDBKeyRange,
+      ) {
+        const request = get.call(this, query);
+        request.addEventListener('success', () => answered++);
+        return request;
+      };
+      const answeredWhenSettled: number[] = [];
+      let records;
+      try {
+        // A missing key in the middle of the burst reads as undefined and holds up no other read.
+        const keys = [...Array.from({ length: 50 }, (_, i) => `k${i}`), 'missing'];
+        records = await Promise.all(
+          keys.map((key) =>
+            adapter.read(key).then((record) => (answeredWhenSettled.push(answered), record)),
+          ),
+        );
+      } finally {
+        IDBDatabase.prototype.transaction = original;
+        IDBObjectStore.prototype.get = get;
+      }
+      expect(readonly).toBe(1);
+      expect(records.slice(0, 50).map((record) => record?.p)).toEqual(
+        Array.from({ length: 50 }, (_, i) => `value ${i}`),
+      );
+      expect(records[50]).toBeUndefined();
+      // Settled together: not one read went on before the last of the 51 answers had arrived.
+      expect(answeredWhenSettled).toEqual(Array.from({ length: 51 }, () => 51));
+      // A read issued later, on its own, settles on its own answer.
+      expect((await adapter.read('k7'))?.p).toBe('value 7');
+    });
+
+    it('reopens after the browser closes the connection (versionchange from another open)', async () => {
+      const namespace = uniqueNamespace('idb-reopen');
+      const adapter = create(namespace);
+      await adapter.write('a', { v: 1, p: '1', u: 1, w: 'w' });
+      // Another connection upgrading the database forces ours to close.
+      await new Promise<void>((resolve, reject) => {
+        const request = indexedDB.open(`strata:${encodeURIComponent(namespace)}`, 2);
+        request.onsuccess = () => {
+          request.result.close();
+          resolve();
+        };
+        request.onerror = () => reject(request.error);
+      });
+      // Our schema version is now behind: the adapter reports the layer unavailable instead of hanging.
+      await expect(adapter.read('a')).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE' });
+    });
+
+    it('gives up on an open that never answers after the timeout', async () => {
+      const original = indexedDB.open;
+      indexedDB.open = (() => ({}) as IDBOpenDBRequest) as typeof indexedDB.open; // a request whose events never fire
+      try {
+        const adapter = indexedDbAdapter(uniqueNamespace('idb-hang'), { openTimeout: 200 });
+        expect(await adapter.isAvailable()).toBe(false);
+      } finally {
+        indexedDB.open = original;
+      }
+    });
+  },
+);
 testAdapter('secure', (ns) => indexedDbAdapter(ns, { kind: 'secure' }));
 
 describe('adapters', () => {
   it('web storage reports a blocked storage area as unavailable', async () => {
     const descriptor = Object.getOwnPropertyDescriptor(window, 'localStorage');
-    Object.defineProperty(window, 'localStorage', { configurable: true, get: () => { throw new DOMException('blocked', 'SecurityError'); } });
+    Object.defineProperty(window, 'localStorage', {
+      configurable: true,
+      get: () => {
+        throw new DOMException('blocked', 'SecurityError');
+      },
+    });
     try {
       expect(await webStorageAdapter('localStorage', 'blocked').isAvailable()).toBe(false);
     } finally {

@@ -3,13 +3,23 @@ import type { StorageAdapter } from '../../../src/adapters/adapter.js';
 import type { StoredRecord } from '../../../src/record.js';
 import { uniqueNamespace } from '../helpers.js';
 
-const record = (p: string, extra: Partial<StoredRecord> = {}): StoredRecord => ({ v: 1, p, u: 1, w: 'w', ...extra });
+const record = (p: string, extra: Partial<StoredRecord> = {}): StoredRecord => ({
+  v: 1,
+  p,
+  u: 1,
+  w: 'w',
+  ...extra,
+});
 
 /**
  * The behaviour every storage adapter must have. Each kind runs it; `additionalTests`
  * adds what is particular to one backend.
  */
-export function testAdapter(name: string, create: (namespace: string) => StorageAdapter, additionalTests?: (create: (namespace: string) => StorageAdapter) => void): void {
+export function testAdapter(
+  name: string,
+  create: (namespace: string) => StorageAdapter,
+  additionalTests?: (create: (namespace: string) => StorageAdapter) => void,
+): void {
   describe(`adapter contract: ${name}`, () => {
     const fresh = (): StorageAdapter => create(uniqueNamespace(name));
 
@@ -76,7 +86,15 @@ export function testAdapter(name: string, create: (namespace: string) => Storage
 
     it('stores keys with unusual characters intact', async () => {
       const adapter = fresh();
-      const keys = ['*', 'a:b:c', '__proto__', 'constructor', 'ключ ✓ 🗝', ' '.repeat(3), 'x'.repeat(2000)];
+      const keys = [
+        '*',
+        'a:b:c',
+        '__proto__',
+        'constructor',
+        'ключ ✓ 🗝',
+        ' '.repeat(3),
+        'x'.repeat(2000),
+      ];
       for (const key of keys) await adapter.write(key, record(JSON.stringify(key)));
       for (const key of keys) expect((await adapter.read(key))?.p).toBe(JSON.stringify(key));
       expect((await adapter.allKeys()).sort()).toEqual([...keys].sort());

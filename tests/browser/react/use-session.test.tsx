@@ -6,7 +6,12 @@ import { AuthSession, Strata } from 'strata-storage';
 import { SessionProvider, sessionStore, useSession, useStrataValue } from 'strata-storage/react';
 import { uniqueNamespace } from '../helpers.js';
 
-const alice = { userId: 'u-alice', username: 'alice', roles: ['user'], permissions: ['cart:write'] };
+const alice = {
+  userId: 'u-alice',
+  username: 'alice',
+  roles: ['user'],
+  permissions: ['cart:write'],
+};
 const open: Strata[] = [];
 afterEach(async () => {
   await Promise.all(open.splice(0).map((s) => s.close()));
@@ -43,7 +48,11 @@ describe('useSession', () => {
   it('goes loading → unauthenticated → authenticated → unauthenticated', async () => {
     const auth = new AuthSession({ storage: strata() });
     const seen: string[] = [];
-    const screen = await render(<SessionProvider auth={auth}><Status seen={seen} /></SessionProvider>);
+    const screen = await render(
+      <SessionProvider auth={auth}>
+        <Status seen={seen} />
+      </SessionProvider>,
+    );
     await expect.element(screen.getByTestId('status')).toHaveTextContent('unauthenticated');
     await expect.element(screen.getByTestId('can-write')).toHaveTextContent('false');
     expect(seen[0]).toBe('loading');
@@ -65,7 +74,13 @@ describe('useSession', () => {
     const original = auth.getSession.bind(auth);
     auth.getSession = () => (reads++, original());
     const seen: string[] = [];
-    const screen = await render(<StrictMode><SessionProvider auth={auth}><Status seen={seen} /></SessionProvider></StrictMode>);
+    const screen = await render(
+      <StrictMode>
+        <SessionProvider auth={auth}>
+          <Status seen={seen} />
+        </SessionProvider>
+      </StrictMode>,
+    );
     await expect.element(screen.getByTestId('status')).toHaveTextContent('authenticated');
     expect(reads).toBe(1); // StrictMode runs the effect twice; both join one initialize()
     expect(seen.filter((s) => s === 'unauthenticated')).toEqual([]);
@@ -73,12 +88,24 @@ describe('useSession', () => {
 
   it('a session that cannot be read (wrong password) is unauthenticated with the error', async () => {
     const namespace = uniqueNamespace('react-wrong-password');
-    const first = new Strata({ namespace, defaultStorage: 'localStorage', encryption: { enabled: true, password: 'the right one' } });
+    const first = new Strata({
+      namespace,
+      defaultStorage: 'localStorage',
+      encryption: { enabled: true, password: 'the right one' },
+    });
     open.push(first);
     await first.set('x', 1);
-    const storage = new Strata({ namespace, defaultStorage: 'localStorage', encryption: { enabled: true, password: 'a wrong one' } });
+    const storage = new Strata({
+      namespace,
+      defaultStorage: 'localStorage',
+      encryption: { enabled: true, password: 'a wrong one' },
+    });
     open.push(storage);
-    const screen = await render(<SessionProvider auth={new AuthSession({ storage })}><Status seen={[]} /></SessionProvider>);
+    const screen = await render(
+      <SessionProvider auth={new AuthSession({ storage })}>
+        <Status seen={[]} />
+      </SessionProvider>,
+    );
     await expect.element(screen.getByTestId('status')).toHaveTextContent('unauthenticated');
     await expect.element(screen.getByTestId('error')).toHaveTextContent('WRONG_PASSWORD');
   });
@@ -93,7 +120,11 @@ describe('useSession', () => {
       const stop = subscribe(listener);
       return () => (listeners--, stop());
     };
-    const screen = await render(<SessionProvider auth={auth}><Status seen={[]} /></SessionProvider>);
+    const screen = await render(
+      <SessionProvider auth={auth}>
+        <Status seen={[]} />
+      </SessionProvider>,
+    );
     await expect.element(screen.getByTestId('status')).toHaveTextContent('unauthenticated');
     expect(listeners).toBe(1);
     await screen.unmount();
@@ -159,7 +190,7 @@ describe('useStrataValue', () => {
     await expect.element(screen.getByTestId('cart')).toHaveTextContent('plum');
   });
 
-  it('on a key change shows null until the new key is read, and the setter never writes the old key\'s value under the new one', async () => {
+  it("on a key change shows null until the new key is read, and the setter never writes the old key's value under the new one", async () => {
     const namespace = uniqueNamespace('react-key');
     let gate: Promise<void> = Promise.resolve();
     /** Reads wait for the gate, as a slow IndexedDB would. */

@@ -4,7 +4,10 @@ import { makeStrata, uniqueNamespace } from '../helpers.js';
 
 const physical = (namespace: string, key: string) => `${encodeURIComponent(namespace)}:${key}`;
 
-function withErrors(options: ConstructorParameters<typeof Strata>[0]): { strata: Strata; errors: StrataError[] } {
+function withErrors(options: ConstructorParameters<typeof Strata>[0]): {
+  strata: Strata;
+  errors: StrataError[];
+} {
   const errors: StrataError[] = [];
   return { strata: new Strata({ ...options, onError: (e) => errors.push(e) }), errors };
 }
@@ -47,7 +50,10 @@ describe('corrupt data reads as null, is reported, and is never silently overwri
     await strata.set('a', 1);
     const text = localStorage.getItem(physical(namespace, 'a')) ?? '';
     const newline = text.indexOf('\n');
-    localStorage.setItem(physical(namespace, 'a'), `${text.slice(0, newline + 1)}9.${text.slice(newline + 1)}`);
+    localStorage.setItem(
+      physical(namespace, 'a'),
+      `${text.slice(0, newline + 1)}9.${text.slice(newline + 1)}`,
+    );
     await strata.close();
     const again = withErrors({ namespace, encryption: { enabled: true } });
     expect(await again.strata.get('a')).toBeNull();
@@ -66,7 +72,10 @@ describe('corrupt data reads as null, is reported, and is never silently overwri
     expect(await strata.get('bad')).toBeNull();
     expect(await strata.get('worse')).toBeNull();
     expect(await strata.get('good')).toEqual({ ok: true });
-    expect(errors.map((e) => [e.code, e.key])).toEqual([['CORRUPT_RECORD', 'bad'], ['CORRUPT_RECORD', 'worse']]);
+    expect(errors.map((e) => [e.code, e.key])).toEqual([
+      ['CORRUPT_RECORD', 'bad'],
+      ['CORRUPT_RECORD', 'worse'],
+    ]);
     await strata.clear();
     expect(await strata.keys()).toEqual([]);
     await strata.close();

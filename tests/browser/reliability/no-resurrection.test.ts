@@ -15,8 +15,15 @@ afterEach(async () => {
 });
 
 function tabs(): { a: Strata; b: Strata; heardByB: StorageChange[] } {
-  const { strata: a, namespace } = makeStrata({ defaultStorage: 'localStorage', sync: { enabled: true } });
-  const { strata: b } = makeStrata({ namespace, defaultStorage: 'localStorage', sync: { enabled: true } });
+  const { strata: a, namespace } = makeStrata({
+    defaultStorage: 'localStorage',
+    sync: { enabled: true },
+  });
+  const { strata: b } = makeStrata({
+    namespace,
+    defaultStorage: 'localStorage',
+    sync: { enabled: true },
+  });
   open.push(a, b);
   const heardByB: StorageChange[] = [];
   b.subscribe('', (change) => heardByB.push(change));
@@ -25,7 +32,9 @@ function tabs(): { a: Strata; b: Strata; heardByB: StorageChange[] } {
 
 /** The raw localStorage entry of `key` in the namespace of `strata`. */
 function rawEntry(strata: Strata, key: string): [string, string] {
-  const name = Object.keys(localStorage).find((k) => k.startsWith(encodeURIComponent(strata.namespace)) && k.endsWith(key));
+  const name = Object.keys(localStorage).find(
+    (k) => k.startsWith(encodeURIComponent(strata.namespace)) && k.endsWith(key),
+  );
   if (!name) throw new Error(`no raw entry for ${key}`);
   return [name, localStorage.getItem(name) as string];
 }
@@ -38,7 +47,9 @@ describe('a removed item never comes back through a stale copy', () => {
     await vi.waitFor(() => expect(heardByB.map((c) => c.key)).toEqual(['session']));
     const [name, stale] = rawEntry(a, 'session');
     await a.remove('session');
-    await vi.waitFor(() => expect(heardByB.at(-1)).toMatchObject({ key: 'session', newValue: null, source: 'remote' }));
+    await vi.waitFor(() =>
+      expect(heardByB.at(-1)).toMatchObject({ key: 'session', newValue: null, source: 'remote' }),
+    );
     localStorage.setItem(name, stale); // what a lagging localStorage (or a late write) shows b
     expect(await b.get('session')).toBeNull();
     expect(await b.has('session')).toBe(false);

@@ -1,5 +1,9 @@
 /** Replaces `target[name]` until the returned function restores it (test fault injection). */
-export function patch<T extends object, K extends keyof T>(target: T, name: K, replacement: T[K]): () => void {
+export function patch<T extends object, K extends keyof T>(
+  target: T,
+  name: K,
+  replacement: T[K],
+): () => void {
   const descriptor = Object.getOwnPropertyDescriptor(target, name);
   Object.defineProperty(target, name, { configurable: true, writable: true, value: replacement });
   return () => {

@@ -11,11 +11,16 @@ afterEach(() => {
 describe('storage disabled or throwing on access', () => {
   it('Storage methods throwing SecurityError: ready() falls back and `storage` says which', async () => {
     for (const name of ['getItem', 'setItem', 'removeItem'] as const) {
-      restore.push(patch(Storage.prototype, name, () => {
-        throw domError('SecurityError');
-      }));
+      restore.push(
+        patch(Storage.prototype, name, () => {
+          throw domError('SecurityError');
+        }),
+      );
     }
-    const { strata, errors } = makeStrata({ defaultStorage: 'localStorage', fallbackStorage: ['sessionStorage', 'indexedDB'] });
+    const { strata, errors } = makeStrata({
+      defaultStorage: 'localStorage',
+      fallbackStorage: ['sessionStorage', 'indexedDB'],
+    });
     await strata.ready();
     expect(strata.storage).toBe('indexedDB');
     expect(strata.layers).toEqual(['indexedDB', 'memory']);
@@ -26,9 +31,11 @@ describe('storage disabled or throwing on access', () => {
   });
 
   it('sessionStorage getter throwing SecurityError: memory takes over', async () => {
-    restore.push(patchGetter(window, 'sessionStorage', () => {
-      throw domError('SecurityError');
-    }));
+    restore.push(
+      patchGetter(window, 'sessionStorage', () => {
+        throw domError('SecurityError');
+      }),
+    );
     const { strata } = makeStrata({ defaultStorage: 'sessionStorage' });
     await strata.ready();
     expect(strata.storage).toBe('memory');
@@ -42,13 +49,18 @@ describe('storage disabled or throwing on access', () => {
     const { strata } = makeStrata({ defaultStorage: 'indexedDB', fallbackStorage: 'localStorage' });
     await strata.ready();
     expect(strata.storage).toBe('localStorage');
-    await expect(strata.set('secret', 1, { encrypt: true })).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE' });
+    await expect(strata.set('secret', 1, { encrypt: true })).rejects.toMatchObject({
+      code: 'STORAGE_UNAVAILABLE',
+    });
     expect(await strata.get('secret')).toBeNull();
     await strata.close();
   });
 
   it('storage that starts throwing mid-session: the write moves on, reads of that layer are reported, not thrown', async () => {
-    const { strata, errors } = makeStrata({ defaultStorage: 'localStorage', fallbackStorage: 'indexedDB' });
+    const { strata, errors } = makeStrata({
+      defaultStorage: 'localStorage',
+      fallbackStorage: 'indexedDB',
+    });
     await strata.set('a', 1);
     const restoreAll = ['getItem', 'setItem', 'removeItem'].map((name) =>
       patch(Storage.prototype, name as 'getItem', () => {

@@ -18,37 +18,46 @@ describe('destroyKey (crypto-shredding)', () => {
   it.each([
     ['device key', { enabled: true }],
     ['password', { enabled: true, password: 'shared device pw' }],
-  ] as const)('with a %s, ciphertext copied before the shred can never be decrypted again', async (_, encryption) => {
-    const namespace = uniqueNamespace('shred');
-    const { strata } = strataWith({ namespace, encryption });
-    await strata.set('refresh', 'rt-value', { tags: ['auth'] });
-    await strata.set('profile', { name: 'Ada' });
-    const stolen = snapshotLocal(namespace); // e.g. a copy of the profile taken before logout
-    expect(stolen.size).toBe(2);
-    await strata.destroyKey();
-    expect(await strata.keys()).toEqual([]);
-    expect(localStorage.getItem(`${encodeURIComponent(namespace)}#keys`)).toBeNull();
-    expect(await keyringHas(namespace)).toBe(false);
-    await strata.close();
+  ] as const)(
+    'with a %s, ciphertext copied before the shred can never be decrypted again',
+    async (_, encryption) => {
+      const namespace = uniqueNamespace('shred');
+      const { strata } = strataWith({ namespace, encryption });
+      await strata.set('refresh', 'rt-value', { tags: ['auth'] });
+      await strata.set('profile', { name: 'Ada' });
+      const stolen = snapshotLocal(namespace); // e.g. a copy of the profile taken before logout
+      expect(stolen.size).toBe(2);
+      await strata.destroyKey();
+      expect(await strata.keys()).toEqual([]);
+      expect(localStorage.getItem(`${encodeURIComponent(namespace)}#keys`)).toBeNull();
+      expect(await keyringHas(namespace)).toBe(false);
+      await strata.close();
 
-    // Put the stolen ciphertext back and open the namespace as the same user would.
-    for (const [key, value] of stolen) localStorage.setItem(key, value);
-    const again = strataWith({ namespace, encryption });
-    await again.strata.ready();
-    expect(await again.strata.get('refresh')).toBeNull();
-    expect(await again.strata.get('profile')).toBeNull();
-    const codes = again.errors.map((e) => e.code);
-    expect(codes).toContain('KEY_LOST');
-    expect(codes).toContain('DECRYPT_FAILED');
-    // New data under the new key works, and the leftovers are still reported, never overwritten silently.
-    await again.strata.set('fresh', 1);
-    expect(await again.strata.get('fresh')).toBe(1);
-    for (const [key, value] of stolen) expect(localStorage.getItem(key)).toBe(value);
-  });
+      // Put the stolen ciphertext back and open the namespace as the same user would.
+      for (const [key, value] of stolen) localStorage.setItem(key, value);
+      const again = strataWith({ namespace, encryption });
+      await again.strata.ready();
+      expect(await again.strata.get('refresh')).toBeNull();
+      expect(await again.strata.get('profile')).toBeNull();
+      const codes = again.errors.map((e) => e.code);
+      expect(codes).toContain('KEY_LOST');
+      expect(codes).toContain('DECRYPT_FAILED');
+      // New data under the new key works, and the leftovers are still reported, never overwritten silently.
+      await again.strata.set('fresh', 1);
+      expect(await again.strata.get('fresh')).toBe(1);
+      for (const [key, value] of stolen) expect(localStorage.getItem(key)).toBe(value);
+    },
+  );
 
   it('removes the items of every layer and tells another instance to drop the key it held', async () => {
     const namespace = uniqueNamespace('shred-tabs');
-    const options: StrataOptions = { namespace, defaultStorage: 'sessionStorage', fallbackStorage: 'indexedDB', encryption: { enabled: true }, sync: { enabled: true } };
+    const options: StrataOptions = {
+      namespace,
+      defaultStorage: 'sessionStorage',
+      fallbackStorage: 'indexedDB',
+      encryption: { enabled: true },
+      sync: { enabled: true },
+    };
     const a = strataWith(options);
     const b = strataWith(options);
     await a.strata.set('x', 'secret-ish');

@@ -16,17 +16,27 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((s) => s.close().catch(() => undefined)));
 });
 
-function strataOn(namespace: string, options: StrataOptions = {}): { strata: Strata; errors: StrataError[] } {
+function strataOn(
+  namespace: string,
+  options: StrataOptions = {},
+): { strata: Strata; errors: StrataError[] } {
   const errors: StrataError[] = [];
-  const strata = new Strata({ namespace, defaultStorage: 'localStorage', ...options, onError: (e) => errors.push(e) });
+  const strata = new Strata({
+    namespace,
+    defaultStorage: 'localStorage',
+    ...options,
+    onError: (e) => errors.push(e),
+  });
   open.push(strata);
   return { strata, errors };
 }
 
-const withPassword = (password = PASSWORD): StrataOptions => ({ encryption: { enabled: true, password } });
+const withPassword = (password = PASSWORD): StrataOptions => ({
+  encryption: { enabled: true, password },
+});
 
 describe('key metadata', () => {
-  it('an instance without the password reads encrypted items as null and never replaces the password\'s metadata', async () => {
+  it("an instance without the password reads encrypted items as null and never replaces the password's metadata", async () => {
     const namespace = uniqueNamespace('meta-kind');
     const { strata: owner } = strataOn(namespace, withPassword());
     await owner.set('profile', { email: 'ada@example.com' }, { tags: ['user'] });
@@ -47,11 +57,15 @@ describe('key metadata', () => {
     await strata.set('a', 1);
     await strata.set('b', 'two');
     const setItem = Storage.prototype.setItem;
-    restore.push(patch(Storage.prototype, 'setItem', function (this: Storage, key: string, value: string) {
-      if (key.endsWith('#keys')) throw domError('QuotaExceededError');
-      return setItem.call(this, key, value);
-    }));
-    await expect(strata.rotateKey('key-metadata-password-2')).rejects.toMatchObject({ code: 'QUOTA_EXCEEDED' });
+    restore.push(
+      patch(Storage.prototype, 'setItem', function (this: Storage, key: string, value: string) {
+        if (key.endsWith('#keys')) throw domError('QuotaExceededError');
+        return setItem.call(this, key, value);
+      }),
+    );
+    await expect(strata.rotateKey('key-metadata-password-2')).rejects.toMatchObject({
+      code: 'QUOTA_EXCEEDED',
+    });
     restore.pop()?.();
     await strata.close();
     const { strata: reopened, errors } = strataOn(namespace, withPassword());
@@ -64,8 +78,17 @@ describe('key metadata', () => {
   it('after another tab destroys the key, this tab sets up a new key, never the destroyed one again', async () => {
     const namespace = uniqueNamespace('meta-destroyed');
     // Items in memory (per tab); the key metadata in localStorage, shared by every tab.
-    const options: StrataOptions = { ...withPassword(), defaultStorage: 'memory', sync: { enabled: true } };
-    const saltInStorage = () => (JSON.parse(localStorage.getItem(`${encodeURIComponent(namespace)}#keys`) ?? '{}') as { salt?: string }).salt;
+    const options: StrataOptions = {
+      ...withPassword(),
+      defaultStorage: 'memory',
+      sync: { enabled: true },
+    };
+    const saltInStorage = () =>
+      (
+        JSON.parse(localStorage.getItem(`${encodeURIComponent(namespace)}#keys`) ?? '{}') as {
+          salt?: string;
+        }
+      ).salt;
     const { strata: b } = strataOn(namespace, options); // created the key
     await b.set('x', 'before');
     const destroyedSalt = saltInStorage();
@@ -74,11 +97,16 @@ describe('key metadata', () => {
     expect(await a.get('x')).toBe('before');
     await a.destroyKey();
     // Once b hears of it, b's next write sets up a new key (new salt, stored for every tab).
-    await expect.poll(async () => {
-      await b.set('w', 'from b');
-      const salt = saltInStorage();
-      return salt !== undefined && salt !== destroyedSalt;
-    }, { timeout: 5_000 }).toBe(true);
+    await expect
+      .poll(
+        async () => {
+          await b.set('w', 'from b');
+          const salt = saltInStorage();
+          return salt !== undefined && salt !== destroyedSalt;
+        },
+        { timeout: 5_000 },
+      )
+      .toBe(true);
     expect(await a.get('w')).toBe('from b'); // and a opens b's new key: one key for every tab
   });
 
@@ -88,10 +116,12 @@ describe('key metadata', () => {
     await strata.set('a', 1);
     await strata.set('b', 2);
     const setItem = Storage.prototype.setItem;
-    restore.push(patch(Storage.prototype, 'setItem', function (this: Storage, key: string, value: string) {
-      if (key === `${encodeURIComponent(namespace)}:b`) throw domError('UnknownError'); // b cannot be re-encrypted now
-      return setItem.call(this, key, value);
-    }));
+    restore.push(
+      patch(Storage.prototype, 'setItem', function (this: Storage, key: string, value: string) {
+        if (key === `${encodeURIComponent(namespace)}:b`) throw domError('UnknownError'); // b cannot be re-encrypted now
+        return setItem.call(this, key, value);
+      }),
+    );
     await expect(strata.rotateKey(PASSWORD)).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE' });
     restore.pop()?.();
     await strata.close();
@@ -106,7 +136,11 @@ describe('key metadata', () => {
 
   it('metadata an earlier version left only in sessionStorage is still found, and copied to localStorage', async () => {
     const namespace = uniqueNamespace('meta-legacy');
-    const chain: StrataOptions = { ...withPassword(), defaultStorage: 'sessionStorage', fallbackStorage: 'localStorage' };
+    const chain: StrataOptions = {
+      ...withPassword(),
+      defaultStorage: 'sessionStorage',
+      fallbackStorage: 'localStorage',
+    };
     const { strata: first } = strataOn(namespace, chain);
     await first.set('note', 'kept');
     await first.close();
@@ -123,10 +157,12 @@ describe('key metadata', () => {
   it('items kept in memory stay encrypted and usable when localStorage refuses the key metadata', async () => {
     const namespace = uniqueNamespace('meta-memory');
     const setItem = Storage.prototype.setItem;
-    restore.push(patch(Storage.prototype, 'setItem', function (this: Storage, key: string, value: string) {
-      if (key.endsWith('#keys')) throw domError('QuotaExceededError');
-      return setItem.call(this, key, value);
-    }));
+    restore.push(
+      patch(Storage.prototype, 'setItem', function (this: Storage, key: string, value: string) {
+        if (key.endsWith('#keys')) throw domError('QuotaExceededError');
+        return setItem.call(this, key, value);
+      }),
+    );
     const { strata } = strataOn(namespace, { ...withPassword(), defaultStorage: 'memory' });
     await strata.set('draft', 'in memory only');
     expect(await strata.get('draft')).toBe('in memory only');

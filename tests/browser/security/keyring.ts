@@ -19,6 +19,7 @@ export async function keyringHas(namespace: string): Promise<boolean> {
 export function snapshotLocal(namespace: string): Map<string, string> {
   const prefix = encodeURIComponent(namespace);
   const out = new Map<string, string>();
-  for (const key of Object.keys(localStorage)) if (key.startsWith(`${prefix}:`)) out.set(key, localStorage.getItem(key) ?? '');
+  for (const key of Object.keys(localStorage))
+    if (key.startsWith(`${prefix}:`)) out.set(key, localStorage.getItem(key) ?? '');
   return out;
 }

@@ -7,7 +7,15 @@ const PASSWORD = 'pw-Zq9!correct-horse';
 const NEW_PASSWORD = 'pw-Kx2!battery-staple';
 const WRONG_PASSWORD = 'pw-Wr0ng!guess';
 const TOKEN = 'eyJhbGciOiJFUzI1NiJ9.rt-VALUE-7f3c9a';
-const SECRETS = [PASSWORD, NEW_PASSWORD, WRONG_PASSWORD, TOKEN, 'rt-VALUE-7f3c9a', 'correct-horse', 'battery-staple'];
+const SECRETS = [
+  PASSWORD,
+  NEW_PASSWORD,
+  WRONG_PASSWORD,
+  TOKEN,
+  'rt-VALUE-7f3c9a',
+  'correct-horse',
+  'battery-staple',
+];
 
 /** Everything the SDK said: error messages and cause chains, event payloads, console output. */
 const said: string[] = [];
@@ -16,7 +24,9 @@ let restore: Array<() => void> = [];
 function describeError(error: unknown, depth = 0): string {
   if (depth > 5 || error === undefined || error === null) return '';
   if (error instanceof Error) {
-    const own = Object.entries(error).map(([k, v]) => `${k}=${safeString(v)}`).join(' ');
+    const own = Object.entries(error)
+      .map(([k, v]) => `${k}=${safeString(v)}`)
+      .join(' ');
     return `${error.name}: ${error.message} ${error.stack ?? ''} ${own} <- ${describeError((error as { cause?: unknown }).cause, depth + 1)}`;
   }
   return safeString(error);
@@ -25,7 +35,7 @@ function describeError(error: unknown, depth = 0): string {
 function safeString(value: unknown): string {
   if (value instanceof Error) return describeError(value);
   try {
-    return typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+    return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   } catch {
     return String(value);
   }
@@ -35,10 +45,12 @@ beforeEach(() => {
   said.length = 0;
   for (const level of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const) {
     const original = console[level].bind(console);
-    restore.push(patch(console, level, (...args: unknown[]) => {
-      said.push(args.map(safeString).join(' '));
-      original(...args);
-    }));
+    restore.push(
+      patch(console, level, (...args: unknown[]) => {
+        said.push(args.map(safeString).join(' '));
+        original(...args);
+      }),
+    );
   }
 });
 afterEach(() => {
@@ -48,7 +60,9 @@ afterEach(() => {
 
 function listen(strata: Strata): void {
   strata.on('error', (error) => said.push(describeError(error)));
-  strata.on('fallback', (event) => said.push(safeString({ ...event, reason: describeError(event.reason) })));
+  strata.on('fallback', (event) =>
+    said.push(safeString({ ...event, reason: describeError(event.reason) })),
+  );
 }
 
 async function capture(run: () => Promise<unknown>): Promise<void> {
@@ -63,7 +77,12 @@ async function capture(run: () => Promise<unknown>): Promise<void> {
 describe('no secret in errors, events or logs', () => {
   it('password, rotation, wrong password, tampering, quota, bad values and shredding never echo a password or value', async () => {
     const namespace = uniqueNamespace('leak');
-    const strata = new Strata({ namespace, encryption: { enabled: true, password: PASSWORD }, fallbackStorage: 'sessionStorage', sync: { enabled: true } });
+    const strata = new Strata({
+      namespace,
+      encryption: { enabled: true, password: PASSWORD },
+      fallbackStorage: 'sessionStorage',
+      sync: { enabled: true },
+    });
     listen(strata);
     await strata.set('auth:refresh', TOKEN, { tags: ['auth'] });
     await strata.set('auth:profile', { token: TOKEN, name: 'Ada' });
@@ -73,7 +92,10 @@ describe('no secret in errors, events or logs', () => {
     await capture(() => strata.set(TOKEN.repeat(200), 1));
     await capture(() => strata.set('k', TOKEN, { ttl: TOKEN as never }));
     // Wrong password, from a second instance.
-    const wrong = new Strata({ namespace, encryption: { enabled: true, password: WRONG_PASSWORD } });
+    const wrong = new Strata({
+      namespace,
+      encryption: { enabled: true, password: WRONG_PASSWORD },
+    });
     await capture(() => wrong.ready());
     await capture(() => wrong.get('auth:refresh'));
     // Tampered record.
@@ -86,23 +108,35 @@ describe('no secret in errors, events or logs', () => {
     await reader.close();
     // Quota: the write falls back (reported), value never in the report.
     const setItem = Storage.prototype.setItem;
-    restore.push(patch(Storage.prototype, 'setItem', function (this: Storage, key: string, value: string) {
-      if (this === localStorage && key.startsWith(encodeURIComponent(namespace))) throw domError('QuotaExceededError');
-      return setItem.call(this, key, value);
-    }));
+    restore.push(
+      patch(Storage.prototype, 'setItem', function (this: Storage, key: string, value: string) {
+        if (this === localStorage && key.startsWith(encodeURIComponent(namespace)))
+          throw domError('QuotaExceededError');
+        return setItem.call(this, key, value);
+      }),
+    );
     await strata.set('auth:refresh', TOKEN);
     restore.pop()?.();
     // Rotation and a stale tab.
-    const stale = new Strata({ namespace, encryption: { enabled: true, password: PASSWORD }, sync: { enabled: true } });
+    const stale = new Strata({
+      namespace,
+      encryption: { enabled: true, password: PASSWORD },
+      sync: { enabled: true },
+    });
     listen(stale);
     await stale.ready();
     await strata.rotateKey(NEW_PASSWORD);
     await capture(() => stale.set('x', TOKEN));
     await capture(() => stale.rotateKey(WRONG_PASSWORD));
-    await capture(() => new Strata({ namespace, encryption: { enabled: true, password: PASSWORD } }).ready());
+    await capture(() =>
+      new Strata({ namespace, encryption: { enabled: true, password: PASSWORD } }).ready(),
+    );
     // Without onError, reports go to console.warn: captured too.
     const quiet = new Strata({ namespace, encryption: { enabled: true, password: NEW_PASSWORD } });
-    localStorage.setItem(`${encodeURIComponent(namespace)}:auth:broken`, `[1,1,"w",1,0,0,0,0]\n2.${btoa(TOKEN)}`);
+    localStorage.setItem(
+      `${encodeURIComponent(namespace)}:auth:broken`,
+      `[1,1,"w",1,0,0,0,0]\n2.${btoa(TOKEN)}`,
+    );
     expect(await quiet.get('auth:broken')).toBeNull();
     await quiet.destroyKey();
     await capture(() => quiet.rotateKey(''));
@@ -114,7 +148,16 @@ describe('no secret in errors, events or logs', () => {
     for (const secret of SECRETS) expect(all, `leaked ${secret}`).not.toContain(secret);
     expect(all).not.toContain(btoa(TOKEN));
     // And the reports did happen (the test exercised the paths it claims to).
-    for (const code of ['UNSERIALIZABLE', 'INVALID_KEY', 'INVALID_OPTIONS', 'WRONG_PASSWORD', 'DECRYPT_FAILED', 'QUOTA_EXCEEDED', 'KEY_ROTATED', 'CLOSED']) {
+    for (const code of [
+      'UNSERIALIZABLE',
+      'INVALID_KEY',
+      'INVALID_OPTIONS',
+      'WRONG_PASSWORD',
+      'DECRYPT_FAILED',
+      'QUOTA_EXCEEDED',
+      'KEY_ROTATED',
+      'CLOSED',
+    ]) {
       expect(all).toContain(code);
     }
   });

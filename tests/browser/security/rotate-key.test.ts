@@ -8,7 +8,11 @@ const NEW = 'new password 2';
 const open: Strata[] = [];
 
 /** A Strata collecting its reported errors; closed after each test. */
-function strataWith(namespace: string, password: string | undefined, extra: Record<string, unknown> = {}): { strata: Strata; errors: StrataError[] } {
+function strataWith(
+  namespace: string,
+  password: string | undefined,
+  extra: Record<string, unknown> = {},
+): { strata: Strata; errors: StrataError[] } {
   const errors: StrataError[] = [];
   const encryption = password === undefined ? { enabled: true } : { enabled: true, password };
   const strata = new Strata({ namespace, encryption, ...extra, onError: (e) => errors.push(e) });
@@ -31,27 +35,32 @@ afterEach(async () => {
 });
 
 describe('rotateKey', () => {
-  it.each(['localStorage', 'sessionStorage', 'indexedDB', 'secure'] as StorageKind[])('re-encrypts every item on %s; only the new password opens them afterwards', async (kind) => {
-    const namespace = uniqueNamespace(`rot-${kind}`);
-    const { strata } = strataWith(namespace, OLD, { defaultStorage: kind });
-    const values = Array.from({ length: 25 }, (_, i) => ({ i, token: `t-${i}` }));
-    for (const [i, value] of values.entries()) await strata.set(`k${i}`, value, { tags: ['user'], ttl: 60_000 });
-    if (kind !== 'secure') await strata.set('clear-text', 'plain', { encrypt: false });
-    await strata.rotateKey(NEW);
-    for (const [i, value] of values.entries()) expect(await strata.get(`k${i}`)).toEqual(value);
-    expect(await strata.getTTL('k0')).toBeGreaterThan(50_000);
-    await strata.close();
+  it.each(['localStorage', 'sessionStorage', 'indexedDB', 'secure'] as StorageKind[])(
+    're-encrypts every item on %s; only the new password opens them afterwards',
+    async (kind) => {
+      const namespace = uniqueNamespace(`rot-${kind}`);
+      const { strata } = strataWith(namespace, OLD, { defaultStorage: kind });
+      const values = Array.from({ length: 25 }, (_, i) => ({ i, token: `t-${i}` }));
+      for (const [i, value] of values.entries())
+        await strata.set(`k${i}`, value, { tags: ['user'], ttl: 60_000 });
+      if (kind !== 'secure') await strata.set('clear-text', 'plain', { encrypt: false });
+      await strata.rotateKey(NEW);
+      for (const [i, value] of values.entries()) expect(await strata.get(`k${i}`)).toEqual(value);
+      expect(await strata.getTTL('k0')).toBeGreaterThan(50_000);
+      await strata.close();
 
-    const stale = strataWith(namespace, OLD, { defaultStorage: kind }).strata;
-    await expect(stale.ready()).rejects.toMatchObject({ code: 'WRONG_PASSWORD' });
-    const fresh = strataWith(namespace, NEW, { defaultStorage: kind });
-    for (const [i, value] of values.entries()) expect(await fresh.strata.get(`k${i}`)).toEqual(value);
-    if (kind !== 'secure') expect(await fresh.strata.get('clear-text')).toBe('plain');
-    // Tag hashes survive the rotation: clear by tag still finds every item.
-    await fresh.strata.clear({ tags: ['user'] });
-    expect(await fresh.strata.keys()).toEqual(kind === 'secure' ? [] : ['clear-text']);
-    expect(fresh.errors).toEqual([]);
-  });
+      const stale = strataWith(namespace, OLD, { defaultStorage: kind }).strata;
+      await expect(stale.ready()).rejects.toMatchObject({ code: 'WRONG_PASSWORD' });
+      const fresh = strataWith(namespace, NEW, { defaultStorage: kind });
+      for (const [i, value] of values.entries())
+        expect(await fresh.strata.get(`k${i}`)).toEqual(value);
+      if (kind !== 'secure') expect(await fresh.strata.get('clear-text')).toBe('plain');
+      // Tag hashes survive the rotation: clear by tag still finds every item.
+      await fresh.strata.clear({ tags: ['user'] });
+      expect(await fresh.strata.keys()).toEqual(kind === 'secure' ? [] : ['clear-text']);
+      expect(fresh.errors).toEqual([]);
+    },
+  );
 
   it('marks each ciphertext with its key generation', async () => {
     const namespace = uniqueNamespace('rot-gen');
@@ -69,12 +78,18 @@ describe('rotateKey', () => {
     const namespace = uniqueNamespace('rot-device');
     const { strata } = strataWith(namespace, undefined, { defaultStorage: 'indexedDB' });
     await strata.set('s', { secret: 'x' });
-    const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+    const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, [
+      'encrypt',
+      'decrypt',
+    ]);
     await strata.rotateKey(key);
     expect(await strata.get('s')).toEqual({ secret: 'x' });
     expect(await keyringHas(namespace)).toBe(false);
     await strata.close();
-    const reopened = strataWith(namespace, undefined, { defaultStorage: 'indexedDB', encryption: { enabled: true, key } });
+    const reopened = strataWith(namespace, undefined, {
+      defaultStorage: 'indexedDB',
+      encryption: { enabled: true, key },
+    });
     expect(await reopened.strata.get('s')).toEqual({ secret: 'x' });
     // The old configuration (device key) is told clearly, and destroys nothing.
     const device = strataWith(namespace, undefined, { defaultStorage: 'indexedDB' });
@@ -86,9 +101,13 @@ describe('rotateKey', () => {
     const namespace = uniqueNamespace('rot-bad');
     const { strata } = strataWith(namespace, OLD);
     await strata.set('a', 1);
-    const hmac = await crypto.subtle.generateKey({ name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    const hmac = await crypto.subtle.generateKey({ name: 'HMAC', hash: 'SHA-256' }, false, [
+      'sign',
+    ]);
     for (const bad of ['', 42, null, {}, hmac]) {
-      await expect(strata.rotateKey(bad as string)).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
+      await expect(strata.rotateKey(bad as string)).rejects.toMatchObject({
+        code: 'INVALID_OPTIONS',
+      });
     }
     expect(await strata.get('a')).toBe(1);
     expect(localCiphertexts(namespace).every((p) => !p.includes('.'))).toBe(true);
@@ -103,7 +122,8 @@ describe('an interrupted rotation resumes', () => {
     const setItem = Storage.prototype.setItem;
     let writes = 0;
     Storage.prototype.setItem = function (this: Storage, key: string, value: string) {
-      if (key.startsWith(`${encodeURIComponent(namespace)}:`) && ++writes > allowed) throw new DOMException('page closed', 'UnknownError');
+      if (key.startsWith(`${encodeURIComponent(namespace)}:`) && ++writes > allowed)
+        throw new DOMException('page closed', 'UnknownError');
       return setItem.call(this, key, value);
     };
     try {
@@ -127,7 +147,9 @@ describe('an interrupted rotation resumes', () => {
     await resumed.strata.close();
     const after = strataWith(namespace, NEW);
     for (let i = 0; i < 12; i++) expect(await after.strata.get(`k${i}`)).toEqual({ i });
-    await expect(strataWith(namespace, OLD).strata.ready()).rejects.toMatchObject({ code: 'WRONG_PASSWORD' });
+    await expect(strataWith(namespace, OLD).strata.ready()).rejects.toMatchObject({
+      code: 'WRONG_PASSWORD',
+    });
   });
 
   it('an instance opened with the new password reads everything and finishes it', async () => {
@@ -158,7 +180,9 @@ describe('other tabs after a rotation', () => {
     expect(await b.strata.get('shared')).toBe('v1');
     await a.strata.rotateKey(NEW);
     await a.strata.set('shared', 'v2');
-    await expect.poll(() => b.strata.get('shared').then(() => b.errors.map((e) => e.code))).toContain('KEY_ROTATED');
+    await expect
+      .poll(() => b.strata.get('shared').then(() => b.errors.map((e) => e.code)))
+      .toContain('KEY_ROTATED');
     expect(await b.strata.get('shared')).toBeNull();
     await expect(b.strata.set('mine', 'x')).rejects.toMatchObject({ code: 'KEY_ROTATED' });
     await expect(b.strata.rotateKey('a guess')).rejects.toMatchObject({ code: 'KEY_ROTATED' });
@@ -170,14 +194,27 @@ describe('other tabs after a rotation', () => {
 
   it('a CryptoKey rotation keeps per-tab (sessionStorage) items readable under the new key', async () => {
     const namespace = uniqueNamespace('rot-tabs-key');
-    const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, true, ['encrypt', 'decrypt']);
-    const next = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
-    const options = { defaultStorage: 'sessionStorage', sync: { enabled: true }, encryption: { enabled: true, key } };
+    const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, true, [
+      'encrypt',
+      'decrypt',
+    ]);
+    const next = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, [
+      'encrypt',
+      'decrypt',
+    ]);
+    const options = {
+      defaultStorage: 'sessionStorage',
+      sync: { enabled: true },
+      encryption: { enabled: true, key },
+    };
     const a = strataWith(namespace, undefined, options);
     await a.strata.set('cart', ['apple']);
     await a.strata.rotateKey(next);
     expect(await a.strata.get('cart')).toEqual(['apple']);
-    const b = strataWith(namespace, undefined, { ...options, encryption: { enabled: true, key: next } });
+    const b = strataWith(namespace, undefined, {
+      ...options,
+      encryption: { enabled: true, key: next },
+    });
     expect(await b.strata.get('cart')).toEqual(['apple']);
   });
 });

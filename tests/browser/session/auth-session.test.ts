@@ -4,7 +4,12 @@ import { makeStrata, manualClock, rawDump } from '../helpers.js';
 
 const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;
-const alice = { userId: 'u-alice', username: 'alice', roles: ['user'], permissions: ['cart:write'] };
+const alice = {
+  userId: 'u-alice',
+  username: 'alice',
+  roles: ['user'],
+  permissions: ['cart:write'],
+};
 
 const open: Strata[] = [];
 afterEach(async () => {
@@ -14,10 +19,19 @@ afterEach(async () => {
 /** An AuthSession over a fresh encrypted localStorage Strata sharing one manual clock. */
 async function setup(extra: Partial<ConstructorParameters<typeof AuthSession>[0]> = {}) {
   const clock = manualClock(Date.now());
-  const { strata, errors, namespace } = makeStrata({ defaultStorage: 'localStorage', encryption: { enabled: true }, clock: clock.now });
+  const { strata, errors, namespace } = makeStrata({
+    defaultStorage: 'localStorage',
+    encryption: { enabled: true },
+    clock: clock.now,
+  });
   await strata.ready();
   open.push(strata);
-  const auth = new AuthSession({ storage: strata, clock: clock.now, browserSession: () => 'browser-1', ...extra });
+  const auth = new AuthSession({
+    storage: strata,
+    clock: clock.now,
+    browserSession: () => 'browser-1',
+    ...extra,
+  });
   const states: AuthState['status'][] = [];
   auth.subscribe((state) => states.push(state.status));
   return { auth, strata, clock, errors, namespace, states };
@@ -103,7 +117,9 @@ describe('AuthSession', () => {
     await auth.login(alice);
     clock.advance(2 * 60_000); // extendSession's own read touches lastActivity and publishes that session first
     const published: Array<{ session: AuthState['session']; expiresAt: number | undefined }> = [];
-    auth.subscribe((state) => published.push({ session: state.session, expiresAt: state.session?.expiresAt }));
+    auth.subscribe((state) =>
+      published.push({ session: state.session, expiresAt: state.session?.expiresAt }),
+    );
     expect(await auth.extendSession(3 * DAY)).toBe(true);
     expect(published.at(-1)?.expiresAt).toBe(clock.now() + 3 * DAY);
     for (const { session, expiresAt } of published) expect(session?.expiresAt).toBe(expiresAt); // none changed after publication
@@ -111,7 +127,11 @@ describe('AuthSession', () => {
   });
 
   it('an activity touch racing a logout in another tab never signs the user back in', async () => {
-    const { strata: first, namespace } = makeStrata({ defaultStorage: 'localStorage', encryption: { enabled: true }, sync: { enabled: true } });
+    const { strata: first, namespace } = makeStrata({
+      defaultStorage: 'localStorage',
+      encryption: { enabled: true },
+      sync: { enabled: true },
+    });
     open.push(first);
     const tabA = new AuthSession({ storage: first, browserSession: () => 'browser-1' });
     await tabA.login(alice, { rememberMe: true });
@@ -125,7 +145,12 @@ describe('AuthSession', () => {
         return super.getTTL(key);
       }
     }
-    const second = new GatedStrata({ namespace, defaultStorage: 'localStorage', encryption: { enabled: true }, sync: { enabled: true } });
+    const second = new GatedStrata({
+      namespace,
+      defaultStorage: 'localStorage',
+      encryption: { enabled: true },
+      sync: { enabled: true },
+    });
     open.push(second);
     const tabB = new AuthSession({ storage: second, browserSession: () => 'browser-1' });
     let openGate = (): void => undefined;
@@ -165,12 +190,18 @@ describe('AuthSession', () => {
     const { auth, strata, namespace } = await setup();
     await auth.login(alice, { rememberMe: true });
     await strata.set('prefs:theme', 'dark');
-    const copy = Object.keys(localStorage).filter((key) => key.startsWith(encodeURIComponent(namespace))).map((key) => [key, localStorage.getItem(key)!] as const);
+    const copy = Object.keys(localStorage)
+      .filter((key) => key.startsWith(encodeURIComponent(namespace)))
+      .map((key) => [key, localStorage.getItem(key)!] as const);
     await auth.logout({ destroyKey: true });
     expect(await strata.keys()).toEqual([]);
     // Put the old ciphertexts back, as a stolen profile copy would have them.
     for (const [key, value] of copy) if (!key.includes('#')) localStorage.setItem(key, value);
-    const { strata: reopened } = makeStrata({ namespace, defaultStorage: 'localStorage', encryption: { enabled: true } });
+    const { strata: reopened } = makeStrata({
+      namespace,
+      defaultStorage: 'localStorage',
+      encryption: { enabled: true },
+    });
     open.push(reopened);
     expect(await reopened.get('auth-session')).toBeNull();
     expect(await reopened.get('prefs:theme')).toBeNull();
@@ -178,15 +209,33 @@ describe('AuthSession', () => {
 
   it('stores the session encrypted: no user field, tag or permission in raw storage', async () => {
     const { auth, namespace } = await setup();
-    await auth.login({ ...alice, email: 'alice@example.test' }, { tokens: { accessToken: 'access-token-raw-value', refreshToken: 'refresh-token-raw-value', expiresIn: 900 } });
+    await auth.login(
+      { ...alice, email: 'alice@example.test' },
+      {
+        tokens: {
+          accessToken: 'access-token-raw-value',
+          refreshToken: 'refresh-token-raw-value',
+          expiresIn: 900,
+        },
+      },
+    );
     const raw = await rawDump(namespace);
-    for (const secret of ['alice@example.test', 'u-alice', 'cart:write', 'refresh-token-raw-value', '"auth"']) expect(raw).not.toContain(secret);
+    for (const secret of [
+      'alice@example.test',
+      'u-alice',
+      'cart:write',
+      'refresh-token-raw-value',
+      '"auth"',
+    ])
+      expect(raw).not.toContain(secret);
   });
 
   it('drops a session signed in without rememberMe once the browser session changes', async () => {
     let browser = 'browser-1';
     const { auth } = await setup({ browserSession: () => browser });
-    await auth.login(alice, { tokens: { accessToken: 'a'.repeat(20), refreshToken: 'r'.repeat(20), expiresIn: 900 } });
+    await auth.login(alice, {
+      tokens: { accessToken: 'a'.repeat(20), refreshToken: 'r'.repeat(20), expiresIn: 900 },
+    });
     expect(await auth.getSession()).not.toBeNull();
     browser = 'browser-2';
     expect(await auth.getSession()).toBeNull();
@@ -196,7 +245,9 @@ describe('AuthSession', () => {
   it('a session without rememberMe used for days still ends when the browser closes', async () => {
     let browser = 'browser-1';
     const { auth, clock } = await setup({ browserSession: () => browser });
-    await auth.login(alice, { tokens: { accessToken: 'a'.repeat(20), refreshToken: 'r'.repeat(20), expiresIn: 900 } });
+    await auth.login(alice, {
+      tokens: { accessToken: 'a'.repeat(20), refreshToken: 'r'.repeat(20), expiresIn: 900 },
+    });
     for (let hour = 0; hour < 30; hour++) {
       clock.advance(HOUR);
       expect(await auth.getSession()).not.toBeNull(); // sliding: in use, it never lapses

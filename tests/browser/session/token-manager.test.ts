@@ -1,6 +1,23 @@
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
-import { AuthSession, httpRefresh, httpRestore, httpRevoke, StrataError, TokenManager, type Strata, type TokenEvents, type TokenManagerOptions } from 'strata-storage';
-import { failNextRefresh, login, refreshDelay, revoke, stats, uniqueUser } from '../../setup/auth-client.js';
+import {
+  AuthSession,
+  httpRefresh,
+  httpRestore,
+  httpRevoke,
+  StrataError,
+  TokenManager,
+  type Strata,
+  type TokenEvents,
+  type TokenManagerOptions,
+} from 'strata-storage';
+import {
+  failNextRefresh,
+  login,
+  refreshDelay,
+  revoke,
+  stats,
+  uniqueUser,
+} from '../../setup/auth-client.js';
 import { makeStrata, rawDump } from '../helpers.js';
 
 // TokenManager against the reference auth server (real ES256 JWTs, rotating refresh
@@ -12,7 +29,10 @@ let strata: Strata;
 let namespace: string;
 let managers: TokenManager[] = [];
 beforeEach(async () => {
-  ({ strata, namespace } = makeStrata({ defaultStorage: 'localStorage', encryption: { enabled: true } }));
+  ({ strata, namespace } = makeStrata({
+    defaultStorage: 'localStorage',
+    encryption: { enabled: true },
+  }));
   await strata.ready();
 });
 afterEach(async () => {
@@ -22,7 +42,12 @@ afterEach(async () => {
 
 /** A TokenManager on the test's Strata talking to the real server; its clock runs `skew` ms ahead. */
 function manager(options: Partial<TokenManagerOptions> = {}, clock = { skew: 0 }): TokenManager {
-  const tokens = new TokenManager({ storage: strata, refresh: httpRefresh(`${server}/api/auth/refresh`), clock: () => Date.now() + clock.skew, ...options });
+  const tokens = new TokenManager({
+    storage: strata,
+    refresh: httpRefresh(`${server}/api/auth/refresh`),
+    clock: () => Date.now() + clock.skew,
+    ...options,
+  });
   managers.push(tokens);
   return tokens;
 }
@@ -30,7 +55,8 @@ function manager(options: Partial<TokenManagerOptions> = {}, clock = { skew: 0 }
 /** Every event the manager emits, in order. */
 function record(tokens: TokenManager) {
   const events: Array<{ type: keyof TokenEvents; payload: unknown }> = [];
-  for (const type of ['refreshed', 'refreshFailed', 'expired', 'cleared'] as const) tokens.on(type, (payload) => events.push({ type, payload }));
+  for (const type of ['refreshed', 'refreshFailed', 'expired', 'cleared'] as const)
+    tokens.on(type, (payload) => events.push({ type, payload }));
   return events;
 }
 
@@ -50,7 +76,7 @@ function countingFetch(): { fetch: typeof fetch; calls: () => number } {
 }
 
 describe('TokenManager against the reference server', () => {
-  it('holds a login\'s tokens and calls the API with a Bearer header', async () => {
+  it("holds a login's tokens and calls the API with a Bearer header", async () => {
     const { user, issued } = await signIn('bearer');
     const tokens = manager();
     await tokens.setTokens(issued);
@@ -78,7 +104,11 @@ describe('TokenManager against the reference server', () => {
     const held = await tokens.getTokens();
     expect(held?.refreshToken).not.toBe(issued.refreshToken);
     expect(held?.lastRefreshAt).toBe(tokens.status().lastRefreshAt);
-    expect(await stats(server, user)).toMatchObject({ refreshRequests: 1, refreshes: 1, reuseDetected: 0 });
+    expect(await stats(server, user)).toMatchObject({
+      refreshRequests: 1,
+      refreshes: 1,
+      reuseDetected: 0,
+    });
     expect(events.map((e) => e.type)).toEqual(['refreshed']);
     expect(events[0]?.payload).toMatchObject({ by: 'this-tab' });
   });
@@ -115,7 +145,9 @@ describe('TokenManager against the reference server', () => {
     // A 60 s buffer on a 4 s token would refresh in a loop; it is clamped to a quarter of the lifetime.
     expect(status.expiresAt! - status.refreshAt!).toBeLessThanOrEqual(1_000);
     expect(status.needsRefresh).toBe(false);
-    const refreshed = new Promise<TokenEvents['refreshed']>((resolve) => tokens.on('refreshed', resolve));
+    const refreshed = new Promise<TokenEvents['refreshed']>((resolve) =>
+      tokens.on('refreshed', resolve),
+    );
     tokens.start();
     expect(tokens.status().isRunning).toBe(true);
     const event = await refreshed;
@@ -160,9 +192,15 @@ describe('TokenManager against the reference server', () => {
   it('a transient failure keeps the tokens, reports, backs off, and the next refresh succeeds', async () => {
     const { user, issued } = await signIn('transient');
     const delays: number[] = [];
-    const timers = { setTimeout: (_fn: () => void, ms: number) => delays.push(ms), clearTimeout: () => undefined };
+    const timers = {
+      setTimeout: (_fn: () => void, ms: number) => delays.push(ms),
+      clearTimeout: () => undefined,
+    };
     const decisions: number[] = [];
-    const tokens = manager({ timers, onRefreshFailed: (_error, attempt) => (decisions.push(attempt), 'retry') });
+    const tokens = manager({
+      timers,
+      onRefreshFailed: (_error, attempt) => (decisions.push(attempt), 'retry'),
+    });
     const events = record(tokens);
     await tokens.setTokens(issued);
     tokens.start();
@@ -171,45 +209,73 @@ describe('TokenManager against the reference server', () => {
     await expect(tokens.refresh({ force: true })).rejects.toMatchObject({ code: 'REFRESH_FAILED' });
     expect(decisions).toEqual([1, 2]);
     expect(delays.slice(-2)).toEqual([1_000, 2_000]); // exponential backoff
-    expect(events.filter((e) => e.type === 'refreshFailed').map((e) => (e.payload as TokenEvents['refreshFailed']).willRetry)).toEqual([true, true]);
+    expect(
+      events
+        .filter((e) => e.type === 'refreshFailed')
+        .map((e) => (e.payload as TokenEvents['refreshFailed']).willRetry),
+    ).toEqual([true, true]);
     expect((await tokens.getTokens())?.refreshToken).toBe(issued.refreshToken);
     await tokens.refresh({ force: true });
-    expect(await stats(server, user)).toMatchObject({ refreshRequests: 3, refreshes: 1, reuseDetected: 0 });
+    expect(await stats(server, user)).toMatchObject({
+      refreshRequests: 3,
+      refreshes: 1,
+      reuseDetected: 0,
+    });
   });
 
   it('a 400/401 whose OAuth code blames the client (invalid_client, invalid_request) keeps the tokens and retries', async () => {
     const { user, issued } = await signIn('client-error');
     const retries: Array<{ retry: () => void; ms: number }> = [];
-    const timers = { setTimeout: (retry: () => void, ms: number) => retries.push({ retry, ms }), clearTimeout: () => undefined };
+    const timers = {
+      setTimeout: (retry: () => void, ms: number) => retries.push({ retry, ms }),
+      clearTimeout: () => undefined,
+    };
     const clock = { skew: 0 };
     const tokens = manager({ timers }, clock);
     const events = record(tokens);
     await tokens.setTokens(issued);
     clock.skew = 2 * HOUR; // expired for this browser: the scheduled retry must refresh
     tokens.start();
-    for (const [status, code] of [[401, 'invalid_client'], [400, 'invalid_request']] as const) {
+    for (const [status, code] of [
+      [401, 'invalid_client'],
+      [400, 'invalid_request'],
+    ] as const) {
       await failNextRefresh(server, user, 1, status, code);
       const failure = await tokens.refresh({ force: true }).catch((error: unknown) => error);
       expect(failure).toMatchObject({ code: 'REFRESH_FAILED', status });
       expect(String((failure as Error).message)).toContain(code);
       expect((await tokens.getTokens())?.refreshToken).toBe(issued.refreshToken);
     }
-    expect(events.map((e) => [e.type, (e.payload as { willRetry?: boolean }).willRetry])).toEqual([['refreshFailed', true], ['refreshFailed', true]]);
+    expect(events.map((e) => [e.type, (e.payload as { willRetry?: boolean }).willRetry])).toEqual([
+      ['refreshFailed', true],
+      ['refreshFailed', true],
+    ]);
     expect(retries.slice(-2).map((r) => r.ms)).toEqual([1_000, 2_000]); // backoff
     retries.at(-1)?.retry(); // the scheduled retry refreshes with the kept token
     await vi.waitFor(() => expect(events.map((e) => e.type)).toContain('refreshed'));
     expect((await tokens.getTokens())?.refreshToken).not.toBe(issued.refreshToken);
-    expect(await stats(server, user)).toMatchObject({ refreshRequests: 3, refreshes: 1, reuseDetected: 0 });
+    expect(await stats(server, user)).toMatchObject({
+      refreshRequests: 3,
+      refreshes: 1,
+      reuseDetected: 0,
+    });
   });
 
   it('a 400/401 with invalid_grant, invalid_token, a code of its own or none is an invalid grant and signs out', async () => {
-    for (const [status, code] of [[400, 'invalid_grant'], [401, 'invalid_token'], [401, 'token_expired'], [400, null]] as const) {
+    for (const [status, code] of [
+      [400, 'invalid_grant'],
+      [401, 'invalid_token'],
+      [401, 'token_expired'],
+      [400, null],
+    ] as const) {
       const { user, issued } = await signIn('rejected');
       const tokens = manager();
       const events = record(tokens);
       await tokens.setTokens(issued);
       await failNextRefresh(server, user, 1, status, code);
-      await expect(tokens.refresh({ force: true })).rejects.toMatchObject({ code: 'INVALID_GRANT' });
+      await expect(tokens.refresh({ force: true })).rejects.toMatchObject({
+        code: 'INVALID_GRANT',
+      });
       expect(await tokens.getTokens()).toBeUndefined();
       expect(events.map((e) => e.type)).toEqual(['cleared', 'refreshFailed']);
     }
@@ -247,8 +313,20 @@ describe('TokenManager against the reference server', () => {
     const held = (await tokens.getTokens())!;
     await failNextRefresh(server, user, 1, 503);
     const failure = await tokens.refresh({ force: true }).catch((error: unknown) => error);
-    const secrets = [issued.accessToken, issued.refreshToken, issued.idToken, held.accessToken, held.refreshToken!];
-    const exposed = [await rawDump(namespace), JSON.stringify(events), String(failure), JSON.stringify(failure), String((failure as Error).cause)].join('\n');
+    const secrets = [
+      issued.accessToken,
+      issued.refreshToken,
+      issued.idToken,
+      held.accessToken,
+      held.refreshToken!,
+    ];
+    const exposed = [
+      await rawDump(namespace),
+      JSON.stringify(events),
+      String(failure),
+      JSON.stringify(failure),
+      String((failure as Error).cause),
+    ].join('\n');
     for (const secret of secrets) expect(exposed).not.toContain(secret);
   });
 
@@ -258,13 +336,19 @@ describe('TokenManager against the reference server', () => {
     await tokens.setTokens(issued);
     await tokens.refresh({ force: true });
     // Storage holds only an empty flag where the refresh token would be (its removal signs other tabs out).
-    expect(await strata.keys('auth:')).toEqual(['auth:tokens:access', 'auth:tokens:id', 'auth:tokens:refresh']);
+    expect(await strata.keys('auth:')).toEqual([
+      'auth:tokens:access',
+      'auth:tokens:id',
+      'auth:tokens:refresh',
+    ]);
     expect(await strata.get('auth:tokens:refresh')).toBe('');
     expect(await rawDump(namespace)).not.toContain(issued.refreshToken);
     // A "reload" (a new manager) has no refresh token: it can use the access token but not refresh.
     const reloaded = manager({ refreshTokenStorage: 'memory' });
     expect(await reloaded.getAccessToken()).toBe((await tokens.getTokens())!.accessToken);
-    await expect(reloaded.refresh({ force: true })).rejects.toMatchObject({ code: 'NOT_AUTHENTICATED' });
+    await expect(reloaded.refresh({ force: true })).rejects.toMatchObject({
+      code: 'NOT_AUTHENTICATED',
+    });
   });
 
   it('clear() forgets the tokens and emits cleared', async () => {
@@ -283,20 +367,25 @@ describe('TokenManager against the reference server', () => {
     const tokens = manager();
     await tokens.setTokens(issued);
     // As during page hide: the storage answers empty (here: the raw records are gone).
-    for (const key of Object.keys(localStorage)) if (key.startsWith(encodeURIComponent(namespace))) localStorage.removeItem(key);
+    for (const key of Object.keys(localStorage))
+      if (key.startsWith(encodeURIComponent(namespace))) localStorage.removeItem(key);
     const visibility = Object.getOwnPropertyDescriptor(Document.prototype, 'visibilityState')!;
     Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
     try {
       // Reads keep what this tab held; a refresh (under the lock, re-reading storage) does not spend it.
       expect(await tokens.getTokens()).toMatchObject({ refreshToken: issued.refreshToken });
-      await expect(tokens.refresh({ force: true })).rejects.toMatchObject({ code: 'NOT_AUTHENTICATED' });
+      await expect(tokens.refresh({ force: true })).rejects.toMatchObject({
+        code: 'NOT_AUTHENTICATED',
+      });
       expect(await tokens.getTokens()).toMatchObject({ refreshToken: issued.refreshToken });
     } finally {
       Object.defineProperty(document, 'visibilityState', visibility);
     }
     expect(await stats(server, user)).toMatchObject({ refreshes: 0 });
     // Visible, the same empty read means signed out.
-    await expect(tokens.refresh({ force: true })).rejects.toMatchObject({ code: 'NOT_AUTHENTICATED' });
+    await expect(tokens.refresh({ force: true })).rejects.toMatchObject({
+      code: 'NOT_AUTHENTICATED',
+    });
     expect(await tokens.getTokens()).toBeUndefined();
   });
 
@@ -306,9 +395,14 @@ describe('TokenManager against the reference server', () => {
     const events = record(tokens);
     await tokens.setTokens(issued);
     // Damage the stored access token's ciphertext, as a lost or replaced key would leave it.
-    const rawKey = Object.keys(localStorage).find((key) => key.startsWith(encodeURIComponent(namespace)) && key.endsWith(':auth:tokens:access'))!;
+    const rawKey = Object.keys(localStorage).find(
+      (key) => key.startsWith(encodeURIComponent(namespace)) && key.endsWith(':auth:tokens:access'),
+    )!;
     const raw = localStorage.getItem(rawKey)!;
-    localStorage.setItem(rawKey, raw.slice(0, -8) + (raw.endsWith('AAAAAAAA') ? 'BBBBBBBB' : 'AAAAAAAA'));
+    localStorage.setItem(
+      rawKey,
+      raw.slice(0, -8) + (raw.endsWith('AAAAAAAA') ? 'BBBBBBBB' : 'AAAAAAAA'),
+    );
     expect(await strata.get('auth:tokens:access')).toBeNull();
     expect(events).toContainEqual({ type: 'cleared', payload: { reason: 'key_lost' } });
   });
@@ -319,7 +413,9 @@ describe('TokenManager against the reference server', () => {
     await tokens.setTokens(issued);
     await tokens.clear();
     expect((await stats(server, user)).revokedFamilies).toBe(1);
-    await expect(httpRefresh(`${server}/api/auth/refresh`)(issued.refreshToken)).rejects.toMatchObject({ code: 'INVALID_GRANT' });
+    await expect(
+      httpRefresh(`${server}/api/auth/refresh`)(issued.refreshToken),
+    ).rejects.toMatchObject({ code: 'INVALID_GRANT' });
   });
 
   it('a refresh in flight when clear() is called cannot bring the tokens back', async () => {
@@ -336,12 +432,19 @@ describe('TokenManager against the reference server', () => {
     expect(await tokens.getAccessToken()).toBeNull();
     // clear() waited for the refresh and revoked what it returned: nothing of the family works.
     expect(await stats(server, user)).toMatchObject({ refreshes: 1 });
-    await expect(httpRefresh(`${server}/api/auth/refresh`)(issued.refreshToken)).rejects.toMatchObject({ code: 'INVALID_GRANT' });
+    await expect(
+      httpRefresh(`${server}/api/auth/refresh`)(issued.refreshToken),
+    ).rejects.toMatchObject({ code: 'INVALID_GRANT' });
   });
 
   it('a sign-out in another tab while this one refreshes leaves both tabs signed out', async () => {
     const { user, issued } = await signIn('inflight-tabs');
-    const options = { namespace: `${namespace}-tabs`, defaultStorage: 'localStorage' as const, encryption: { enabled: true }, sync: { enabled: true } };
+    const options = {
+      namespace: `${namespace}-tabs`,
+      defaultStorage: 'localStorage' as const,
+      encryption: { enabled: true },
+      sync: { enabled: true },
+    };
     const [tabA, tabB] = [makeStrata(options).strata, makeStrata(options).strata];
     const a = manager({ storage: tabA });
     const b = manager({ storage: tabB });
@@ -363,7 +466,12 @@ describe('TokenManager against the reference server', () => {
 
   it('memory mode: a sign-out in another tab drops the refresh token this tab holds in memory', async () => {
     const { user, issued } = await signIn('memory-tabs');
-    const options = { namespace: `${namespace}-memory`, defaultStorage: 'localStorage' as const, encryption: { enabled: true }, sync: { enabled: true } };
+    const options = {
+      namespace: `${namespace}-memory`,
+      defaultStorage: 'localStorage' as const,
+      encryption: { enabled: true },
+      sync: { enabled: true },
+    };
     const [tabA, tabB] = [makeStrata(options).strata, makeStrata(options).strata];
     const a = manager({ storage: tabA, refreshTokenStorage: 'memory' });
     const b = manager({ storage: tabB, refreshTokenStorage: 'memory' });
@@ -384,10 +492,18 @@ describe('TokenManager against the reference server', () => {
     // A server that answers an absolute expiry (by its own, correct clock).
     const refresh = async (token: string) => {
       const { accessToken, refreshToken } = await realRefresh(token);
-      return { accessToken, expiresAt: Date.now() + 15 * 60_000, ...(refreshToken === undefined ? {} : { refreshToken }) };
+      return {
+        accessToken,
+        expiresAt: Date.now() + 15 * 60_000,
+        ...(refreshToken === undefined ? {} : { refreshToken }),
+      };
     };
     const tokens = manager({ refresh, checkInterval: 50 }, { skew: 2 * HOUR });
-    await tokens.setTokens({ accessToken: issued.accessToken, refreshToken: issued.refreshToken, expiresAt: Date.now() + 15 * 60_000 });
+    await tokens.setTokens({
+      accessToken: issued.accessToken,
+      refreshToken: issued.refreshToken,
+      expiresAt: Date.now() + 15 * 60_000,
+    });
     expect(tokens.status()).toMatchObject({ isValid: false, needsRefresh: true }); // a login's expiry is taken as it is
     tokens.start();
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -397,7 +513,7 @@ describe('TokenManager against the reference server', () => {
     expect(await tokens.getAccessToken()).not.toBe(issued.accessToken);
   });
 
-  it('a refresh that outlasts the old access token\'s expiry still lands (the expiring access record is no sign-out)', async () => {
+  it("a refresh that outlasts the old access token's expiry still lands (the expiring access record is no sign-out)", async () => {
     const { user, issued } = await signIn('cross-expiry');
     const tokens = manager();
     await tokens.setTokens({ ...issued, expiresIn: 0.2 }); // the stored access record expires in 200 ms
@@ -408,23 +524,29 @@ describe('TokenManager against the reference server', () => {
     expect(await stats(server, user)).toMatchObject({ refreshes: 1 });
   });
 
-  it('a failed refresh never carries the original error: fields like an HTTP client\'s request stay out', async () => {
+  it("a failed refresh never carries the original error: fields like an HTTP client's request stay out", async () => {
     const { issued } = await signIn('cause');
     const tokens = manager({
       refresh: async (refreshToken) => {
-        throw Object.assign(new Error('Request failed with status code 503'), { status: 503, config: { data: JSON.stringify({ refreshToken }) } });
+        throw Object.assign(new Error('Request failed with status code 503'), {
+          status: 503,
+          config: { data: JSON.stringify({ refreshToken }) },
+        });
       },
     });
     const events = record(tokens);
     await tokens.setTokens(issued);
     const error = await tokens.refresh({ force: true }).catch((e: unknown) => e as StrataError);
     expect(error).toMatchObject({ code: 'REFRESH_FAILED' });
-    const failed = events.find((e) => e.type === 'refreshFailed')?.payload as TokenEvents['refreshFailed'];
+    const failed = events.find((e) => e.type === 'refreshFailed')
+      ?.payload as TokenEvents['refreshFailed'];
     for (const cause of [(error as StrataError).cause, failed.error.cause]) {
       expect(cause).toBeInstanceOf(Error);
       expect(cause).toMatchObject({ status: 503, message: 'Request failed with status code 503' });
       expect(cause).not.toHaveProperty('config');
-      expect(JSON.stringify(cause, Object.getOwnPropertyNames(cause))).not.toContain(issued.refreshToken);
+      expect(JSON.stringify(cause, Object.getOwnPropertyNames(cause))).not.toContain(
+        issued.refreshToken,
+      );
     }
   });
 
@@ -440,7 +562,8 @@ describe('TokenManager against the reference server', () => {
     const error = (await tokens.refresh({ force: true }).catch((e: unknown) => e)) as StrataError;
     expect(error).toMatchObject({ code: 'INVALID_GRANT' });
     expect(await tokens.getTokens()).toBeUndefined();
-    const failed = events.find((e) => e.type === 'refreshFailed')?.payload as TokenEvents['refreshFailed'];
+    const failed = events.find((e) => e.type === 'refreshFailed')
+      ?.payload as TokenEvents['refreshFailed'];
     for (const cause of [error.cause, failed.error.cause] as Error[]) {
       expect(cause.message).toBe('invalid_grant for [token]');
       expect(cause.message).not.toContain(issued.refreshToken);
@@ -453,15 +576,29 @@ describe('TokenManager against the reference server', () => {
     const tokens = manager({
       fetch: async (input) => {
         const request = input as Request;
-        seen.push({ auth: request.headers.get('Authorization'), custom: request.headers.get('X-Custom'), body: await request.text() });
+        seen.push({
+          auth: request.headers.get('Authorization'),
+          custom: request.headers.get('X-Custom'),
+          body: await request.text(),
+        });
         return new Response(null, { status: seen.length === 1 ? 401 : 200 });
       },
     });
     await tokens.setTokens(issued);
-    const response = await tokens.fetch(new Request(`${server}/api/anything`, { method: 'POST', headers: { 'X-Custom': 'kept' }, body: 'payload' }));
+    const response = await tokens.fetch(
+      new Request(`${server}/api/anything`, {
+        method: 'POST',
+        headers: { 'X-Custom': 'kept' },
+        body: 'payload',
+      }),
+    );
     expect(response.status).toBe(200);
     expect(seen).toHaveLength(2);
-    expect(seen[0]).toEqual({ auth: `Bearer ${issued.accessToken}`, custom: 'kept', body: 'payload' });
+    expect(seen[0]).toEqual({
+      auth: `Bearer ${issued.accessToken}`,
+      custom: 'kept',
+      body: 'payload',
+    });
     expect(seen[1]?.custom).toBe('kept');
     expect(seen[1]?.body).toBe('payload');
     expect(seen[1]?.auth).not.toBe(seen[0]?.auth); // refreshed at the real server, then retried
@@ -470,7 +607,12 @@ describe('TokenManager against the reference server', () => {
   it('logout while a restore is in flight: the restore cannot sign the user back in', async () => {
     const { user, issued } = await signIn('restore-logout');
     const tokens = manager({ revoke: httpRevoke(`${server}/api/auth/logout`) });
-    const auth = new AuthSession({ storage: strata, tokens, restore: httpRestore(`${server}/api/auth/refresh`), browserSession: () => 'b1' });
+    const auth = new AuthSession({
+      storage: strata,
+      tokens,
+      restore: httpRestore(`${server}/api/auth/refresh`),
+      browserSession: () => 'b1',
+    });
     await tokens.setTokens(issued); // a refresh token, no session: the next getSession() restores
     await refreshDelay(server, user, 300);
     const restoring = auth.getSession();
@@ -484,7 +626,11 @@ describe('TokenManager against the reference server', () => {
 
   it('a restore without a TokenManager whose refresh token is rejected does not send it again', async () => {
     const { user, issued } = await signIn('restore-dead');
-    const auth = new AuthSession({ storage: strata, restore: httpRestore(`${server}/api/auth/refresh`), browserSession: () => 'b1' });
+    const auth = new AuthSession({
+      storage: strata,
+      restore: httpRestore(`${server}/api/auth/refresh`),
+      browserSession: () => 'b1',
+    });
     await strata.set('auth:refresh-token', issued.refreshToken, { encrypt: true, tags: ['auth'] });
     await revoke(server, user);
     expect(await auth.getSession()).toBeNull();
@@ -495,12 +641,17 @@ describe('TokenManager against the reference server', () => {
 
   it('a refresh request the server does not answer in time fails with TIMEOUT and keeps the tokens', async () => {
     const { user, issued } = await signIn('timeout');
-    const tokens = manager({ refresh: httpRefresh(`${server}/api/auth/refresh`, { timeout: 150 }) });
+    const tokens = manager({
+      refresh: httpRefresh(`${server}/api/auth/refresh`, { timeout: 150 }),
+    });
     const events = record(tokens);
     await tokens.setTokens(issued);
     await refreshDelay(server, user, 1_000);
     await expect(tokens.refresh({ force: true })).rejects.toMatchObject({ code: 'TIMEOUT' });
-    expect(events.find((e) => e.type === 'refreshFailed')?.payload).toMatchObject({ willRetry: false, attempt: 1 });
+    expect(events.find((e) => e.type === 'refreshFailed')?.payload).toMatchObject({
+      willRetry: false,
+      attempt: 1,
+    });
     expect(await tokens.getTokens()).toMatchObject({ refreshToken: issued.refreshToken });
   });
 
@@ -516,11 +667,20 @@ describe('TokenManager against the reference server', () => {
 
   it('refuses timing options that are not finite milliseconds', () => {
     for (const bad of [Number.POSITIVE_INFINITY, -1, Number.NaN]) {
-      expect(() => new TokenManager({ storage: strata, refresh: async () => ({ accessToken: 'x' }), checkInterval: bad })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
+      expect(
+        () =>
+          new TokenManager({
+            storage: strata,
+            refresh: async () => ({ accessToken: 'x' }),
+            checkInterval: bad,
+          }),
+      ).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
     }
   });
 
   it('refuses options without storage or refresh', () => {
-    expect(() => new TokenManager({} as TokenManagerOptions)).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
+    expect(() => new TokenManager({} as TokenManagerOptions)).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTIONS' }),
+    );
   });
 });

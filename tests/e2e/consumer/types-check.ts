@@ -4,7 +4,12 @@ import { Strata, StrataError, type StrataOptions } from 'strata-storage';
 import { useSession, SessionProvider } from 'strata-storage/react';
 import { broadcastChannelFallback } from 'strata-storage/broadcast-channel';
 
-const options: StrataOptions = { namespace: 'app', defaultStorage: 'indexedDB', encryption: { enabled: true }, sync: { enabled: true, fallback: broadcastChannelFallback } };
+const options: StrataOptions = {
+  namespace: 'app',
+  defaultStorage: 'indexedDB',
+  encryption: { enabled: true },
+  sync: { enabled: true, fallback: broadcastChannelFallback },
+};
 export const store = new Strata(options);
 export async function read(): Promise<string | null> {
   try {

@@ -11,9 +11,21 @@ const authServer = `http://127.0.0.1:${process.env.STRATA_E2E_AUTH_PORT ?? 5184}
 
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
-  resolve: { alias: [{ find: 'strata-storage/broadcast-channel', replacement: fallbackEntry }, { find: 'strata-storage', replacement: entry }] },
+  resolve: {
+    alias: [
+      { find: 'strata-storage/broadcast-channel', replacement: fallbackEntry },
+      { find: 'strata-storage', replacement: entry },
+    ],
+  },
   // No HMR and no file watching: a source edit must never reload a page mid-test.
-  server: { host: '127.0.0.1', strictPort: true, hmr: false, watch: null, fs: { allow: [root] }, proxy: { '/api': authServer } },
+  server: {
+    host: '127.0.0.1',
+    strictPort: true,
+    hmr: false,
+    watch: null,
+    fs: { allow: [root] },
+    proxy: { '/api': authServer },
+  },
   logLevel: 'warn',
   clearScreen: false,
 });

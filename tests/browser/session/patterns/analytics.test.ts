@@ -13,7 +13,11 @@ const open: Strata[] = [];
 const running: SessionAnalytics[] = [];
 
 async function setOffline(offline: boolean): Promise<void> {
-  const response = await fetch(`${url}/api/test/offline`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ offline }) });
+  const response = await fetch(`${url}/api/test/offline`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ offline }),
+  });
   expect(response.status).toBe(204);
 }
 
@@ -25,12 +29,19 @@ afterEach(async () => {
 });
 
 function strataOn(namespace?: string, clock?: () => number): Strata {
-  const { strata } = makeStrata({ defaultStorage: 'localStorage', ...(namespace ? { namespace } : {}), ...(clock ? { clock } : {}) });
+  const { strata } = makeStrata({
+    defaultStorage: 'localStorage',
+    ...(namespace ? { namespace } : {}),
+    ...(clock ? { clock } : {}),
+  });
   open.push(strata);
   return strata;
 }
 
-function analyticsOn(strata: Strata, extra: Partial<ConstructorParameters<typeof SessionAnalytics>[0]> = {}): SessionAnalytics {
+function analyticsOn(
+  strata: Strata,
+  extra: Partial<ConstructorParameters<typeof SessionAnalytics>[0]> = {},
+): SessionAnalytics {
   const analytics = new SessionAnalytics({ storage: strata, endpoint, flushInterval: 0, ...extra });
   running.push(analytics);
   return analytics;
@@ -71,11 +82,19 @@ describe('SessionAnalytics (reference server)', () => {
     const username = uniqueUser('analytics');
     const { tokens } = await login(url, username);
     const strata = strataOn();
-    const tokenManager = new TokenManager({ storage: strata, refresh: httpRefresh(`${url}/api/auth/refresh`), proactive: false });
+    const tokenManager = new TokenManager({
+      storage: strata,
+      refresh: httpRefresh(`${url}/api/auth/refresh`),
+      proactive: false,
+    });
     await tokenManager.setTokens(tokens);
     const sessionId = `s-${uniqueUser('tok')}`;
     const analytics = analyticsOn(strata, { sessionId: () => sessionId, tokens: tokenManager });
-    await analytics.track('login', { method: 'password', accessToken: tokens.accessToken, nested: { refresh_token: tokens.refreshToken, ok: 1 } });
+    await analytics.track('login', {
+      method: 'password',
+      accessToken: tokens.accessToken,
+      nested: { refresh_token: tokens.refreshToken, ok: 1 },
+    });
     expect((await analytics.flush()).sent).toBe(1);
     const [event] = await received(sessionId);
     const text = JSON.stringify(event);
@@ -83,17 +102,30 @@ describe('SessionAnalytics (reference server)', () => {
     expect(text).not.toContain(tokens.refreshToken);
     expect(event?.data).toEqual({ method: 'password', nested: { ok: 1 } });
     // the Bearer header (from the TokenManager) told the server who sent it
-    const byUser = (await (await fetch(`${url}/api/test/analytics?username=${username}`)).json()) as { events: AnalyticsEvent[] };
+    const byUser = (await (
+      await fetch(`${url}/api/test/analytics?username=${username}`)
+    ).json()) as { events: AnalyticsEvent[] };
     expect(byUser.events.map((e) => e.id)).toEqual([event?.id]);
   });
 
-  it('events queued for a signed-in user are dropped by logout, never sent with the next user\'s token', async () => {
+  it("events queued for a signed-in user are dropped by logout, never sent with the next user's token", async () => {
     const [alice, bob] = [uniqueUser('analytics-a'), uniqueUser('analytics-b')];
     const strata = strataOn();
-    const tokenManager = new TokenManager({ storage: strata, refresh: httpRefresh(`${url}/api/auth/refresh`), proactive: false });
-    const auth = new AuthSession({ storage: strata, tokens: tokenManager, browserSession: () => 'b1' });
+    const tokenManager = new TokenManager({
+      storage: strata,
+      refresh: httpRefresh(`${url}/api/auth/refresh`),
+      proactive: false,
+    });
+    const auth = new AuthSession({
+      storage: strata,
+      tokens: tokenManager,
+      browserSession: () => 'b1',
+    });
     await auth.login({ userId: alice }, { tokens: (await login(url, alice)).tokens });
-    const analytics = analyticsOn(strata, { sessionId: () => 's-shared-device', tokens: tokenManager });
+    const analytics = analyticsOn(strata, {
+      sessionId: () => 's-shared-device',
+      tokens: tokenManager,
+    });
     await setOffline(true);
     await analytics.track('alice_private_event');
     expect((await analytics.flush()).remaining).toBe(1); // the server was down: still queued
@@ -103,7 +135,9 @@ describe('SessionAnalytics (reference server)', () => {
     await auth.login({ userId: bob }, { tokens: (await login(url, bob)).tokens });
     await analytics.track('bob_event');
     expect((await analytics.flush()).sent).toBe(1);
-    const byBob = (await (await fetch(`${url}/api/test/analytics?username=${bob}`)).json()) as { events: AnalyticsEvent[] };
+    const byBob = (await (await fetch(`${url}/api/test/analytics?username=${bob}`)).json()) as {
+      events: AnalyticsEvent[];
+    };
     expect(byBob.events.map((e) => e.name)).toEqual(['bob_event']);
   });
 
@@ -138,7 +172,13 @@ describe('SessionAnalytics (reference server)', () => {
     await after.track('late');
     await Promise.all([after.flush(), other.flush(), after.flush()]);
     const events = await received(sessionId);
-    expect(events.map((e) => e.type)).toEqual(['session_start', 'event', 'page_view', 'session_start', 'event']);
+    expect(events.map((e) => e.type)).toEqual([
+      'session_start',
+      'event',
+      'page_view',
+      'session_start',
+      'event',
+    ]);
     expect(new Set(events.map((e) => e.id)).size).toBe(5);
   });
 
@@ -160,9 +200,16 @@ describe('SessionAnalytics (reference server)', () => {
 
   it('flushes on each tick of the injected interval', async () => {
     let tick: (() => void) | undefined;
-    const timers: IntervalTimers = { setInterval: (callback) => ((tick = callback), 1), clearInterval: () => (tick = undefined) };
+    const timers: IntervalTimers = {
+      setInterval: (callback) => ((tick = callback), 1),
+      clearInterval: () => (tick = undefined),
+    };
     const sessionId = `s-${uniqueUser('tick')}`;
-    const analytics = analyticsOn(strataOn(), { timers, flushInterval: 10_000, sessionId: () => sessionId });
+    const analytics = analyticsOn(strataOn(), {
+      timers,
+      flushInterval: 10_000,
+      sessionId: () => sessionId,
+    });
     await analytics.start('/a');
     await analytics.trackPageView('/b');
     expect(await received(sessionId)).toEqual([]);
@@ -174,9 +221,17 @@ describe('SessionAnalytics (reference server)', () => {
 
   it('refuses bad options', () => {
     const strata = strataOn();
-    expect(() => new SessionAnalytics({ storage: strata, batchSize: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
-    expect(() => new SessionAnalytics({ storage: strata, flushInterval: -1 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
-    expect(() => new SessionAnalytics({ storage: strata, maxAge: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
-    return expect(new SessionAnalytics({ storage: strata }).track('')).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
+    expect(() => new SessionAnalytics({ storage: strata, batchSize: 0 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTIONS' }),
+    );
+    expect(() => new SessionAnalytics({ storage: strata, flushInterval: -1 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTIONS' }),
+    );
+    expect(() => new SessionAnalytics({ storage: strata, maxAge: 0 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTIONS' }),
+    );
+    return expect(new SessionAnalytics({ storage: strata }).track('')).rejects.toMatchObject({
+      code: 'INVALID_OPTIONS',
+    });
   });
 });

@@ -1,7 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { page } from 'vitest/browser';
 import { AuthSession, Strata } from 'strata-storage';
-import { currentTraits, SessionFingerprint, type FingerprintTraits } from '../../../../src/session/fingerprint.js';
+import {
+  currentTraits,
+  SessionFingerprint,
+  type FingerprintTraits,
+} from '../../../../src/session/fingerprint.js';
 import { makeStrata, rawDump } from '../../helpers.js';
 
 const open: Strata[] = [];
@@ -10,16 +14,25 @@ afterEach(async () => {
 });
 
 function strataOn(namespace?: string): Strata {
-  const { strata } = makeStrata({ defaultStorage: 'localStorage', encryption: { enabled: true }, ...(namespace ? { namespace } : {}) });
+  const { strata } = makeStrata({
+    defaultStorage: 'localStorage',
+    encryption: { enabled: true },
+    ...(namespace ? { namespace } : {}),
+  });
   open.push(strata);
   return strata;
 }
 
 /** Another device: same traits but a different user agent. */
-const otherDevice = (): FingerprintTraits => ({ ...currentTraits(), userAgent: 'Mozilla/5.0 (stolen-profile)' });
+const otherDevice = (): FingerprintTraits => ({
+  ...currentTraits(),
+  userAgent: 'Mozilla/5.0 (stolen-profile)',
+});
 
 async function sha256Hex(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
+  const digest = new Uint8Array(
+    await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)),
+  );
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
@@ -32,9 +45,15 @@ describe('SessionFingerprint', () => {
     const traits = currentTraits();
     expect(traits.userAgent).toBe(navigator.userAgent);
     expect(traits.timeZone).toBe(Intl.DateTimeFormat().resolvedOptions().timeZone);
-    const canonical = JSON.stringify(Object.keys(traits).sort().map((name) => [name, traits[name as keyof FingerprintTraits]]));
+    const canonical = JSON.stringify(
+      Object.keys(traits)
+        .sort()
+        .map((name) => [name, traits[name as keyof FingerprintTraits]]),
+    );
     expect(a).toBe(await sha256Hex(canonical));
-    expect(await new SessionFingerprint({ storage: strataOn(), traits: otherDevice }).compute()).not.toBe(a);
+    expect(
+      await new SessionFingerprint({ storage: strataOn(), traits: otherDevice }).compute(),
+    ).not.toBe(a);
   });
 
   it('does not change when the window is resized', async () => {
@@ -56,8 +75,12 @@ describe('SessionFingerprint', () => {
     expect(await fingerprint.check()).toBe(false); // nothing bound yet
     const hash = await fingerprint.bind();
     expect(await fingerprint.check()).toBe(true);
-    expect(await new SessionFingerprint({ storage: strataOn(strata.namespace) }).check()).toBe(true);
-    expect(await new SessionFingerprint({ storage: strata, traits: otherDevice }).check()).toBe(false);
+    expect(await new SessionFingerprint({ storage: strataOn(strata.namespace) }).check()).toBe(
+      true,
+    );
+    expect(await new SessionFingerprint({ storage: strata, traits: otherDevice }).check()).toBe(
+      false,
+    );
     expect(await rawDump(strata.namespace)).not.toContain(hash);
     await fingerprint.unbind();
     expect(await fingerprint.check()).toBe(false);
@@ -68,10 +91,21 @@ describe('SessionFingerprint', () => {
     let restores = 0;
     const restore = async () => {
       restores++;
-      return { user: { userId: 'u1', roles: ['user'], permissions: [] }, tokens: { accessToken: 'a2', refreshToken: 'r2', expiresIn: 900 } };
+      return {
+        user: { userId: 'u1', roles: ['user'], permissions: [] },
+        tokens: { accessToken: 'a2', refreshToken: 'r2', expiresIn: 900 },
+      };
     };
-    const auth = new AuthSession({ storage: strata, restore, fingerprint: new SessionFingerprint({ storage: strata }), browserSession: () => 'b1' });
-    await auth.login({ userId: 'u1' }, { tokens: { accessToken: 'a1', refreshToken: 'r1', expiresIn: 900 } });
+    const auth = new AuthSession({
+      storage: strata,
+      restore,
+      fingerprint: new SessionFingerprint({ storage: strata }),
+      browserSession: () => 'b1',
+    });
+    await auth.login(
+      { userId: 'u1' },
+      { tokens: { accessToken: 'a1', refreshToken: 'r1', expiresIn: 900 } },
+    );
     expect(await strata.get('session-fingerprint')).toMatch(/^[0-9a-f]{64}$/);
 
     await strata.remove('auth-session'); // the session is gone; the refresh token is held
@@ -79,7 +113,12 @@ describe('SessionFingerprint', () => {
     expect(restores).toBe(1);
 
     await strata.remove('auth-session');
-    const stolen = new AuthSession({ storage: strata, restore, fingerprint: new SessionFingerprint({ storage: strata, traits: otherDevice }), browserSession: () => 'b1' });
+    const stolen = new AuthSession({
+      storage: strata,
+      restore,
+      fingerprint: new SessionFingerprint({ storage: strata, traits: otherDevice }),
+      browserSession: () => 'b1',
+    });
     expect(await stolen.getSession()).toBeNull();
     expect(stolen.getState().status).toBe('unauthenticated');
     expect(restores).toBe(1); // the refresh token was never sent
@@ -100,7 +139,11 @@ describe('SessionFingerprint', () => {
   });
 
   it('refuses bad options', () => {
-    expect(() => new SessionFingerprint({} as { storage: Strata })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
-    expect(() => new SessionFingerprint({ storage: strataOn(), ttl: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
+    expect(() => new SessionFingerprint({} as { storage: Strata })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTIONS' }),
+    );
+    expect(() => new SessionFingerprint({ storage: strataOn(), ttl: 0 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTIONS' }),
+    );
   });
 });

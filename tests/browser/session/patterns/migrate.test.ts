@@ -1,6 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Strata, StrataError } from 'strata-storage';
-import { mergeArrayBy, migrateGuestToUser, preferExisting, preferIncoming } from '../../../../src/session/migrate.js';
+import {
+  mergeArrayBy,
+  migrateGuestToUser,
+  preferExisting,
+  preferIncoming,
+} from '../../../../src/session/migrate.js';
 import { makeStrata, manualClock, rawDump } from '../../helpers.js';
 
 interface CartItem {
@@ -9,7 +14,10 @@ interface CartItem {
   name?: string;
 }
 
-const sumQuantities = mergeArrayBy<CartItem>('productId', (guest, existing) => ({ ...existing, quantity: existing.quantity + guest.quantity }));
+const sumQuantities = mergeArrayBy<CartItem>('productId', (guest, existing) => ({
+  ...existing,
+  quantity: existing.quantity + guest.quantity,
+}));
 const MERGE = { cart: sumQuantities, theme: preferIncoming, preferences: preferExisting };
 
 const open: Strata[] = [];
@@ -18,7 +26,11 @@ afterEach(async () => {
 });
 
 function strataOn(namespace?: string, extra: ConstructorParameters<typeof Strata>[0] = {}): Strata {
-  const { strata } = makeStrata({ defaultStorage: 'localStorage', ...extra, ...(namespace ? { namespace } : {}) });
+  const { strata } = makeStrata({
+    defaultStorage: 'localStorage',
+    ...extra,
+    ...(namespace ? { namespace } : {}),
+  });
   open.push(strata);
   return strata;
 }
@@ -86,7 +98,10 @@ describe('migrateGuestToUser', () => {
     await seed(strata);
     await migrateGuestToUser(strata, 'u1', { merge: MERGE });
     const before = await snapshot(strata);
-    expect(await migrateGuestToUser(strata, 'u1', { merge: MERGE })).toEqual({ moved: [], merged: [] });
+    expect(await migrateGuestToUser(strata, 'u1', { merge: MERGE })).toEqual({
+      moved: [],
+      merged: [],
+    });
     expect(await snapshot(strata)).toEqual(before);
   });
 
@@ -99,7 +114,10 @@ describe('migrateGuestToUser', () => {
       if (++calls === 3) throw new Error('merger bug');
       return 'x';
     };
-    const error = await migrateGuestToUser(strata, 'u1', { defaultMerge: failing, merge: {} }).catch((e: unknown) => e);
+    const error = await migrateGuestToUser(strata, 'u1', {
+      defaultMerge: failing,
+      merge: {},
+    }).catch((e: unknown) => e);
     expect(calls).toBe(3);
     expect(error).toBeInstanceOf(StrataError);
     expect(error).toMatchObject({ code: 'INVALID_OPTIONS' });
@@ -115,12 +133,19 @@ describe('migrateGuestToUser', () => {
     strata.subscribe('user:u1:', () => {
       if (++writes === 2) void strata.close(); // the page goes away after the 2nd target write
     });
-    await expect(migrateGuestToUser(strata, 'u1', { merge: MERGE })).rejects.toMatchObject({ code: 'CLOSED' });
+    await expect(migrateGuestToUser(strata, 'u1', { merge: MERGE })).rejects.toMatchObject({
+      code: 'CLOSED',
+    });
     const reopened = strataOn(strata.namespace);
     // the guest data is all still there
     expect((await reopened.keys('guest:')).length).toBe(4);
     const result = await migrateGuestToUser(reopened, 'u1', { merge: MERGE });
-    expect([...result.moved, ...result.merged].sort()).toEqual(['cart', 'preferences', 'recent', 'theme']);
+    expect([...result.moved, ...result.merged].sort()).toEqual([
+      'cart',
+      'preferences',
+      'recent',
+      'theme',
+    ]);
     expect(await snapshot(reopened)).toEqual(EXPECTED); // p1 quantity 3, not 4
   });
 
@@ -131,7 +156,9 @@ describe('migrateGuestToUser', () => {
     strata.subscribe('user:u1:', () => {
       if (++writes === 1) void strata.close(); // interrupted right after the cart was written
     });
-    await expect(migrateGuestToUser(strata, 'u1', { merge: MERGE })).rejects.toMatchObject({ code: 'CLOSED' });
+    await expect(migrateGuestToUser(strata, 'u1', { merge: MERGE })).rejects.toMatchObject({
+      code: 'CLOSED',
+    });
     const later = strataOn(strata.namespace);
     // Days later: the user changed the cart elsewhere, the guest (signed out) saved new preferences.
     await later.set('user:u1:cart', [{ productId: 'p2', quantity: 7 }]);
@@ -156,7 +183,9 @@ describe('migrateGuestToUser', () => {
     strata.subscribe('user:u1:', () => {
       if (++writes === 2) void strata.close();
     });
-    await expect(migrateGuestToUser(strata, 'u1', { merge: MERGE })).rejects.toMatchObject({ code: 'CLOSED' });
+    await expect(migrateGuestToUser(strata, 'u1', { merge: MERGE })).rejects.toMatchObject({
+      code: 'CLOSED',
+    });
     const later = strataOn(strata.namespace);
     const result = await migrateGuestToUser(later, 'u2', { merge: MERGE });
     expect(result).toEqual({ moved: [], merged: [] });
@@ -164,20 +193,37 @@ describe('migrateGuestToUser', () => {
     expect(await snapshot(later)).toEqual(EXPECTED);
   });
 
-  it('keeps each item\'s encryption, sliding flag and time left: an encrypted guest item never lands in plaintext', async () => {
-    const strata = strataOn(undefined, { encryption: { enabled: false, password: 'migrate-pw-123' } });
-    await strata.set('guest:token', 'guest-secret-value', { encrypt: true, ttl: 60_000, sliding: true });
+  it("keeps each item's encryption, sliding flag and time left: an encrypted guest item never lands in plaintext", async () => {
+    const strata = strataOn(undefined, {
+      encryption: { enabled: false, password: 'migrate-pw-123' },
+    });
+    await strata.set('guest:token', 'guest-secret-value', {
+      encrypt: true,
+      ttl: 60_000,
+      sliding: true,
+    });
     await strata.set('guest:plain', 'visible', { ttl: 30_000 });
     await strata.set('guest:note', 'merged-secret-note', { encrypt: true });
     await strata.set('user:u1:note', 'old note');
     await migrateGuestToUser(strata, 'u1', { merge: { note: preferIncoming } });
-    expect(await strata.info('user:u1:token')).toMatchObject({ encrypted: true, sliding: true, ttl: 60_000, layer: 'localStorage' });
+    expect(await strata.info('user:u1:token')).toMatchObject({
+      encrypted: true,
+      sliding: true,
+      ttl: 60_000,
+      layer: 'localStorage',
+    });
     expect(await strata.info('user:u1:plain')).toMatchObject({ encrypted: false, sliding: false });
     expect((await strata.info('user:u1:plain'))?.expiresIn).toBeGreaterThan(29_000);
-    expect(await strata.info('user:u1:note')).toMatchObject({ encrypted: true, sliding: false, ttl: null, expiresIn: null });
+    expect(await strata.info('user:u1:note')).toMatchObject({
+      encrypted: true,
+      sliding: false,
+      ttl: null,
+      expiresIn: null,
+    });
     expect(await strata.get('user:u1:token')).toBe('guest-secret-value');
     const raw = await rawDump(strata.namespace);
-    for (const secret of ['guest-secret-value', 'merged-secret-note']) expect(raw).not.toContain(secret);
+    for (const secret of ['guest-secret-value', 'merged-secret-note'])
+      expect(raw).not.toContain(secret);
     expect(await strata.info('guest:token')).toBeNull();
   });
 
@@ -207,21 +253,34 @@ describe('migrateGuestToUser', () => {
     expect(await strata.keys('user:u1:')).toEqual([]);
   });
 
-  it('keeps each item\'s tags, hashed ones included, and a merged item carries the tags of both', async () => {
-    const strata = strataOn(undefined, { encryption: { enabled: false, password: 'migrate-tags-pw' } });
+  it("keeps each item's tags, hashed ones included, and a merged item carries the tags of both", async () => {
+    const strata = strataOn(undefined, {
+      encryption: { enabled: false, password: 'migrate-tags-pw' },
+    });
     await strata.set('guest:recent', ['p1'], { tags: ['browsing'] });
     await strata.set('guest:card', 'guest-card-secret', { encrypt: true, tags: ['payment'] });
     await strata.set('guest:cart', [{ productId: 'p1', quantity: 1 }], { tags: ['shopping'] });
-    await strata.set('user:u1:cart', [{ productId: 'p2', quantity: 1 }], { encrypt: true, tags: ['account'] });
+    await strata.set('user:u1:cart', [{ productId: 'p2', quantity: 1 }], {
+      encrypt: true,
+      tags: ['account'],
+    });
     await strata.set('user:u1:other', 'untouched', { tags: ['unrelated'] });
     await migrateGuestToUser(strata, 'u1', { merge: MERGE, tags: ['migrated'] });
     expect(await strata.info('user:u1:cart')).toMatchObject({ encrypted: true });
     const raw = await rawDump(strata.namespace);
-    for (const hiddenTag of ['payment', 'shopping', 'account']) expect(raw).not.toContain(hiddenTag); // hashed on encrypted items
+    for (const hiddenTag of ['payment', 'shopping', 'account'])
+      expect(raw).not.toContain(hiddenTag); // hashed on encrypted items
     // Each clear finds the migrated items by the tags they had before, encrypted or not.
     await strata.clear({ tags: ['browsing'] });
-    expect(await strata.keys('user:u1:')).toEqual(['user:u1:card', 'user:u1:cart', 'user:u1:other']);
-    expect(await strata.get('user:u1:cart')).toEqual([{ productId: 'p2', quantity: 1 }, { productId: 'p1', quantity: 1 }]);
+    expect(await strata.keys('user:u1:')).toEqual([
+      'user:u1:card',
+      'user:u1:cart',
+      'user:u1:other',
+    ]);
+    expect(await strata.get('user:u1:cart')).toEqual([
+      { productId: 'p2', quantity: 1 },
+      { productId: 'p1', quantity: 1 },
+    ]);
     await strata.clear({ tags: ['account'] }); // the user's own tag, still on the merged (encrypted) cart
     expect(await strata.keys('user:u1:')).toEqual(['user:u1:card', 'user:u1:other']);
     await strata.set('user:u1:cart', [], { encrypt: true, tags: ['account'] });
@@ -246,7 +305,9 @@ describe('migrateGuestToUser', () => {
   });
 
   it('an encrypted guest item merged into a clear user item stays encrypted with its tags; with encrypt: false its hashed tags are dropped', async () => {
-    const strata = strataOn(undefined, { encryption: { enabled: false, password: 'migrate-tags-pw' } });
+    const strata = strataOn(undefined, {
+      encryption: { enabled: false, password: 'migrate-tags-pw' },
+    });
     await strata.set('guest:note', 'guest-note-secret', { encrypt: true, tags: ['notes'] });
     await strata.set('user:u1:note', 'old', { tags: ['mine'] });
     await migrateGuestToUser(strata, 'u1', { merge: { note: preferIncoming } });
@@ -266,7 +327,10 @@ describe('migrateGuestToUser', () => {
   it('honours custom prefixes', async () => {
     const strata = strataOn();
     await strata.set('anon/cart', [{ productId: 'p1', quantity: 1 }]);
-    const result = await migrateGuestToUser(strata, 'bob', { from: 'anon/', to: (id) => `acct/${id}/` });
+    const result = await migrateGuestToUser(strata, 'bob', {
+      from: 'anon/',
+      to: (id) => `acct/${id}/`,
+    });
     expect(result).toEqual({ moved: ['cart'], merged: [] });
     expect(await strata.get('acct/bob/cart')).toEqual([{ productId: 'p1', quantity: 1 }]);
   });
@@ -276,26 +340,47 @@ describe('migrateGuestToUser', () => {
     await seed(strata);
     const before = await snapshot(strata);
     for (const bad of ['', '  ', ' u1', 'u\n1', 42, null, undefined]) {
-      await expect(migrateGuestToUser(strata, bad as string)).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
+      await expect(migrateGuestToUser(strata, bad as string)).rejects.toMatchObject({
+        code: 'INVALID_OPTIONS',
+      });
     }
-    await expect(migrateGuestToUser(strata, 'u1', { to: (id) => `guest:${id}:` })).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
-    await expect(migrateGuestToUser(strata, 'u1', { from: '' })).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
-    await expect(migrateGuestToUser(strata, 'u1', { merge: { cart: () => undefined } })).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
+    await expect(
+      migrateGuestToUser(strata, 'u1', { to: (id) => `guest:${id}:` }),
+    ).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
+    await expect(migrateGuestToUser(strata, 'u1', { from: '' })).rejects.toMatchObject({
+      code: 'INVALID_OPTIONS',
+    });
+    await expect(
+      migrateGuestToUser(strata, 'u1', { merge: { cart: () => undefined } }),
+    ).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
     expect(await snapshot(strata)).toEqual(before);
   });
 });
 
 describe('ready-made mergers', () => {
   it('mergeArrayBy combines duplicates (also within the guest list), appends new and id-less items', () => {
-    const merge = mergeArrayBy<CartItem>('productId', (g, e) => ({ ...e, quantity: e.quantity + g.quantity }));
-    const guest = [{ productId: 'a', quantity: 1 }, { productId: 'b', quantity: 2 }, { productId: 'b', quantity: 3 }, { quantity: 9 } as CartItem];
+    const merge = mergeArrayBy<CartItem>('productId', (g, e) => ({
+      ...e,
+      quantity: e.quantity + g.quantity,
+    }));
+    const guest = [
+      { productId: 'a', quantity: 1 },
+      { productId: 'b', quantity: 2 },
+      { productId: 'b', quantity: 3 },
+      { quantity: 9 } as CartItem,
+    ];
     expect(merge(guest, [{ productId: 'a', quantity: 10 }])).toEqual([
       { productId: 'a', quantity: 11 },
       { productId: 'b', quantity: 5 },
       { quantity: 9 },
     ]);
     expect(merge(guest.slice(0, 1), null)).toEqual([{ productId: 'a', quantity: 1 }]);
-    expect(mergeArrayBy<CartItem>('productId')([{ productId: 'a', quantity: 1 }], [{ productId: 'a', quantity: 7 }])).toEqual([{ productId: 'a', quantity: 7 }]);
+    expect(
+      mergeArrayBy<CartItem>('productId')(
+        [{ productId: 'a', quantity: 1 }],
+        [{ productId: 'a', quantity: 7 }],
+      ),
+    ).toEqual([{ productId: 'a', quantity: 7 }]);
     expect(() => merge('nope', [])).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
   });
 

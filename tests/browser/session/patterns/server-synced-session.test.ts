@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { httpRefresh, Strata, TokenManager } from 'strata-storage';
-import { ServerSyncedSession, type SyncOutcome } from '../../../../src/session/server-synced-session.js';
+import {
+  ServerSyncedSession,
+  type SyncOutcome,
+} from '../../../../src/session/server-synced-session.js';
 import type { IntervalTimers } from '../../../../src/session/interval.js';
 import { failNextRefresh, login, revoke, stats, uniqueUser } from '../../../setup/auth-client.js';
 import { makeStrata, manualClock } from '../../helpers.js';
@@ -32,9 +35,16 @@ function handTimers(): IntervalTimers & { fire: () => void; active: () => number
 async function signedIn(label: string) {
   const username = uniqueUser(label);
   const { user, tokens } = await login(url, username);
-  const { strata, errors } = makeStrata({ defaultStorage: 'localStorage', encryption: { enabled: true } });
+  const { strata, errors } = makeStrata({
+    defaultStorage: 'localStorage',
+    encryption: { enabled: true },
+  });
   open.push(strata);
-  const tokenManager = new TokenManager({ storage: strata, refresh: httpRefresh(`${url}/api/auth/refresh`), proactive: false });
+  const tokenManager = new TokenManager({
+    storage: strata,
+    refresh: httpRefresh(`${url}/api/auth/refresh`),
+    proactive: false,
+  });
   await tokenManager.setTokens(tokens);
   return { username, user, tokens, strata, errors, tokenManager };
 }
@@ -51,7 +61,12 @@ describe('ServerSyncedSession (reference server)', () => {
   it('server wins for user, roles and permissions; local wins for UI state and preferences', async () => {
     const { username, user, strata, tokenManager } = await signedIn('sync');
     const clock = manualClock();
-    const sync = new ServerSyncedSession({ storage: strata, tokens: tokenManager, endpoint: `${url}/api/session/sync`, clock: clock.now });
+    const sync = new ServerSyncedSession({
+      storage: strata,
+      tokens: tokenManager,
+      endpoint: `${url}/api/session/sync`,
+      clock: clock.now,
+    });
     await sync.set(stale);
     const synced: unknown[] = [];
     stops.push(sync.on('synced', (session) => synced.push(session)));
@@ -73,20 +88,36 @@ describe('ServerSyncedSession (reference server)', () => {
 
   it('applies a custom merge and a custom server-owned key list', async () => {
     const { user, strata, tokenManager } = await signedIn('merge');
-    const onlyUser = new ServerSyncedSession({ storage: strata, tokens: tokenManager, endpoint: `${url}/api/session/sync`, serverKeys: ['user'] });
+    const onlyUser = new ServerSyncedSession({
+      storage: strata,
+      tokens: tokenManager,
+      endpoint: `${url}/api/session/sync`,
+      serverKeys: ['user'],
+    });
     await onlyUser.set(stale);
     await onlyUser.syncNow();
-    expect(await onlyUser.get()).toMatchObject({ user: { id: user.id }, permissions: ['admin:write'], roles: ['admin'] });
+    expect(await onlyUser.get()).toMatchObject({
+      user: { id: user.id },
+      permissions: ['admin:write'],
+      roles: ['admin'],
+    });
 
     const custom = new ServerSyncedSession({
       storage: strata,
       tokens: tokenManager,
       endpoint: `${url}/api/session/sync`,
-      merge: (local, server) => ({ preferences: local.preferences, who: (server.user as { id: string }).id }),
+      merge: (local, server) => ({
+        preferences: local.preferences,
+        who: (server.user as { id: string }).id,
+      }),
     });
     await custom.syncNow();
     const stored = await custom.get();
-    expect(stored).toEqual({ preferences: { lang: 'fr' }, who: user.id, lastSync: expect.any(Number) });
+    expect(stored).toEqual({
+      preferences: { lang: 'fr' },
+      who: user.id,
+      lastSync: expect.any(Number),
+    });
   });
 
   it('keeps local edits made while the request was in flight', async () => {
@@ -107,7 +138,12 @@ describe('ServerSyncedSession (reference server)', () => {
   it('a 401 (after the one refresh the TokenManager tries) clears the session and stops the timer', async () => {
     const { username, strata, tokenManager } = await signedIn('revoked');
     const timers = handTimers();
-    const sync = new ServerSyncedSession({ storage: strata, tokens: tokenManager, endpoint: `${url}/api/session/sync`, timers });
+    const sync = new ServerSyncedSession({
+      storage: strata,
+      tokens: tokenManager,
+      endpoint: `${url}/api/session/sync`,
+      timers,
+    });
     await sync.set(stale);
     const cleared: unknown[] = [];
     stops.push(sync.on('cleared', (event) => cleared.push(event)));
@@ -128,8 +164,16 @@ describe('ServerSyncedSession (reference server)', () => {
   it('a 401 while the TokenManager still holds tokens (its refresh failed for a passing reason) keeps the session', async () => {
     const { username, strata, tokenManager } = await signedIn('refresh-down');
     const held = await tokenManager.getTokens();
-    await tokenManager.setTokens({ accessToken: 'not.a.valid-token', refreshToken: held?.refreshToken as string, expiresIn: 900 });
-    const sync = new ServerSyncedSession({ storage: strata, tokens: tokenManager, endpoint: `${url}/api/session/sync` });
+    await tokenManager.setTokens({
+      accessToken: 'not.a.valid-token',
+      refreshToken: held?.refreshToken as string,
+      expiresIn: 900,
+    });
+    const sync = new ServerSyncedSession({
+      storage: strata,
+      tokens: tokenManager,
+      endpoint: `${url}/api/session/sync`,
+    });
     await sync.set(stale);
     const cleared: unknown[] = [];
     stops.push(sync.on('cleared', (event) => cleared.push(event)));
@@ -145,7 +189,13 @@ describe('ServerSyncedSession (reference server)', () => {
   it('syncs on start and on every tick of injected timers; failures are events, never throws', async () => {
     const { username, strata, tokenManager } = await signedIn('timer');
     const timers = handTimers();
-    const sync = new ServerSyncedSession({ storage: strata, tokens: tokenManager, endpoint: `${url}/api/session/sync`, timers, interval: 5_000 });
+    const sync = new ServerSyncedSession({
+      storage: strata,
+      tokens: tokenManager,
+      endpoint: `${url}/api/session/sync`,
+      timers,
+      interval: 5_000,
+    });
     await sync.set({ ui: { theme: 'dark' } });
     const outcomes: SyncOutcome['status'][] = [];
     stops.push(sync.on('synced', () => outcomes.push('synced')));
@@ -158,7 +208,12 @@ describe('ServerSyncedSession (reference server)', () => {
     expect(timers.active()).toBe(0);
 
     // an unreachable server: reported, local session untouched, nothing thrown from the tick
-    const offline = new ServerSyncedSession({ storage: strata, tokens: tokenManager, endpoint: 'http://127.0.0.1:9/api/session/sync', timers });
+    const offline = new ServerSyncedSession({
+      storage: strata,
+      tokens: tokenManager,
+      endpoint: 'http://127.0.0.1:9/api/session/sync',
+      timers,
+    });
     const errors: string[] = [];
     stops.push(offline.on('error', (error) => errors.push(error.code)));
     const before = await offline.get();
@@ -176,11 +231,23 @@ describe('ServerSyncedSession (reference server)', () => {
 
   it('skips when there is no local session, and refuses bad input', async () => {
     const { strata, tokenManager } = await signedIn('empty');
-    const sync = new ServerSyncedSession({ storage: strata, tokens: tokenManager, endpoint: `${url}/api/session/sync` });
+    const sync = new ServerSyncedSession({
+      storage: strata,
+      tokens: tokenManager,
+      endpoint: `${url}/api/session/sync`,
+    });
     expect(await sync.syncNow()).toEqual({ status: 'skipped' });
-    await expect(sync.set([] as unknown as Record<string, unknown>)).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
-    await expect(sync.updateSessionData('a..b', 1)).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
-    await expect(sync.updateSessionData('__proto__.x', 1)).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
-    expect(() => new ServerSyncedSession({ storage: strata, interval: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
+    await expect(sync.set([] as unknown as Record<string, unknown>)).rejects.toMatchObject({
+      code: 'INVALID_OPTIONS',
+    });
+    await expect(sync.updateSessionData('a..b', 1)).rejects.toMatchObject({
+      code: 'INVALID_OPTIONS',
+    });
+    await expect(sync.updateSessionData('__proto__.x', 1)).rejects.toMatchObject({
+      code: 'INVALID_OPTIONS',
+    });
+    expect(() => new ServerSyncedSession({ storage: strata, interval: 0 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTIONS' }),
+    );
   });
 });

@@ -10,7 +10,11 @@ afterEach(async () => {
 });
 
 function strataOn(namespace?: string, clock?: () => number): Strata {
-  const { strata } = makeStrata({ defaultStorage: 'localStorage', ...(namespace ? { namespace } : {}), ...(clock ? { clock } : {}) });
+  const { strata } = makeStrata({
+    defaultStorage: 'localStorage',
+    ...(namespace ? { namespace } : {}),
+    ...(clock ? { clock } : {}),
+  });
   open.push(strata);
   return strata;
 }
@@ -51,7 +55,9 @@ describe('SessionManager', () => {
     const a = strataOn();
     const b = strataOn(a.namespace);
     const managers = [new SessionManager(a), new SessionManager(a), new SessionManager(b)];
-    const ids = await Promise.all(Array.from({ length: 30 }, (_, i) => (managers[i % 3] as SessionManager).id()));
+    const ids = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => (managers[i % 3] as SessionManager).id()),
+    );
     expect(new Set(ids).size).toBe(1);
     expect(await a.get('session:id')).toBe(ids[0]);
   });
@@ -113,9 +119,17 @@ describe('SessionManager', () => {
     const strata = strataOn();
     const manager = new SessionManager(strata);
     await expect(manager.setSessionData('', 1)).rejects.toMatchObject({ code: 'INVALID_KEY' });
-    await expect(manager.getSessionData(42 as unknown as string)).rejects.toBeInstanceOf(StrataError);
-    expect(() => new SessionManager(strata, { ttl: -1 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
-    expect(() => new SessionManager(strata, { keyPrefix: '' })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
-    expect(() => new SessionManager({} as Strata)).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
+    await expect(manager.getSessionData(42 as unknown as string)).rejects.toBeInstanceOf(
+      StrataError,
+    );
+    expect(() => new SessionManager(strata, { ttl: -1 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTIONS' }),
+    );
+    expect(() => new SessionManager(strata, { keyPrefix: '' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTIONS' }),
+    );
+    expect(() => new SessionManager({} as Strata)).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTIONS' }),
+    );
   });
 });
