@@ -1,4 +1,5 @@
 import { StrataError } from './errors.js';
+import { resolveTimers, type Timers } from './timers.js';
 import { isValidTtl } from './ttl.js';
 import type { ChannelTransportFactory } from './sync/transport.js';
 import {
@@ -20,7 +21,7 @@ export interface ResolvedOptions {
   cleanupInterval: number;
   sync: { channel: string; fallback: ChannelTransportFactory | undefined } | undefined;
   idbOpenTimeout: number;
-  clock: () => number;
+  timers: Timers;
   onError: StrataOptions['onError'];
 }
 
@@ -112,6 +113,11 @@ export function resolveOptions(options: StrataOptions = {}): ResolvedOptions {
   if (!isValidTtl(idbOpenTimeout)) fail('idbOpenTimeout must be a positive number of milliseconds');
   if (options.clock !== undefined && typeof options.clock !== 'function')
     fail('clock must be a function returning epoch milliseconds');
+  if (
+    options.timers !== undefined &&
+    (typeof options.timers !== 'object' || options.timers === null)
+  )
+    fail('timers must be an object of timer functions');
   if (options.onError !== undefined && typeof options.onError !== 'function')
     fail('onError must be a function');
 
@@ -127,7 +133,7 @@ export function resolveOptions(options: StrataOptions = {}): ResolvedOptions {
       ? { channel: sync.broadcastChannel ?? `strata:${namespace}`, fallback: sync.fallback }
       : undefined,
     idbOpenTimeout,
-    clock: options.clock ?? Date.now,
+    timers: resolveTimers(options),
     onError: options.onError,
   };
 }

@@ -1,4 +1,5 @@
 import { StrataError } from './errors.js';
+import type { WriteStamp } from './write-clock.js';
 
 /** Format version written by this build. Records of a newer version are never read or overwritten by sweeps. */
 export const RECORD_VERSION = 1;
@@ -8,7 +9,7 @@ export const RECORD_VERSION = 1;
  * small. `p` is the value's JSON text, or, when `x` is set, base64 of IV ‖ AES-GCM
  * ciphertext. Tags of encrypted items are keyed hashes, never the tag text.
  */
-export interface StoredRecord {
+export interface StoredRecord extends WriteStamp {
   /** Format version. */
   v: number;
   /** Payload: JSON text, or base64 ciphertext when `x` is 1. */
@@ -23,10 +24,6 @@ export interface StoredRecord {
   s?: 1;
   /** Tags (plain) or tag hashes (encrypted items). */
   g?: string[];
-  /** Write time, epoch ms: with `w`, orders concurrent writes (last writer wins). */
-  u: number;
-  /** Id of the tab that wrote it. */
-  w: string;
 }
 
 /** Web Storage layout: a short JSON header line, then the payload as is (no double escaping). */
@@ -97,15 +94,6 @@ export const LATEST_STAMP = 8.64e15;
 /** True when the record's format is newer than this build understands. */
 export function isFutureRecord(record: StoredRecord): boolean {
   return record.v > RECORD_VERSION;
-}
-
-/** Orders two writes: positive when `a` is newer. Ties on time break on writer id. */
-export function compareWrites(
-  a: Pick<StoredRecord, 'u' | 'w'>,
-  b: Pick<StoredRecord, 'u' | 'w'>,
-): number {
-  if (a.u !== b.u) return a.u - b.u;
-  return a.w < b.w ? -1 : a.w > b.w ? 1 : 0;
 }
 
 function corrupt(key: string | undefined, cause?: unknown): StrataError {

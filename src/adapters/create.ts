@@ -1,15 +1,14 @@
 import type { StorageKind } from '../types.js';
 import type { StorageAdapter } from './adapter.js';
-import { indexedDbAdapter } from './indexed-db.js';
 import { memoryAdapter } from './memory.js';
 import { webStorageAdapter } from './web-storage.js';
 
-/** Builds the adapter of a storage kind for a namespace. */
-export function createAdapter(
+/** Builds the adapter of a storage kind for a namespace; IndexedDB's code loads only when used. */
+export async function createAdapter(
   kind: StorageKind,
   namespace: string,
   idbOpenTimeout: number,
-): StorageAdapter {
+): Promise<StorageAdapter> {
   switch (kind) {
     case 'memory':
       return memoryAdapter(namespace);
@@ -17,7 +16,9 @@ export function createAdapter(
     case 'sessionStorage':
       return webStorageAdapter(kind, namespace);
     case 'indexedDB':
-    case 'secure':
+    case 'secure': {
+      const { indexedDbAdapter } = await import('./indexed-db.js');
       return indexedDbAdapter(namespace, { kind, openTimeout: idbOpenTimeout });
+    }
   }
 }

@@ -2,11 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   assertRecord,
-  compareWrites,
   decodeRecordText,
   encodeRecordText,
   type StoredRecord,
 } from '../../src/record.js';
+import { compareWrites } from '../../src/write-clock.js';
 
 /** Any envelope this build writes. */
 const record: fc.Arbitrary<StoredRecord> = fc.record(

@@ -1,0 +1,144 @@
+import type { StorageAdapter } from '../adapters/adapter.js';
+import { deserialize } from '../codec/serialize.js';
+import type { LayerChain } from '../layer-chain.js';
+import type { RecordCache } from '../read-cache.js';
+import type { StoredRecord } from '../record.js';
+import type { RemovalLog } from '../removal-log.js';
+import type { Subscribers } from '../subscribers.js';
+import { isExpired } from '../ttl.js';
+import { compareWrites, type WriteClock } from '../write-clock.js';
+import type { SyncMessage } from './messages.js';
+
+type ClearMessage = Extract<SyncMessage, { kind: 'clear' }>;
+type RemovalMessage = Extract<SyncMessage, { kind: 'remove' | 'clear' }>;
+
+/** What applying other tabs' changes needs from the instance. */
+export interface ReplicaHost {
+  readonly chain: LayerChain;
+  readonly cache: RecordCache;
+  readonly removals: RemovalLog;
+  readonly clock: WriteClock;
+  readonly subscribers: Subscribers;
+  now(): number;
+  /** The JSON text of a record (decrypted); `undefined`, reported, when unreadable. */
+  plaintext(key: string, record: StoredRecord): Promise<string | undefined>;
+  /** The value of a record for change events; `null` when unreadable. */
+  decode(key: string, record: StoredRecord): Promise<unknown>;
+}
+
+/**
+ * Applies changes from other tabs to this instance. Per-tab layers (memory, sessionStorage)
+ * take a change when it is newer than what they hold (last writer wins) and than any
+ * removal seen since; shared layers already hold it, so only the cache drops its copy.
+ * Subscribers hear it with `source: 'remote'`.
+ */
+export class Replica {
+  readonly #host: ReplicaHost;
+
+  constructor(host: ReplicaHost) {
+    this.#host = host;
+  }
+
+  apply(msg: SyncMessage): Promise<void> {
+    return msg.kind === 'set' ? this.#applySet(msg) : this.#applyRemoval(msg);
+  }
+
+  async #applySet({ key, layer: kind, record }: Extract<SyncMessage, { kind: 'set' }>) {
+    const { chain, cache, subscribers } = this.#host;
+    const text = await this.#host.plaintext(key, record);
+    if (text === undefined) {
+      cache.invalidate(key); // forged, or sealed with a key this tab lacks: nothing cached is trusted
+      return;
+    }
+    this.#host.clock.observe(record.u);
+    if (this.#host.removals.removedSince(key, record)) return;
+    const oldValue = this.#lastSeen(key);
+    cache.invalidate(key);
+    // localStorage may show this tab the write after the message: cache the message's record.
+    const lagging = chain.adapters.findIndex(
+      (layer) => layer.kind === 'localStorage' && kind === 'localStorage',
+    );
+    if (lagging >= 0)
+      cache.set(key, { record, layer: chain.ref(lagging), text, heardAt: performance.now() });
+    const target = chain.adapters.findIndex((layer) => !layer.shared && layer.kind === kind);
+    if (target >= 0) {
+      const layer = chain.adapters[target] as StorageAdapter;
+      const local = await layer.read(key).catch(() => undefined);
+      const order = local ? compareWrites(record, local) : 1;
+      if (order < 0) return;
+      // Equal: another instance of this tab (sharing its per-tab stores) wrote it; still news here.
+      if (order > 0) {
+        await layer.write(key, record);
+        chain.markOccupied(target);
+      }
+    }
+    // An older copy in another per-tab layer (the write fell back past it) must not shadow this one.
+    for (const [index, layer] of chain.adapters.entries()) {
+      if (layer.shared || index === target || !chain.occupied(index)) continue;
+      const older = await layer.read(key).catch(() => undefined);
+      if (older && compareWrites(older, record) < 0) await layer.delete(key);
+    }
+    if (subscribers.watches(key)) {
+      const newValue = isExpired(record, this.#host.now())
+        ? null
+        : await this.#host.decode(key, record);
+      subscribers.emit({ key, oldValue, newValue, source: 'remote' });
+    }
+  }
+
+  async #applyRemoval(msg: RemovalMessage): Promise<void> {
+    const { chain, cache, removals, subscribers } = this.#host;
+    const now = this.#host.now();
+    this.#host.clock.observe(msg.u);
+    const stamp = { u: msg.u, w: msg.w };
+    if (msg.kind === 'clear') removals.clear(msg.prefix ?? '', msg.tags, stamp, now);
+    // The sender's range delete may have taken keys it did not list: no cached read is sure.
+    if (msg.kind === 'clear' && msg.tags === undefined) cache.invalidateAll();
+    const expiry = msg.kind === 'remove' && msg.expired;
+    const keys = new Set(msg.keys);
+    const kept = new Set<string>(); // a per-tab copy newer than the removal stays, unannounced
+    for (const layer of chain.adapters) {
+      // Shared layers lost these keys with the sender's write; a lagging localStorage that
+      // still shows them is skipped by reads (deleting could hit a newer write).
+      if (layer.shared) continue;
+      const candidates = msg.kind === 'remove' ? msg.keys : await clearCandidates(layer, msg);
+      for (const key of candidates) {
+        const local = await layer.read(key).catch(() => undefined);
+        if (!local) continue;
+        if (expiry ? !isExpired(local, now) : compareWrites(local, stamp) >= 0) {
+          kept.add(key);
+          continue;
+        }
+        await layer.delete(key);
+        keys.add(key);
+      }
+    }
+    for (const key of keys) {
+      const oldValue = this.#lastSeen(key);
+      cache.invalidate(key);
+      if (!expiry) removals.remove(key, stamp);
+      if (subscribers.watches(key) && !kept.has(key))
+        subscribers.emit({ key, oldValue, newValue: null, source: 'remote' });
+    }
+    removals.prune(now);
+  }
+
+  /** The value this tab last saw for a key changed elsewhere: known only when cached. */
+  #lastSeen(key: string): unknown {
+    const cached = this.#host.cache.peek(key);
+    if (!cached) return null;
+    try {
+      return deserialize(cached.text);
+    } catch {
+      return null;
+    }
+  }
+}
+
+/** The keys of a per-tab layer a clear message covers. */
+function clearCandidates(layer: StorageAdapter, msg: ClearMessage): Promise<string[]> {
+  const prefix = msg.prefix ?? '';
+  if (msg.tags) return layer.keysTagged(msg.tags, prefix);
+  if (prefix === '') return layer.allKeys();
+  return layer.keys(prefix, Number.NEGATIVE_INFINITY);
+}
