@@ -113,14 +113,14 @@ const ENTRIES = [
     name: 'strata: import { Strata }',
     code: "export { Strata } from 'strata-storage';",
     budget: 8 * KB,
-    ceiling: 18 * KB,
+    ceiling: 19.1 * KB,
     deps: true,
   },
   {
     name: 'strata: core entry (export *)',
     code: "export * from 'strata-storage';",
     budget: 14 * KB,
-    ceiling: 28 * KB,
+    ceiling: 29.1 * KB,
     deps: true,
   },
   {
@@ -170,8 +170,8 @@ const DEP_PROBES = [
 ];
 const DEP_PIECES = [
   {
-    name: 'src/adapters/idb-requests.ts alone (our IndexedDB promise helpers)',
-    code: "export * from './src/adapters/idb-requests.ts';",
+    name: 'src/idb.ts alone (our IndexedDB module, idb included)',
+    code: "export * from './src/idb.ts';",
   },
   {
     name: 'idb: { openDB, unwrap } alone (the package those helpers replace)',

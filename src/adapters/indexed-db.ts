@@ -1,8 +1,9 @@
-import { StrataError, toStorageError } from '../errors.js';
+import { unwrap, type IDBPDatabase } from 'idb';
+import { toStorageError } from '../errors.js';
+import { committed, idbConnection, readStore, type IdbEvent } from '../idb.js';
 import { assertRecord } from '../record.js';
 import type { StorageKind } from '../types.js';
 import { encodeNamespace, type StorageAdapter } from './adapter.js';
-import { completion, openDatabase, request } from './idb-requests.js';
 
 const RECORDS = 'records';
 const META = 'meta';
@@ -14,14 +15,18 @@ export interface IndexedDbAdapterOptions {
   kind?: Extract<StorageKind, 'indexedDB' | 'secure'>;
   /** Milliseconds to wait for `open()` (it can hang forever in some browsers). Default 3,000. */
   openTimeout?: number;
+  /** Reports the connection's lifecycle (each event is handled already; see {@link IdbEvent}). */
+  onConnectionEvent?: (event: IdbEvent) => void;
 }
 
 /**
  * IndexedDB through one connection per adapter. Requests issued in the same task share
  * one transaction (a transaction stays active until the task's microtasks end), so a
  * burst of `set`s commits once; each write resolves only when its transaction completes.
- * A connection closed by a `versionchange` or by the browser is reopened on next use, and
+ * A connection closed for another version or by the browser is reopened on next use, and
  * an operation that met a closing connection or an aborted transaction is retried once.
+ * Reads and writes drive raw requests (no wrapper objects or promise per request on the hot
+ * path); queries and metadata use `idb`'s wrapped ones.
  */
 export function indexedDbAdapter(
   namespace: string,
@@ -29,71 +34,41 @@ export function indexedDbAdapter(
 ): StorageAdapter {
   const kind = options.kind ?? 'indexedDB';
   const name = `strata${kind === 'secure' ? '-secure' : ''}:${encodeNamespace(namespace)}`;
-  const openTimeout = options.openTimeout ?? 3_000;
-  let db: IDBDatabase | undefined;
-  let opening: Promise<IDBDatabase> | undefined;
+  const connection = idbConnection(name, SCHEMA_VERSION, {
+    upgrade: (database) => {
+      const records = database.createObjectStore(RECORDS);
+      records.createIndex('exp', 'e');
+      records.createIndex('tags', 'g', { multiEntry: true });
+      database.createObjectStore(META);
+    },
+    timeout: options.openTimeout,
+    onEvent: options.onConnectionEvent,
+  });
   let reads: ReadBatch | undefined;
-  let writeTx: { tx: IDBTransaction; done: Promise<void> } | undefined;
+  let writeTx: WriteBatch | undefined;
   let closed = false;
 
-  const connection = (): Promise<IDBDatabase> => {
-    if (closed) return Promise.reject(new StrataError('CLOSED', 'This storage layer is closed.'));
-    if (db) return Promise.resolve(db);
-    opening ??= open().finally(() => {
-      opening = undefined;
-    });
-    return opening;
-  };
-
-  const open = async (): Promise<IDBDatabase> => {
-    if (typeof indexedDB === 'undefined')
-      throw new StrataError('STORAGE_UNAVAILABLE', 'IndexedDB is not available here.');
-    let opened: IDBDatabase;
-    try {
-      opened = await openDatabase(
-        name,
-        SCHEMA_VERSION,
-        (database) => {
-          const records = database.createObjectStore(RECORDS);
-          records.createIndex('exp', 'e');
-          records.createIndex('tags', 'g', { multiEntry: true });
-          database.createObjectStore(META);
-        },
-        openTimeout,
-      );
-    } catch (error) {
-      throw toStorageError(error, 'IndexedDB open');
-    }
-    opened.onversionchange = () => {
-      opened.close(); // let the other tab upgrade; we reopen on next use
-      if (db === opened) db = undefined;
-    };
-    opened.onclose = () => {
-      if (db === opened) db = undefined;
-    };
-    if (closed) opened.close();
-    else db = opened;
-    return opened;
-  };
-
-  /** Runs `run` on a database; a connection found closing is dropped and the run retried once. */
+  /** Runs `run` on the connection; one found closing is dropped and the run retried once. */
   const withDb = async <T>(
     what: string,
-    run: (database: IDBDatabase) => Promise<T>,
+    run: (database: IDBPDatabase) => Promise<T>,
     key?: string,
   ): Promise<T> => {
     for (let attempt = 0; ; attempt++) {
-      const database = await connection();
+      let database: IDBPDatabase;
+      try {
+        database = await connection.get();
+      } catch (error) {
+        throw toStorageError(error, 'IndexedDB open');
+      }
       try {
         return await run(database);
       } catch (error) {
         const retryable = isClosingError(error) && attempt === 0 && !closed;
         if (!retryable) throw toStorageError(error, `IndexedDB ${what}`, key);
         // An aborted transaction leaves a healthy connection; a closing one is dropped.
-        if (db === database && !(error instanceof DOMException && error.name === 'AbortError')) {
-          db = undefined;
-          database.close();
-        }
+        if (!(error instanceof DOMException && error.name === 'AbortError'))
+          connection.drop(database);
         reads = undefined;
         writeTx = undefined;
       }
@@ -125,7 +100,8 @@ export function indexedDbAdapter(
     withDb(
       what,
       (database) => {
-        if (writeTx && writeTx.tx.db === database) {
+        const raw = unwrap(database);
+        if (writeTx && writeTx.tx.db === raw) {
           try {
             apply(writeTx.tx.objectStore(RECORDS));
             return writeTx.done;
@@ -133,37 +109,30 @@ export function indexedDbAdapter(
             if (!isInactiveError(error)) throw error;
           }
         }
-        const tx = database.transaction(RECORDS, 'readwrite', { durability: 'relaxed' });
-        const done = completion(tx);
-        writeTx = { tx, done };
-        done.then(
-          () => {
-            if (writeTx?.tx === tx) writeTx = undefined;
-          },
-          () => {
-            if (writeTx?.tx === tx) writeTx = undefined;
-          },
-        );
-        apply(tx.objectStore(RECORDS));
-        return done;
+        const tx = raw.transaction(RECORDS, 'readwrite', { durability: 'relaxed' });
+        const batch: WriteBatch = { tx, done: committed(tx) };
+        const settled = (): void => {
+          if (writeTx === batch) writeTx = undefined;
+        };
+        batch.done.then(settled, settled);
+        writeTx = batch;
+        apply(batch.tx.objectStore(RECORDS));
+        return batch.done;
       },
       key,
     );
 
   const queryKeys = (
     what: string,
-    query: (store: IDBObjectStore) => Promise<IDBValidKey[]>,
-  ): Promise<string[]> =>
-    withDb(what, async (database) =>
-      (await query(database.transaction(RECORDS, 'readonly').objectStore(RECORDS))).map(String),
-    );
+    query: (database: IDBPDatabase) => Promise<IDBValidKey[]>,
+  ): Promise<string[]> => withDb(what, async (database) => (await query(database)).map(String));
 
   return {
     kind,
     shared: true,
     isAvailable: async () => {
       try {
-        await connection();
+        await connection.get();
         return true;
       } catch {
         return false;
@@ -173,7 +142,7 @@ export function indexedDbAdapter(
       withDb(
         'read',
         async (database) => {
-          const value: unknown = await readRequest(database, (store) => store.get(key));
+          const value: unknown = await readRequest(unwrap(database), (store) => store.get(key));
           if (value === undefined) return undefined;
           assertRecord(value, key);
           return value;
@@ -189,53 +158,50 @@ export function indexedDbAdapter(
         else store.clear();
       }),
     keys: (prefix, now) =>
-      queryKeys('keys', async (store) => {
+      queryKeys('keys', async (database) => {
+        const store = readStore(database, RECORDS);
         const [all, expired] = await Promise.all([
-          request(store.getAllKeys(prefixRange(prefix))),
-          request(store.index('exp').getAllKeys(IDBKeyRange.upperBound(now))),
+          store.getAllKeys(prefixRange(prefix)),
+          store.index('exp').getAllKeys(IDBKeyRange.upperBound(now)),
         ]);
         if (expired.length === 0) return all;
         const dead = new Set(expired);
         return all.filter((key) => !dead.has(key));
       }),
     keysTagged: (tags, prefix) =>
-      queryKeys('tag query', async (store) => {
-        const index = store.index('tags');
-        const lists = await Promise.all(tags.map((tag) => request(index.getAllKeys(tag))));
+      queryKeys('tag query', async (database) => {
+        const index = readStore(database, RECORDS).index('tags');
+        const lists = await Promise.all(tags.map((tag) => index.getAllKeys(tag)));
         const keys = new Set(lists.flat().map(String));
         return [...keys].filter((key) => key.startsWith(prefix));
       }),
     expiredKeys: (now) =>
-      queryKeys('sweep', (store) =>
-        request(store.index('exp').getAllKeys(IDBKeyRange.upperBound(now))),
+      queryKeys('sweep', (database) =>
+        readStore(database, RECORDS).index('exp').getAllKeys(IDBKeyRange.upperBound(now)),
       ),
-    allKeys: () => queryKeys('keys', (store) => request(store.getAllKeys())),
+    allKeys: () => queryKeys('keys', (database) => readStore(database, RECORDS).getAllKeys()),
     readMeta: (metaName) =>
       withDb('read', async (database) => {
-        const value: unknown = await request(
-          database.transaction(META, 'readonly').objectStore(META).get(metaName),
-        );
+        const value: unknown = await readStore(database, META).get(metaName);
         return typeof value === 'string' ? value : undefined;
       }),
     writeMeta: (metaName, value) =>
-      withDb('write', (database) => {
-        const tx = database.transaction(META, 'readwrite');
-        tx.objectStore(META).put(value, metaName);
-        return completion(tx);
+      withDb('write', async (database) => {
+        await database.put(META, value, metaName);
       }),
-    deleteMeta: (metaName) =>
-      withDb('delete', (database) => {
-        const tx = database.transaction(META, 'readwrite');
-        tx.objectStore(META).delete(metaName);
-        return completion(tx);
-      }),
+    deleteMeta: (metaName) => withDb('delete', (database) => database.delete(META, metaName)),
     close: async () => {
       closed = true;
+      connection.close(); // the pending write still commits: close() waits for transactions
       await writeTx?.done.catch(() => undefined);
-      db?.close();
-      db = undefined;
     },
   };
+}
+
+/** This task's readwrite transaction, shared by the writes issued in it. */
+interface WriteBatch {
+  tx: IDBTransaction;
+  done: Promise<void>;
 }
 
 /** The reads issued on one readonly transaction that are not settled yet. */

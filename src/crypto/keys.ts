@@ -1,6 +1,6 @@
 import { StrataError } from '../errors.js';
 import { base64ToBytes, bytesToBase64 } from '../codec/base64.js';
-import { inTransaction, openDatabase, request } from '../adapters/idb-requests.js';
+import { inTransaction, openRawDatabase as openDatabase, request } from '../idb.js';
 
 /**
  * Derives an AES-GCM key from a password. Slow by design: call once per instance. The key

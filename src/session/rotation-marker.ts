@@ -1,5 +1,6 @@
-import { inTransaction, openDatabase, request } from '../adapters/idb-requests.js';
+import type { IDBPDatabase } from 'idb';
 import { bytesToHex } from '../codec/base64.js';
+import { openDatabase, readStore } from '../idb.js';
 
 /**
  * Which refresh token is current, recorded in IndexedDB as a SHA-256 hash (never the
@@ -21,9 +22,7 @@ export class RotationMarker {
     try {
       const db = await open();
       try {
-        const value: unknown = await request(
-          db.transaction(MARKERS).objectStore(MARKERS).get(this.#name),
-        );
+        const value: unknown = await readStore(db, MARKERS).get(this.#name);
         return typeof value === 'string' ? value : undefined;
       } finally {
         db.close();
@@ -36,13 +35,11 @@ export class RotationMarker {
   /** Records `refreshToken` as current (best effort). */
   async write(refreshToken: string | undefined): Promise<void> {
     try {
+      const hash = refreshToken === undefined ? undefined : await hashToken(refreshToken);
       const db = await open();
       try {
-        const hash = refreshToken === undefined ? undefined : await hashToken(refreshToken);
-        await inTransaction(db, MARKERS, async (store) => {
-          if (hash === undefined) await request(store.delete(this.#name));
-          else await request(store.put(hash, this.#name));
-        });
+        if (hash === undefined) await db.delete(MARKERS, this.#name);
+        else await db.put(MARKERS, hash, this.#name);
       } finally {
         db.close();
       }
@@ -61,6 +58,6 @@ export async function hashToken(token: string): Promise<string> {
 
 const MARKERS = 'markers';
 
-function open(): Promise<IDBDatabase> {
-  return openDatabase('strata-rotation', 1, (db) => db.createObjectStore(MARKERS));
+function open(): Promise<IDBPDatabase> {
+  return openDatabase('strata-rotation', 1, { upgrade: (db) => db.createObjectStore(MARKERS) });
 }

@@ -1,6 +1,7 @@
-import { inTransaction, openDatabase, request } from '../adapters/idb-requests.js';
+import type { IDBPDatabase } from 'idb';
 import { randomHex } from '../codec/base64.js';
 import { StrataError } from '../errors.js';
+import { inStore, openDatabase } from '../idb.js';
 
 const LEASE_MS = 3_000;
 const RENEW_MS = 750;
@@ -20,14 +21,12 @@ export async function withLeaseLock<T>(
   work: () => Promise<T>,
   deadline: number,
 ): Promise<{ acquired: false } | { acquired: true; result: T }> {
-  let db: IDBDatabase;
+  let db: IDBPDatabase;
   try {
-    db = await openDatabase(
-      'strata-locks',
-      1,
-      (database) => database.createObjectStore(LEASES),
-      Math.max(1, deadline - Date.now()),
-    );
+    db = await openDatabase('strata-locks', 1, {
+      upgrade: (database) => database.createObjectStore(LEASES),
+      timeout: Math.max(1, deadline - Date.now()),
+    });
   } catch (error) {
     if (error instanceof StrataError && error.code === 'TIMEOUT') return { acquired: false };
     throw error;
@@ -51,19 +50,19 @@ export async function withLeaseLock<T>(
 }
 
 /** Takes or renews the lease when it is free, lapsed, or already ours. */
-function tryTake(db: IDBDatabase, name: string, owner: string): Promise<boolean> {
-  return inTransaction(db, LEASES, async (store) => {
-    const lease = (await request(store.get(name))) as { owner: string; until: number } | undefined;
+function tryTake(db: IDBPDatabase, name: string, owner: string): Promise<boolean> {
+  return inStore(db, LEASES, async (store) => {
+    const lease = (await store.get(name)) as { owner: string; until: number } | undefined;
     const now = Date.now();
     const free = !lease || lease.until <= now || lease.owner === owner;
-    if (free) await request(store.put({ owner, until: now + LEASE_MS }, name));
+    if (free) await store.put({ owner, until: now + LEASE_MS }, name);
     return free;
   });
 }
 
-function release(db: IDBDatabase, name: string, owner: string): Promise<void> {
-  return inTransaction(db, LEASES, async (store) => {
-    const lease = (await request(store.get(name))) as { owner: string } | undefined;
-    if (lease?.owner === owner) await request(store.delete(name));
+function release(db: IDBPDatabase, name: string, owner: string): Promise<void> {
+  return inStore(db, LEASES, async (store) => {
+    const lease = (await store.get(name)) as { owner: string } | undefined;
+    if (lease?.owner === owner) await store.delete(name);
   });
 }
