@@ -84,5 +84,6 @@ export {
   type FlushResult,
 } from './session/analytics.js';
 export { RetryQueue, type RetryQueueOptions, type QueuedItem } from './session/retry-queue.js';
-export type { IntervalTimers } from './session/interval.js';
+export type { IntervalTimers } from './timers.js';
+export type { StrataLike } from './session/strata-like.js';
 export type { FetchLike, AuthenticatedFetcher } from './session/transport.js';

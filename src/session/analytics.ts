@@ -1,18 +1,13 @@
 import { randomHex } from '../codec/base64.js';
 import { StrataError } from '../errors.js';
-import type { Strata } from '../strata.js';
 import { withLock } from '../sync/lock.js';
-import { Emitter } from './emitter.js';
-import { platformTimers, type IntervalTimers } from './interval.js';
+import { Emitter } from '../events.js';
+import { resolveTimers, unref, type IntervalTimers, type Timers } from '../timers.js';
 import { RetryQueue } from './retry-queue.js';
 import { SessionManager } from './session-manager.js';
-import {
-  httpError,
-  pickFetch,
-  postJson,
-  type AuthenticatedFetcher,
-  type FetchLike,
-} from './transport.js';
+import type { StrataLike } from './strata-like.js';
+import { httpError, pickFetch, postJson } from './transport.js';
+import type { AuthenticatedFetcher, FetchLike } from './transport.js';
 
 /** One analytics event as it is queued and sent. */
 export interface AnalyticsEvent {
@@ -30,7 +25,8 @@ export interface AnalyticsEvent {
 
 /** Options of {@link SessionAnalytics}. */
 export interface SessionAnalyticsOptions {
-  storage: Strata;
+  /** Where the data lives: a `Strata` (or any {@link StrataLike}). */
+  storage: StrataLike;
   /** Default `'/api/analytics'`. */
   endpoint?: string;
   /** Sends the batches. Default: `tokens.fetch` when given, else the platform's `fetch`. */
@@ -41,7 +37,9 @@ export interface SessionAnalyticsOptions {
    * (call `end()` or `flush()` before `logout()` to send them).
    */
   tokens?: AuthenticatedFetcher;
-  /** The session the events belong to. Default: the {@link SessionManager} id on the same storage. */
+  /**
+   * The session the events belong to. Default: the {@link SessionManager} id on the same storage.
+   */
   sessionId?: () => string | Promise<string>;
   /** Flush every this many ms once started; 0 turns it off. Default 30,000. */
   flushInterval?: number;
@@ -51,7 +49,9 @@ export interface SessionAnalyticsOptions {
   maxAge?: number;
   /** Storage key prefix of the queue. Default `'analytics-queue:'`. */
   queuePrefix?: string;
+  /** Wall-clock time in epoch ms. Default `Date.now`. */
   clock?: () => number;
+  /** The interval's timer functions, injectable for tests. Default: the platform's. */
   timers?: IntervalTimers;
 }
 
@@ -75,7 +75,7 @@ const SECRET_FIELD = /token|secret|password|passwd|authorization|cookie|credenti
 
 /**
  * The seed's session analytics: session start and end, page views and custom events,
- * queued in the {@link Strata} first (one key per event, so a reload or a crash loses
+ * queued in the `Strata` first (one key per event, so a reload or a crash loses
  * nothing), then sent in batches (`POST endpoint { events, sessionId }`) every
  * `flushInterval`, when the browser comes back `online`, and on {@link end}. A failed
  * send keeps the events for the next flush; events still undelivered after 7 days are
@@ -91,8 +91,7 @@ export class SessionAnalytics {
   readonly #sessionId: () => string | Promise<string>;
   readonly #interval: number;
   readonly #batchSize: number;
-  readonly #clock: () => number;
-  readonly #timers: IntervalTimers;
+  readonly #timers: Timers;
   readonly #queue: RetryQueue<AnalyticsEvent>;
   readonly #lockName: string;
   readonly #events = new Emitter<SessionAnalyticsEvents>();
@@ -115,15 +114,13 @@ export class SessionAnalytics {
     this.#sessionId = options.sessionId ?? (() => (manager as SessionManager).id());
     this.#interval = interval;
     this.#batchSize = batchSize;
-    this.#clock = options.clock ?? Date.now;
-    this.#timers = options.timers ?? platformTimers;
+    const timers = (this.#timers = resolveTimers(options));
     const prefix = options.queuePrefix ?? 'analytics-queue:';
-    // Events sent with a user's Bearer token belong to that user: tagged `auth`, a logout
-    // drops those not yet delivered, so they never go out with the next user's token.
+    // With a Bearer token, tagged `auth`: a logout drops them, never sent as the next user.
     this.#queue = new RetryQueue<AnalyticsEvent>({
       storage: options.storage,
       prefix,
-      clock: this.#clock,
+      clock: timers.now,
       ...(options.maxAge === undefined ? {} : { maxAge: options.maxAge }),
       ...(options.tokens ? { tags: ['auth'] } : {}),
     });
@@ -193,7 +190,7 @@ export class SessionAnalytics {
   #startLoop(): void {
     if (this.#timer !== undefined) return;
     if (this.#interval > 0)
-      this.#timer = this.#timers.setInterval(() => void this.flush(), this.#interval);
+      unref((this.#timer = this.#timers.setInterval(() => void this.flush(), this.#interval)));
     if (typeof window !== 'undefined') window.addEventListener('online', this.#onOnline);
   }
 
@@ -202,7 +199,7 @@ export class SessionAnalytics {
       ...fields,
       id: randomHex(16),
       sessionId: await this.#sessionId(),
-      timestamp: this.#clock(),
+      timestamp: this.#timers.now(),
     };
     if (fields.data) event.data = scrub(fields.data) as Record<string, unknown>;
     await this.#queue.push(event);

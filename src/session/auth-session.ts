@@ -1,9 +1,11 @@
 import { isStrataError, StrataError, toStorageError } from '../errors.js';
-import type { Strata } from '../strata.js';
 import { withLock } from '../sync/lock.js';
-import { browserSessionId } from './browser-session.js';
-import { Emitter } from './emitter.js';
-import { isInvalidGrant, type TokenManager, type TokenResponse } from './token-manager.js';
+import { Emitter } from '../events.js';
+import { resolveTimers } from '../timers.js';
+import { BrowserSessionMark, browserSessionId } from './browser-session.js';
+import type { StrataLike } from './strata-like.js';
+import { isInvalidGrant } from './token-errors.js';
+import type { TokenManager, TokenResponse } from './token-manager.js';
 
 /** The signed-in user as the app describes it. */
 export interface SessionUser {
@@ -29,7 +31,10 @@ export interface UserSession extends SessionUser {
 export interface AuthState {
   status: 'loading' | 'authenticated' | 'unauthenticated';
   session: UserSession | null;
-  /** Why {@link AuthSession.initialize} could not read the session (wrong password, storage unavailable): the status is then `'unauthenticated'`. */
+  /**
+   * Why {@link AuthSession.initialize} could not read the session (wrong password, storage
+   * unavailable): the status is then `'unauthenticated'`.
+   */
   error?: StrataError;
 }
 
@@ -41,7 +46,8 @@ export interface RestoreGuard {
 
 /** Options of {@link AuthSession}. */
 export interface AuthSessionOptions {
-  storage: Strata;
+  /** Where the session lives: a `Strata` (or any {@link StrataLike}). */
+  storage: StrataLike;
   /** Holds the tokens; its refresh lock also guards restores, so one tab restores for all. */
   tokens?: TokenManager;
   /** Turns a refresh token into a user and fresh tokens when the session is gone. */
@@ -54,6 +60,7 @@ export interface AuthSessionOptions {
   activityThrottle?: number;
   /** Storage key of the session. Default `'auth-session'`. */
   key?: string;
+  /** Wall-clock time in epoch ms. Default `Date.now`. */
   clock?: () => number;
   /**
    * The id of the current browser session; a session signed in without "remember me" ends
@@ -64,15 +71,16 @@ export interface AuthSessionOptions {
 
 const DAY = 24 * 60 * 60 * 1000;
 const REFRESH_KEY = 'auth:refresh-token';
-/** Marks a session signed in without "remember me" with the browser session it belongs to. */
-const BROWSER_SESSION_KEY = 'auth:browser-session';
 /** Longer than `httpRestore`'s default request timeout (15 s). */
 const RESTORE_LOCK_MS = 20_000;
-/** How long a session touch waits for the restore lock before it is skipped (it only records activity). */
+/**
+ * How long a session touch waits for the restore lock before it is skipped (it only records
+ * activity).
+ */
 const TOUCH_LOCK_MS = 2_000;
 
 /**
- * The signed-in state of the app, kept in a {@link Strata} (encrypted when it encrypts,
+ * The signed-in state of the app, kept in a `Strata` (encrypted when it encrypts,
  * tagged `auth`), with the seed's sliding 24 h / 30-day sessions. When the session is gone
  * but a refresh token is held, `getSession()` restores it once for every caller and every
  * tab. `logout()` clears the session, every item tagged `auth` and the tokens; with sync
@@ -80,6 +88,8 @@ const TOUCH_LOCK_MS = 2_000;
  */
 export class AuthSession {
   readonly #options: AuthSessionOptions;
+  readonly #now: () => number;
+  readonly #mark: BrowserSessionMark;
   readonly #key: string;
   readonly #events = new Emitter<{ change: AuthState }>();
   #state: AuthState = { status: 'loading', session: null };
@@ -94,9 +104,15 @@ export class AuthSession {
     if (typeof options?.storage?.get !== 'function')
       throw new StrataError('INVALID_OPTIONS', 'AuthSession needs { storage: Strata }.');
     this.#options = options;
+    this.#now = resolveTimers({ clock: options.clock }).now;
     this.#key = options.key ?? 'auth-session';
+    this.#mark = new BrowserSessionMark(
+      options.storage,
+      options.browserSession ?? browserSessionId,
+      options.durations?.remembered ?? 30 * DAY,
+    );
     this.#unsubscribe = options.storage.subscribe(this.#key, (change) => {
-      if (change.key !== this.#key) return; // another tab, or app code, changed or removed the session
+      if (change.key !== this.#key) return; // another tab, or app code, changed the session
       const session = change.newValue as UserSession | null;
       this.#setState(
         session
@@ -114,7 +130,10 @@ export class AuthSession {
     return this.#options.tokens;
   }
 
-  /** Signs in: stores the session for 24 h (30 days with `rememberMe`), sliding with use, and the tokens. */
+  /**
+   * Signs in: stores the session for 24 h (30 days with `rememberMe`), sliding with use, and the
+   * tokens.
+   */
   async login(
     user: SessionUser,
     options: { rememberMe?: boolean; tokens?: TokenResponse } = {},
@@ -137,7 +156,7 @@ export class AuthSession {
     };
     // Tokens and markers first: the session record is what flips every tab to 'authenticated'.
     if (options.tokens) await this.#storeTokens(options.tokens, rememberMe ? 30 * DAY : duration);
-    await this.#markBrowserSession(rememberMe);
+    await this.#mark.mark(rememberMe);
     await this.#options.fingerprint?.create();
     await this.#options.storage.set(this.#key, session, {
       ttl: duration,
@@ -156,7 +175,7 @@ export class AuthSession {
    */
   async getSession(): Promise<UserSession | null> {
     const strata = this.#options.storage;
-    if (await this.#browserSessionEnded()) {
+    if (await this.#mark.ended()) {
       await this.logout();
       return null;
     }
@@ -233,9 +252,7 @@ export class AuthSession {
   async logout(options: { destroyKey?: boolean } = {}): Promise<void> {
     const strata = this.#options.storage;
     this.#signOuts++;
-    // Tokens first: clear() waits for a refresh or restore in flight in any tab (the refresh
-    // lock), and the rest waits for a restore without a TokenManager (the restore lock), so
-    // nothing finishing later signs the user back in.
+    // Each part waits for the lock a restore in flight holds: none finishing later signs back in.
     let tokensFailure: unknown;
     await this.#options.tokens?.clear().catch((error: unknown) => {
       tokensFailure = error; // the session is still removed; the failure is thrown after
@@ -244,7 +261,7 @@ export class AuthSession {
       Promise.all([
         strata.remove(this.#key),
         strata.remove(REFRESH_KEY),
-        strata.remove(BROWSER_SESSION_KEY),
+        this.#mark.remove(),
         strata.clear({ tags: ['auth'] }),
       ]);
     await this.#underRestoreLock(removeAll).catch((error: unknown) => {
@@ -311,7 +328,7 @@ export class AuthSession {
       return session && session.expiresAt > this.#now() ? session : null;
     };
     const signIn = async (user: SessionUser, tokenResponse?: TokenResponse): Promise<void> => {
-      const rememberMe = (await storage.get(BROWSER_SESSION_KEY)) === null;
+      const rememberMe = await this.#mark.remembered();
       await this.login(
         user,
         tokenResponse ? { rememberMe, tokens: tokenResponse } : { rememberMe },
@@ -320,8 +337,7 @@ export class AuthSession {
     try {
       if (tokens) {
         if (!(await tokens.getTokens())?.refreshToken) return null;
-        // The TokenManager stores the new tokens, then signs in, under its lock; not at all
-        // when the user signed out or in meanwhile.
+        // Stores the tokens, then signs in, under the refresh lock; dropped when superseded.
         await tokens.exchange(
           restore,
           async () => (await sessionNow()) !== null,
@@ -354,24 +370,9 @@ export class AuthSession {
   }
 
   /**
-   * Records the browser session a non-remembered sign-in belongs to (and forgets it for a
-   * remembered one). The mark slides with every check of the session and lasts as long as
-   * a remembered sign-in would, so it outlives the session it guards, in use or not.
+   * Runs `work` under the lock a restore without a TokenManager holds (waiting longer than a
+   * refresh request may take).
    */
-  async #markBrowserSession(rememberMe: boolean): Promise<void> {
-    const id = rememberMe ? null : (this.#options.browserSession ?? browserSessionId)();
-    const lifetime = this.#options.durations?.remembered ?? 30 * DAY;
-    if (id === null) await this.#options.storage.remove(BROWSER_SESSION_KEY);
-    else
-      await this.#options.storage.set(BROWSER_SESSION_KEY, id, {
-        ttl: lifetime,
-        sliding: true,
-        encrypt: true,
-        tags: ['auth'],
-      });
-  }
-
-  /** Runs `work` under the lock a restore without a TokenManager holds (waiting longer than a refresh request may take). */
   #underRestoreLock<T>(work: () => Promise<T>, timeout = RESTORE_LOCK_MS): Promise<T> {
     return withLock(`strata-restore:${this.#options.storage.namespace}/${this.#key}`, work, {
       timeout,
@@ -406,14 +407,6 @@ export class AuthSession {
     });
   }
 
-  /** True when the stored sign-in was not remembered and its browser session is over. */
-  async #browserSessionEnded(): Promise<boolean> {
-    const marked = await this.#options.storage.get<string>(BROWSER_SESSION_KEY);
-    if (marked === null) return false;
-    const current = (this.#options.browserSession ?? browserSessionId)();
-    return current !== null && current !== marked;
-  }
-
   async #storeTokens(response: TokenResponse, refreshTtl: number): Promise<void> {
     if (this.#options.tokens) {
       await this.#options.tokens.setTokens(response);
@@ -441,10 +434,6 @@ export class AuthSession {
       return;
     this.#state = state;
     this.#events.emit('change', state);
-  }
-
-  #now(): number {
-    return (this.#options.clock ?? Date.now)();
   }
 }
 

@@ -1,9 +1,12 @@
 import { bytesToHex } from '../codec/base64.js';
 import { StrataError } from '../errors.js';
-import type { Strata } from '../strata.js';
 import type { RestoreGuard } from './auth-session.js';
+import type { StrataLike } from './strata-like.js';
 
-/** The device traits a {@link SessionFingerprint} hashes: ones that do not change while a browser is used. */
+/**
+ * The device traits a {@link SessionFingerprint} hashes: ones that do not change while a browser is
+ * used.
+ */
 export interface FingerprintTraits {
   userAgent: string;
   language: string;
@@ -16,10 +19,14 @@ export interface FingerprintTraits {
 
 /** Options of {@link SessionFingerprint}. */
 export interface SessionFingerprintOptions {
-  storage: Strata;
+  /** Where the binding lives: a `Strata` (or any {@link StrataLike}). */
+  storage: StrataLike;
   /** Storage key of the bound hash. Default `'session-fingerprint'`. */
   key?: string;
-  /** Lifetime of the binding in ms. Default: none (it goes with the session: it is tagged `auth`, so `logout()` removes it). */
+  /**
+   * Lifetime of the binding in ms. Default: none (it goes with the session: it is tagged `auth`, so
+   * `logout()` removes it).
+   */
   ttl?: number;
   /** Reads the traits; injectable for tests. Default {@link currentTraits}. */
   traits?: () => FingerprintTraits;
@@ -55,7 +62,7 @@ export function currentTraits(): FingerprintTraits {
  * naively to another machine; it does not stop a determined thief.
  */
 export class SessionFingerprint implements RestoreGuard {
-  readonly #storage: Strata;
+  readonly #storage: StrataLike;
   readonly #key: string;
   readonly #ttl: number | undefined;
   readonly #traits: () => FingerprintTraits;
@@ -88,7 +95,10 @@ export class SessionFingerprint implements RestoreGuard {
     return bytesToHex(new Uint8Array(digest));
   }
 
-  /** Binds the session to this device: stores the current hash (encrypted, tagged `auth`). Returns it. */
+  /**
+   * Binds the session to this device: stores the current hash (encrypted, tagged `auth`). Returns
+   * it.
+   */
   async bind(): Promise<string> {
     const hash = await this.compute();
     await this.#storage.set(this.#key, hash, {

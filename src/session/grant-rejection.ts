@@ -1,4 +1,6 @@
-/** What an OAuth error code looks like (RFC 6749 §5.2): never free text, which could echo a token. */
+/**
+ * What an OAuth error code looks like (RFC 6749 §5.2): never free text, which could echo a token.
+ */
 export function isOAuthErrorCode(value: unknown): value is string {
   return typeof value === 'string' && /^[a-z_]{1,64}$/.test(value);
 }

@@ -1,4 +1,5 @@
 import { StrataError } from '../errors.js';
+import { platformTimers } from '../timers.js';
 import type { SessionUser } from './auth-session.js';
 import { isOAuthErrorCode, meansGrantRejected } from './grant-rejection.js';
 import type { TokenResponse } from './token-manager.js';
@@ -7,7 +8,10 @@ import type { TokenResponse } from './token-manager.js';
 export interface HttpRefreshOptions {
   fetch?: typeof fetch;
   init?: RequestInit;
-  /** Milliseconds to wait for the answer before failing with `TIMEOUT` (a refresh holds the cross-tab lock meanwhile). Default 15,000. */
+  /**
+   * Milliseconds to wait for the answer before failing with `TIMEOUT` (a refresh holds the
+   * cross-tab lock meanwhile). Default 15,000.
+   */
   timeout?: number;
 }
 
@@ -84,7 +88,7 @@ async function post<T>(
     throw new StrataError('INVALID_OPTIONS', 'timeout must be a positive number of milliseconds.');
   const controller = new AbortController();
   let timedOut = false;
-  const timer = setTimeout(() => {
+  const timer = platformTimers.setTimeout(() => {
     timedOut = true;
     controller.abort();
   }, timeout);
@@ -116,7 +120,7 @@ async function post<T>(
       throw timedOut ? timeoutError(timeout) : error;
     }
   } finally {
-    clearTimeout(timer);
+    platformTimers.clearTimeout(timer);
   }
 }
 

@@ -4,7 +4,9 @@ export interface JwtTimes {
   iat?: number;
 }
 
-/** Reads `exp` and `iat` (seconds) from a JWT's payload; `undefined` for anything that is not a JWT. */
+/**
+ * Reads `exp` and `iat` (seconds) from a JWT's payload; `undefined` for anything that is not a JWT.
+ */
 export function readJwtTimes(token: string): JwtTimes | undefined {
   const part = token.split('.')[1];
   if (part === undefined) return undefined;

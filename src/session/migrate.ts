@@ -1,8 +1,9 @@
 import { serialize } from '../codec/serialize.js';
 import { StrataError } from '../errors.js';
-import { TAGS_OF, type Strata } from '../strata.js';
+import { TAGS_OF } from '../strata.js';
 import type { ItemInfo } from '../types.js';
 import { withLock } from '../sync/lock.js';
+import type { StrataLike } from './strata-like.js';
 
 /** Combines a guest value with the value the user already has under the same name. May be async. */
 export type Merger = (guest: unknown, existing: unknown) => unknown;
@@ -21,9 +22,15 @@ export interface MigrateOptions {
   merge?: Record<string, Merger>;
   /** Merger for names missing from `merge`. Default {@link preferExisting}. */
   defaultMerge?: Merger;
-  /** Tags added to the migrated items (a list, or per name), beside the tags they already carry. Default: none. */
+  /**
+   * Tags added to the migrated items (a list, or per name), beside the tags they already carry.
+   * Default: none.
+   */
   tags?: string[] | ((name: string) => string[]);
-  /** Encrypt the migrated items. Default: as the guest's (or the user's) item was, else the instance's `encryption.enabled`. */
+  /**
+   * Encrypt the migrated items. Default: as the guest's (or the user's) item was, else the
+   * instance's `encryption.enabled`.
+   */
   encrypt?: boolean;
 }
 
@@ -87,8 +94,9 @@ const JOURNAL_PREFIX = 'strata-migration:';
  * an encrypted item's tags are dropped: they are stored as keyed hashes, which an
  * unencrypted item cannot carry.
  *
- * @throws `INVALID_OPTIONS` for a non-string, blank, space-padded or control-character `userId`, an empty `from`, a `to`
- *   prefix that starts with `from`, or a merger that throws or returns `undefined`.
+ * @throws `INVALID_OPTIONS` for a non-string, blank, space-padded or control-character
+ *   `userId`, an empty `from`, a `to` prefix that starts with `from`, or a merger that throws
+ *   or returns `undefined`.
  *
  * @example
  * await migrateGuestToUser(strata, user.id, {
@@ -96,7 +104,7 @@ const JOURNAL_PREFIX = 'strata-migration:';
  * });
  */
 export async function migrateGuestToUser(
-  strata: Strata,
+  strata: StrataLike,
   userId: string,
   options: MigrateOptions = {},
 ): Promise<MigrationResult> {
@@ -149,7 +157,7 @@ export async function migrateGuestToUser(
 
 /** Reads every guest item and computes every target value; writes nothing. */
 async function planMigration(
-  strata: Strata,
+  strata: StrataLike,
   from: string,
   target: string,
   options: MigrateOptions,
@@ -218,7 +226,7 @@ async function planMigration(
  * overwrites newer data or removes guest data it did not migrate.
  */
 async function applyJournal(
-  strata: Strata,
+  strata: StrataLike,
   journalKey: string,
   journal: Journal,
   options: MigrateOptions,
@@ -230,7 +238,7 @@ async function applyJournal(
     const current = planned ? await strata.get(write.key) : undefined;
     if (planned && !sameValue(current, write.before)) {
       if (!sameValue(current, write.value) && write.source !== undefined) kept.add(write.source);
-      else (write.merged ? result.merged : result.moved).push(write.name); // written before the interruption
+      else (write.merged ? result.merged : result.moved).push(write.name); // written before a crash
       continue;
     }
     const tags = typeof options.tags === 'function' ? options.tags(write.name) : options.tags;
@@ -273,7 +281,10 @@ function tagSources(write: PlannedWrite, source: string): string[] {
     : [source, write.key];
 }
 
-/** TTL and flags a write carries over: time and sliding from `timing` (the item whose clock it keeps), encryption from either item. */
+/**
+ * TTL and flags a write carries over: time and sliding from `timing` (the item whose clock it
+ * keeps), encryption from either item.
+ */
 function carried(
   timing: ItemInfo | null,
   guest: ItemInfo | null,

@@ -1,16 +1,22 @@
 import { randomHex } from '../codec/base64.js';
 import { StrataError } from '../errors.js';
-import type { Strata } from '../strata.js';
+import { resolveTimers } from '../timers.js';
+import type { StrataLike } from './strata-like.js';
 
 /** Options of {@link RetryQueue}. */
 export interface RetryQueueOptions {
-  storage: Strata;
+  /** Where the entries live: a `Strata` (or any {@link StrataLike}). */
+  storage: StrataLike;
   /** Key prefix of the entries. Default `'retry-queue:'`. */
   prefix?: string;
   /** Entries older than this (ms) are dropped. Default 7 days. */
   maxAge?: number;
-  /** Tags of every entry, for `strata.clear({ tags })` (e.g. `['auth']`: a logout drops them). Default: none. */
+  /**
+   * Tags of every entry, for `strata.clear({ tags })` (e.g. `['auth']`: a logout drops them).
+   * Default: none.
+   */
   tags?: string[];
+  /** Wall-clock time in epoch ms. Default `Date.now`. */
   clock?: () => number;
 }
 
@@ -24,12 +30,12 @@ export interface QueuedItem<T> {
 const WEEK = 7 * 24 * 60 * 60 * 1000;
 
 /**
- * A durable FIFO kept in a {@link Strata}: one key per entry (so tabs appending at once
+ * A durable FIFO kept in a `Strata`: one key per entry (so tabs appending at once
  * never overwrite each other), each with a `maxAge` TTL, so it survives reloads and an
  * entry older than `maxAge` (default 7 days) is dropped rather than retried forever.
  */
 export class RetryQueue<T> {
-  readonly #storage: Strata;
+  readonly #storage: StrataLike;
   readonly #prefix: string;
   readonly #maxAge: number;
   readonly #clock: () => number;
@@ -50,7 +56,7 @@ export class RetryQueue<T> {
     this.#storage = options.storage;
     this.#prefix = prefix;
     this.#maxAge = options.maxAge ?? WEEK;
-    this.#clock = options.clock ?? Date.now;
+    this.#clock = resolveTimers(options).now;
     this.#tags = options.tags && options.tags.length > 0 ? [...options.tags] : undefined;
   }
 

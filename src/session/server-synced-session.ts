@@ -1,14 +1,9 @@
 import { StrataError } from '../errors.js';
-import type { Strata } from '../strata.js';
-import { Emitter } from './emitter.js';
-import { platformTimers, type IntervalTimers } from './interval.js';
-import {
-  httpError,
-  pickFetch,
-  postJson,
-  type AuthenticatedFetcher,
-  type FetchLike,
-} from './transport.js';
+import { Emitter } from '../events.js';
+import { resolveTimers, unref, type IntervalTimers, type Timers } from '../timers.js';
+import type { StrataLike } from './strata-like.js';
+import { httpError, pickFetch, postJson } from './transport.js';
+import type { AuthenticatedFetcher, FetchLike } from './transport.js';
 
 /** A session as {@link ServerSyncedSession} keeps it: any JSON object. */
 export type SyncedSessionData = Record<string, unknown>;
@@ -21,7 +16,8 @@ export type SessionMerge = (
 
 /** Options of {@link ServerSyncedSession}. */
 export interface ServerSyncedSessionOptions {
-  storage: Strata;
+  /** Where the data lives: a `Strata` (or any {@link StrataLike}). */
+  storage: StrataLike;
   /** Adds the Bearer token and refreshes once on a 401 (a `TokenManager`). */
   tokens?: AuthenticatedFetcher;
   /** Or any fetch (it must authenticate itself). Default: `tokens.fetch`, else the platform's. */
@@ -38,7 +34,9 @@ export interface ServerSyncedSessionOptions {
   merge?: SessionMerge;
   /** Storage options of the session. Default: encrypted, tagged `auth`. */
   encrypt?: boolean;
+  /** Wall-clock time in epoch ms. Default `Date.now`. */
   clock?: () => number;
+  /** The interval's timer functions, injectable for tests. Default: the platform's. */
   timers?: IntervalTimers;
 }
 
@@ -78,18 +76,19 @@ export function mergeServerSession(
 }
 
 /**
- * The seed's server-synced session: a session object kept in a {@link Strata} and
+ * The seed's server-synced session: a session object kept in a `Strata` and
  * reconciled with the server (`POST endpoint { session }`, Bearer token from the
  * `TokenManager`) every `interval` once {@link start}ed, or on {@link syncNow}. The server
  * wins for auth, user, roles and permissions; the local session wins for the rest, unless
  * a `merge` says otherwise. Changes made while a request is in flight are kept (the merge
  * reads the session again after the answer). A 401 (after the TokenManager's one refresh)
  * removes the session and stops the timer, unless the TokenManager still holds tokens (its
- * refresh failed for a reason that may pass, such as a network error): that 401 is a failure. Nothing throws from the timer: failures are
- * `'error'` events and `{ status: 'failed' }` results, and the local session stays.
+ * refresh failed for a reason that may pass, such as a network error): that 401 is a
+ * failure. Nothing throws from the timer: failures are `'error'` events and
+ * `{ status: 'failed' }` results, and the local session stays.
  */
 export class ServerSyncedSession {
-  readonly #storage: Strata;
+  readonly #storage: StrataLike;
   readonly #fetch: FetchLike;
   readonly #tokens: AuthenticatedFetcher | undefined;
   readonly #endpoint: string;
@@ -97,8 +96,7 @@ export class ServerSyncedSession {
   readonly #interval: number;
   readonly #merge: SessionMerge;
   readonly #encrypt: boolean;
-  readonly #clock: () => number;
-  readonly #timers: IntervalTimers;
+  readonly #timers: Timers;
   readonly #events = new Emitter<ServerSyncedSessionEvents>();
   #timer: unknown;
   #syncing: Promise<SyncOutcome> | undefined;
@@ -124,8 +122,7 @@ export class ServerSyncedSession {
     this.#merge =
       options.merge ?? ((local, server) => mergeServerSession(local, server, serverKeys));
     this.#encrypt = options.encrypt ?? true;
-    this.#clock = options.clock ?? Date.now;
-    this.#timers = options.timers ?? platformTimers;
+    this.#timers = resolveTimers(options);
   }
 
   /** The stored session; `null` when there is none. */
@@ -171,7 +168,7 @@ export class ServerSyncedSession {
   /** Syncs now and then every `interval` ms. Idempotent. */
   start(): void {
     if (this.#timer !== undefined) return;
-    this.#timer = this.#timers.setInterval(() => void this.syncNow(), this.#interval);
+    unref((this.#timer = this.#timers.setInterval(() => void this.syncNow(), this.#interval)));
     void this.syncNow();
   }
 
@@ -241,7 +238,7 @@ export class ServerSyncedSession {
     if (!current) return { status: 'skipped' }; // signed out meanwhile: do not bring it back
     const merged = {
       ...this.#merge(current, server as SyncedSessionData),
-      lastSync: this.#clock(),
+      lastSync: this.#timers.now(),
     };
     await this.set(merged);
     this.#events.emit('synced', merged);

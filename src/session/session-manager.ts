@@ -1,13 +1,19 @@
 import { bytesToBase64 } from '../codec/base64.js';
 import { StrataError } from '../errors.js';
-import type { Strata } from '../strata.js';
 import { withLock } from '../sync/lock.js';
+import type { StrataLike } from './strata-like.js';
 
 /** Options of {@link SessionManager}. */
 export interface SessionManagerOptions {
-  /** Lifetime of the id and the data, in ms, sliding with every read (the seed's 30 min). Default: no expiry. */
+  /**
+   * Lifetime of the id and the data, in ms, sliding with every read (the seed's 30 min). Default:
+   * no expiry.
+   */
   ttl?: number;
-  /** Prefix of every key: `<prefix>id` holds the id, `<prefix><id>:<key>` the data. Default `'session:'`. */
+  /**
+   * Prefix of every key: `<prefix>id` holds the id, `<prefix><id>:<key>` the data. Default
+   * `'session:'`.
+   */
   keyPrefix?: string;
   /** Encrypt the id and the data. Default: the instance's `encryption.enabled`. */
   encrypt?: boolean;
@@ -23,7 +29,7 @@ export function createSessionId(): string {
 }
 
 /**
- * The seed's basic session: a random id kept in a {@link Strata} and data namespaced under
+ * The seed's basic session: a random id kept in a `Strata` and data namespaced under
  * it (`session:<id>:<key>`, tagged `session:<id>`). The id is created once and reused by
  * every call, every instance and, on a shared layer, every tab: creation runs under a
  * cross-tab lock that first looks for an id another caller just stored. `clearSession()`
@@ -34,13 +40,13 @@ export function createSessionId(): string {
  * await session.setSessionData('wizard-step', 2);
  */
 export class SessionManager {
-  readonly #strata: Strata;
+  readonly #strata: StrataLike;
   readonly #prefix: string;
   readonly #ttl: number | undefined;
   readonly #encrypt: boolean | undefined;
   #creating: Promise<string> | undefined;
 
-  constructor(strata: Strata, options: SessionManagerOptions = {}) {
+  constructor(strata: StrataLike, options: SessionManagerOptions = {}) {
     if (typeof strata?.get !== 'function')
       throw new StrataError('INVALID_OPTIONS', 'SessionManager needs a Strata.');
     const prefix = options.keyPrefix ?? 'session:';

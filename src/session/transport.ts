@@ -6,7 +6,10 @@ export type FetchLike = (input: RequestInfo | URL, init?: RequestInit) => Promis
 /** Something with a `fetch` that authenticates, such as a `TokenManager`. */
 export interface AuthenticatedFetcher {
   fetch: FetchLike;
-  /** The tokens still held (a `TokenManager`'s): tells a 401 after a failed refresh from a signed-out user. */
+  /**
+   * The tokens still held (a `TokenManager`'s): tells a 401 after a failed refresh from a
+   * signed-out user.
+   */
   getTokens?: () => Promise<unknown>;
 }
 

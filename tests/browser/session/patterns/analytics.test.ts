@@ -1,10 +1,9 @@
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { AuthSession, httpRefresh, Strata, TokenManager } from 'strata-storage';
 import { SessionAnalytics, type AnalyticsEvent } from '../../../../src/session/analytics.js';
-import type { IntervalTimers } from '../../../../src/session/interval.js';
 import { SessionManager } from '../../../../src/session/session-manager.js';
 import { analyticsEvents, login, uniqueUser } from '../../../setup/auth-client.js';
-import { makeStrata, manualClock } from '../../helpers.js';
+import { handTimers, makeStrata, manualClock } from '../../helpers.js';
 
 const url = inject('authServerUrl');
 const endpoint = `${url}/api/analytics`;
@@ -165,7 +164,8 @@ describe('SessionAnalytics (reference server)', () => {
     const sent: number[] = [];
     after.on('sent', ({ count }) => sent.push(count));
     window.dispatchEvent(new Event('online'));
-    await expect.poll(() => sent.reduce((a, b) => a + b, 0)).toBe(4);
+    await after.flush(); // joins the flush `online` launched
+    expect(sent.reduce((a, b) => a + b, 0)).toBe(4);
     expect(await after.flush()).toEqual({ sent: 0, remaining: 0 }); // nothing left to send again
     // a second instance on the same namespace flushing at the same time sends nothing twice
     const other = analyticsOn(strataOn(first.namespace));
@@ -199,11 +199,7 @@ describe('SessionAnalytics (reference server)', () => {
   });
 
   it('flushes on each tick of the injected interval', async () => {
-    let tick: (() => void) | undefined;
-    const timers: IntervalTimers = {
-      setInterval: (callback) => ((tick = callback), 1),
-      clearInterval: () => (tick = undefined),
-    };
+    const timers = handTimers();
     const sessionId = `s-${uniqueUser('tick')}`;
     const analytics = analyticsOn(strataOn(), {
       timers,
@@ -213,10 +209,12 @@ describe('SessionAnalytics (reference server)', () => {
     await analytics.start('/a');
     await analytics.trackPageView('/b');
     expect(await received(sessionId)).toEqual([]);
-    tick?.();
-    await expect.poll(async () => (await received(sessionId)).length).toBe(2);
+    expect(timers.active()).toBe(1);
+    timers.fire();
+    expect(await analytics.flush()).toMatchObject({ sent: 2 }); // joins the flush the tick launched
+    expect(await received(sessionId)).toHaveLength(2);
     analytics.stop();
-    expect(tick).toBeUndefined();
+    expect(timers.active()).toBe(0);
   });
 
   it('refuses bad options', () => {

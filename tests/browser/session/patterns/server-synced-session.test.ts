@@ -4,9 +4,8 @@ import {
   ServerSyncedSession,
   type SyncOutcome,
 } from '../../../../src/session/server-synced-session.js';
-import type { IntervalTimers } from '../../../../src/session/interval.js';
 import { failNextRefresh, login, revoke, stats, uniqueUser } from '../../../setup/auth-client.js';
-import { makeStrata, manualClock } from '../../helpers.js';
+import { handTimers, makeStrata, manualClock } from '../../helpers.js';
 
 const url = inject('authServerUrl');
 const open: Strata[] = [];
@@ -15,21 +14,6 @@ afterEach(async () => {
   stops.splice(0).forEach((stop) => stop());
   await Promise.all(open.splice(0).map((s) => s.close()));
 });
-
-/** Timers the test fires by hand. */
-function handTimers(): IntervalTimers & { fire: () => void; active: () => number } {
-  const callbacks = new Map<number, () => void>();
-  let next = 1;
-  return {
-    setInterval: (callback) => {
-      callbacks.set(next, callback);
-      return next++;
-    },
-    clearInterval: (handle) => void callbacks.delete(handle as number),
-    fire: () => callbacks.forEach((callback) => callback()),
-    active: () => callbacks.size,
-  };
-}
 
 /** A signed-in user on the reference server, with its tokens in a TokenManager. */
 async function signedIn(label: string) {
@@ -150,6 +134,8 @@ describe('ServerSyncedSession (reference server)', () => {
     expect((await sync.syncNow()).status).toBe('synced');
     sync.start();
     expect(sync.running).toBe(true);
+    // start() launched a sync: this call joins it, so the revoke comes after it, never during it.
+    expect((await sync.syncNow()).status).toBe('synced');
     await revoke(url, username);
     const outcome = await sync.syncNow();
     expect(outcome).toEqual({ status: 'unauthorized' });
@@ -200,9 +186,11 @@ describe('ServerSyncedSession (reference server)', () => {
     const outcomes: SyncOutcome['status'][] = [];
     stops.push(sync.on('synced', () => outcomes.push('synced')));
     sync.start();
-    await expect.poll(() => outcomes.length).toBe(1);
+    await sync.syncNow(); // joins the sync start() launched
+    expect(outcomes).toEqual(['synced']);
     timers.fire();
-    await expect.poll(() => outcomes.length).toBe(2);
+    await sync.syncNow(); // joins the sync the tick launched
+    expect(outcomes).toEqual(['synced', 'synced']);
     expect((await stats(url, username)).syncRequests).toBe(2);
     sync.stop();
     expect(timers.active()).toBe(0);
@@ -218,9 +206,11 @@ describe('ServerSyncedSession (reference server)', () => {
     stops.push(offline.on('error', (error) => errors.push(error.code)));
     const before = await offline.get();
     offline.start();
-    await expect.poll(() => errors.length).toBe(1);
+    await offline.syncNow(); // joins
+    expect(errors).toHaveLength(1);
     timers.fire();
-    await expect.poll(() => errors.length).toBe(2);
+    await offline.syncNow(); // joins
+    expect(errors).toHaveLength(2);
     expect(errors).toEqual(['NETWORK', 'NETWORK']);
     expect(await offline.get()).toEqual(before);
     const failed = await offline.syncNow();
