@@ -158,7 +158,13 @@ describe('AuthSession', () => {
     const reading = tabB.getSession(); // the first read of tab B records activity
     await vi.waitFor(() => expect(inTouch).toBe(true));
     const loggingOut = tabA.logout();
-    await new Promise((resolve) => setTimeout(resolve, 300)); // room for the logout to finish if nothing holds it
+    // The logout waits for the lock tab B's touch holds (it would be done by now without it).
+    const restoreLock = `strata-restore:${namespace}/auth-session`;
+    await vi.waitFor(async () =>
+      expect((await navigator.locks.query()).pending?.map((lock) => lock.name)).toContain(
+        restoreLock,
+      ),
+    );
     openGate();
     await Promise.all([reading, loggingOut]);
     expect(await first.get('auth-session')).toBeNull();

@@ -18,7 +18,7 @@ import {
   stats,
   uniqueUser,
 } from '../../setup/auth-client.js';
-import { makeStrata, rawDump } from '../helpers.js';
+import { deferred, handTimers, makeStrata, rawDump } from '../helpers.js';
 
 // TokenManager against the reference auth server (real ES256 JWTs, rotating refresh
 // tokens with reuse detection), started by the Vitest global setup on 127.0.0.1.
@@ -68,6 +68,7 @@ async function signIn(label: string, options: { accessTtl?: number } = {}) {
 }
 
 const me = (tokens: TokenManager) => tokens.fetch(`${server}/api/me`);
+const realRefresh = (token: string) => httpRefresh(`${server}/api/auth/refresh`)(token);
 
 /** The real fetch, counting the requests that go through it. */
 function countingFetch(): { fetch: typeof fetch; calls: () => number } {
@@ -139,7 +140,13 @@ describe('TokenManager against the reference server', () => {
 
   it('refreshes proactively before expiry, once per lifetime, clamped for a short token', async () => {
     const { user, issued } = await signIn('proactive', { accessTtl: 4 }); // 4-second token
-    const tokens = manager({ refreshBuffer: 60_000, checkInterval: 30_000 });
+    const timers = handTimers();
+    const tokens = manager({
+      refreshBuffer: 60_000,
+      checkInterval: 30_000,
+      timers,
+      clock: timers.now,
+    });
     await tokens.setTokens(issued);
     const status = tokens.status();
     // A 60 s buffer on a 4 s token would refresh in a loop; it is clamped to a quarter of the lifetime.
@@ -150,13 +157,20 @@ describe('TokenManager against the reference server', () => {
     );
     tokens.start();
     expect(tokens.status().isRunning).toBe(true);
+    await vi.waitFor(() => expect(timers.active()).toBe(1));
+    expect(timers.delays.at(-1)).toBe(status.timeUntilRefresh); // the check is planned at refreshAt
+    timers.advance(status.timeUntilRefresh!);
     const event = await refreshed;
     expect(event.by).toBe('this-tab');
     expect(await stats(server, user)).toMatchObject({ refreshes: 1 });
     // Well before the next refresh is due, nothing more happens.
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const next = tokens.status();
+    expect(timers.delays.at(-1)).toBe(next.timeUntilRefresh);
+    timers.advance(1_000);
+    expect(timers.active()).toBe(1);
     expect((await stats(server, user)).refreshes).toBe(1);
     tokens.stop();
+    expect(timers.active()).toBe(0);
     expect(tokens.status().isRunning).toBe(false);
   });
 
@@ -191,11 +205,7 @@ describe('TokenManager against the reference server', () => {
 
   it('a transient failure keeps the tokens, reports, backs off, and the next refresh succeeds', async () => {
     const { user, issued } = await signIn('transient');
-    const delays: number[] = [];
-    const timers = {
-      setTimeout: (_fn: () => void, ms: number) => delays.push(ms),
-      clearTimeout: () => undefined,
-    };
+    const timers = handTimers();
     const decisions: number[] = [];
     const tokens = manager({
       timers,
@@ -208,7 +218,7 @@ describe('TokenManager against the reference server', () => {
     await expect(tokens.refresh({ force: true })).rejects.toMatchObject({ code: 'REFRESH_FAILED' });
     await expect(tokens.refresh({ force: true })).rejects.toMatchObject({ code: 'REFRESH_FAILED' });
     expect(decisions).toEqual([1, 2]);
-    expect(delays.slice(-2)).toEqual([1_000, 2_000]); // exponential backoff
+    expect(timers.delays.slice(-2)).toEqual([1_000, 2_000]); // exponential backoff
     expect(
       events
         .filter((e) => e.type === 'refreshFailed')
@@ -225,11 +235,7 @@ describe('TokenManager against the reference server', () => {
 
   it('a 400/401 whose OAuth code blames the client (invalid_client, invalid_request) keeps the tokens and retries', async () => {
     const { user, issued } = await signIn('client-error');
-    const retries: Array<{ retry: () => void; ms: number }> = [];
-    const timers = {
-      setTimeout: (retry: () => void, ms: number) => retries.push({ retry, ms }),
-      clearTimeout: () => undefined,
-    };
+    const timers = handTimers();
     const clock = { skew: 0 };
     const tokens = manager({ timers }, clock);
     const events = record(tokens);
@@ -250,8 +256,9 @@ describe('TokenManager against the reference server', () => {
       ['refreshFailed', true],
       ['refreshFailed', true],
     ]);
-    expect(retries.slice(-2).map((r) => r.ms)).toEqual([1_000, 2_000]); // backoff
-    retries.at(-1)?.retry(); // the scheduled retry refreshes with the kept token
+    expect(timers.delays.slice(-2)).toEqual([1_000, 2_000]); // backoff
+    expect(timers.active()).toBe(1);
+    timers.fire(); // the scheduled retry refreshes with the kept token
     await vi.waitFor(() => expect(events.map((e) => e.type)).toContain('refreshed'));
     expect((await tokens.getTokens())?.refreshToken).not.toBe(issued.refreshToken);
     expect(await stats(server, user)).toMatchObject({
@@ -420,11 +427,15 @@ describe('TokenManager against the reference server', () => {
 
   it('a refresh in flight when clear() is called cannot bring the tokens back', async () => {
     const { user, issued } = await signIn('inflight-clear');
-    const tokens = manager({ revoke: httpRevoke(`${server}/api/auth/logout`) });
+    const sent = deferred();
+    const tokens = manager({
+      refresh: (token) => (sent.resolve(), realRefresh(token)),
+      revoke: httpRevoke(`${server}/api/auth/logout`),
+    });
     await tokens.setTokens(issued);
     await refreshDelay(server, user, 300);
     const pending = tokens.refresh({ force: true }).catch((error: unknown) => error);
-    await new Promise((resolve) => setTimeout(resolve, 50)); // the request is at the server
+    await sent.promise; // the request is on its way, under the refresh lock
     await tokens.clear();
     expect(await pending).toMatchObject({ code: 'NOT_AUTHENTICATED' }); // its result was dropped
     expect(await tokens.getTokens()).toBeUndefined();
@@ -446,14 +457,15 @@ describe('TokenManager against the reference server', () => {
       sync: { enabled: true },
     };
     const [tabA, tabB] = [makeStrata(options).strata, makeStrata(options).strata];
-    const a = manager({ storage: tabA });
+    const sent = deferred();
+    const a = manager({ storage: tabA, refresh: (token) => (sent.resolve(), realRefresh(token)) });
     const b = manager({ storage: tabB });
     const cleared = record(a);
     await a.setTokens(issued);
     expect(await b.getAccessToken()).toBe(issued.accessToken);
     await refreshDelay(server, user, 300);
     const pending = a.refresh({ force: true }).catch(() => undefined);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sent.promise; // tab A's request is on its way, under the refresh lock
     await b.clear();
     await pending;
     await expect.poll(() => a.getTokens()).toBeUndefined();
@@ -498,7 +510,8 @@ describe('TokenManager against the reference server', () => {
         ...(refreshToken === undefined ? {} : { refreshToken }),
       };
     };
-    const tokens = manager({ refresh, checkInterval: 50 }, { skew: 2 * HOUR });
+    const timers = handTimers();
+    const tokens = manager({ refresh, checkInterval: 50, timers }, { skew: 2 * HOUR });
     await tokens.setTokens({
       accessToken: issued.accessToken,
       refreshToken: issued.refreshToken,
@@ -506,7 +519,13 @@ describe('TokenManager against the reference server', () => {
     });
     expect(tokens.status()).toMatchObject({ isValid: false, needsRefresh: true }); // a login's expiry is taken as it is
     tokens.start();
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Ten proactive checks, each run once the one before has planned the next.
+    for (let check = 0; check < 10; check++) {
+      await vi.waitFor(() => expect(timers.active()).toBe(1));
+      timers.fire();
+    }
+    await vi.waitFor(() => expect(timers.active()).toBe(1));
+    expect(timers.delays.slice(-9)).toEqual(Array(9).fill(50)); // unknown expiry: every checkInterval
     tokens.stop();
     expect(await stats(server, user)).toMatchObject({ refreshRequests: 1 });
     expect(tokens.status()).toMatchObject({ expiresAt: null, isValid: true, needsRefresh: false });
@@ -607,16 +626,18 @@ describe('TokenManager against the reference server', () => {
   it('logout while a restore is in flight: the restore cannot sign the user back in', async () => {
     const { user, issued } = await signIn('restore-logout');
     const tokens = manager({ revoke: httpRevoke(`${server}/api/auth/logout`) });
+    const sent = deferred();
+    const realRestore = httpRestore(`${server}/api/auth/refresh`);
     const auth = new AuthSession({
       storage: strata,
       tokens,
-      restore: httpRestore(`${server}/api/auth/refresh`),
+      restore: (token) => (sent.resolve(), realRestore(token)),
       browserSession: () => 'b1',
     });
     await tokens.setTokens(issued); // a refresh token, no session: the next getSession() restores
     await refreshDelay(server, user, 300);
     const restoring = auth.getSession();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sent.promise; // the restore request is on its way, under the refresh lock
     await auth.logout();
     await restoring;
     expect(await auth.getSession()).toBeNull();
