@@ -40,7 +40,9 @@ export interface AuthState {
 
 /** Checks a device before a session is restored (see `SessionFingerprint`). */
 export interface RestoreGuard {
+  /** Binds the session to this device (on login). */
   create(): Promise<unknown>;
+  /** False when this device no longer matches the binding (a restore is then refused). */
   validate(): Promise<boolean>;
 }
 
@@ -158,12 +160,7 @@ export class AuthSession {
     if (options.tokens) await this.#storeTokens(options.tokens, rememberMe ? 30 * DAY : duration);
     await this.#mark.mark(rememberMe);
     await this.#options.fingerprint?.create();
-    await this.#options.storage.set(this.#key, session, {
-      ttl: duration,
-      sliding: true,
-      encrypt: true,
-      tags: sessionTags(user.userId),
-    });
+    await this.#write(session, duration);
     this.#lastTouch = now;
     this.#setState({ status: 'authenticated', session });
   }
@@ -208,10 +205,12 @@ export class AuthSession {
     return session !== null && session.expiresAt > this.#now();
   }
 
+  /** True when the current session's user has `permission`. */
   async hasPermission(permission: string): Promise<boolean> {
     return (await this.getSession())?.permissions.includes(permission) ?? false;
   }
 
+  /** True when the current session's user has `role`. */
   async hasRole(role: string): Promise<boolean> {
     return (await this.getSession())?.roles.includes(role) ?? false;
   }
@@ -229,12 +228,7 @@ export class AuthSession {
       const now = this.#now();
       if (!session || session.expiresAt <= now) return null;
       const longer = { ...session, expiresAt: now + ms };
-      await strata.set(this.#key, longer, {
-        ttl: ms,
-        sliding: true,
-        encrypt: true,
-        tags: sessionTags(session.userId),
-      });
+      await this.#write(longer, ms);
       return longer;
     });
     if (!extended) return false;
@@ -395,11 +389,7 @@ export class AuthSession {
         session.expiresAt,
         now + ((await strata.getTTL(this.#key)) ?? 0),
       );
-      await strata.set(this.#key, session, {
-        sliding: true,
-        encrypt: true,
-        tags: sessionTags(session.userId),
-      });
+      await this.#write(session);
       return session;
     }, TOUCH_LOCK_MS).catch((error: unknown) => {
       if (isStrataError(error, 'LOCK_TIMEOUT')) return read;
@@ -422,6 +412,13 @@ export class AuthSession {
   async #signedOutElsewhere(): Promise<void> {
     await this.#options.storage.remove(this.#key).catch(() => undefined);
     this.#setState({ status: 'unauthenticated', session: null });
+  }
+
+  /** Stores `session`, sliding and encrypted, tagged for `clear`; `ttl`: a new lifetime. */
+  #write(session: UserSession, ttl?: number): Promise<void> {
+    const options = { sliding: true, encrypt: true, tags: sessionTags(session.userId) };
+    const withTtl = ttl === undefined ? options : { ...options, ttl };
+    return this.#options.storage.set(this.#key, session, withTtl);
   }
 
   #setState(state: AuthState): void {
