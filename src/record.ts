@@ -26,6 +26,23 @@ export interface StoredRecord extends WriteStamp {
   g?: string[];
 }
 
+/** A new envelope for JSON `text` written at `now`, expiring `ttl` ms later when given. */
+export function newRecord(
+  text: string,
+  stamp: WriteStamp,
+  now: number,
+  ttl: number | undefined,
+  sliding: boolean,
+): StoredRecord {
+  const record: StoredRecord = { v: RECORD_VERSION, p: text, ...stamp };
+  if (ttl !== undefined) {
+    record.e = now + ttl;
+    record.t = ttl;
+    if (sliding) record.s = 1;
+  }
+  return record;
+}
+
 /** Web Storage layout: a short JSON header line, then the payload as is (no double escaping). */
 export function encodeRecordText(record: StoredRecord): string {
   const header = [

@@ -1,6 +1,7 @@
 import type { StorageAdapter } from '../adapters/adapter.js';
 import { isStrataError, isTransientError, StrataError, toStorageError } from '../errors.js';
 import type { StoredRecord } from '../record.js';
+import type { StoreContext } from '../store-context.js';
 import type { ChannelTransportFactory } from '../sync/transport.js';
 import { openKeyChannel, type KeyChannel, type KeyEvent } from './key-channel.js';
 import type { KeyRing } from './keyring.js';
@@ -14,19 +15,12 @@ import {
 import type { KeySecret } from './secret.js';
 import { readMeta, setupKeyRing } from './setup.js';
 
-/** What the namespace key needs from the instance that holds it. */
-export interface KeyHost {
+/** What the namespace key needs beside the instance's context. */
+export interface KeyConfig {
   readonly namespace: string;
-  /** The instance id: names its key-channel messages. */
-  readonly id: string;
   readonly fallback: ChannelTransportFactory | undefined;
-  /** The data layers, whose encrypted records a rotation re-encrypts. */
-  dataLayers(): readonly StorageAdapter[];
   /** The layers that keep the key metadata. */
   metaLayers(): Promise<StorageAdapter[]>;
-  report(error: StrataError): void;
-  /** Cached decoded reads are no longer sure (another tab changed the key). */
-  invalidateCache(): void;
   isClosed(): boolean;
 }
 
@@ -36,13 +30,15 @@ export interface KeyHost {
  * Loaded on first use of a key, so an app that never encrypts never downloads it.
  */
 export class NamespaceKey {
-  readonly #host: KeyHost;
+  readonly #ctx: StoreContext;
+  readonly #config: KeyConfig;
   #secret: KeySecret;
   #ring: Promise<KeyRing> | undefined;
   #channel: KeyChannel | undefined;
 
-  constructor(host: KeyHost, secret: KeySecret) {
-    this.#host = host;
+  constructor(ctx: StoreContext, config: KeyConfig, secret: KeySecret) {
+    this.#ctx = ctx;
+    this.#config = config;
     this.#secret = secret;
   }
 
@@ -54,28 +50,29 @@ export class NamespaceKey {
   /** The key ring, set up on first use; a failure that may pass is retried on the next use. */
   ring(): Promise<KeyRing> {
     if (this.#ring) return this.#ring;
-    const host = this.#host;
+    const ctx = this.#ctx;
+    const config = this.#config;
     const pending = (async () => {
       const ring = await setupKeyRing(
-        host.namespace,
+        config.namespace,
         this.#secret,
-        await host.metaLayers(),
-        (e) => host.report(e),
-        host.dataLayers(),
+        await config.metaLayers(),
+        ctx.report,
+        ctx.chain.adapters,
       );
       if (!this.#channel) {
         const channel = await openKeyChannel(
-          host.namespace,
-          host.id,
+          config.namespace,
+          ctx.clock.id,
           (event) => this.#onKeyEvent(event),
-          host.fallback,
+          config.fallback,
         );
-        if (host.isClosed() || this.#channel) channel?.close();
+        if (config.isClosed() || this.#channel) channel?.close();
         else this.#channel = channel;
       }
-      if (host.isClosed()) throw new StrataError('CLOSED', 'This Strata instance is closed.');
+      if (config.isClosed()) throw new StrataError('CLOSED', 'This Strata instance is closed.');
       await finishPendingRotation(await this.#scope(ring)).catch((error: unknown) =>
-        host.report(toStorageError(error, 'Finishing a pending key rotation')),
+        ctx.report(toStorageError(error, 'Finishing a pending key rotation')),
       );
       return ring;
     })();
@@ -125,7 +122,7 @@ export class NamespaceKey {
 
   /** Crypto-shredding: destroys the key and its metadata, and tells the other tabs. */
   async destroy(): Promise<void> {
-    await destroyNamespaceKey(this.#host.namespace, await this.#host.metaLayers());
+    await destroyNamespaceKey(this.#config.namespace, await this.#config.metaLayers());
     this.#drop();
     this.#channel?.post({ phase: 'destroyed', gen: 0 });
   }
@@ -144,24 +141,23 @@ export class NamespaceKey {
   }
 
   async #scope(ring: KeyRing): Promise<RotationScope> {
-    const host = this.#host;
     return {
-      namespace: host.namespace,
-      metaLayers: await host.metaLayers(),
-      dataLayers: host.dataLayers(),
+      namespace: this.#config.namespace,
+      metaLayers: await this.#config.metaLayers(),
+      dataLayers: this.#ctx.chain.adapters,
       ring,
       secret: this.#secret,
-      report: (e) => host.report(e),
+      report: this.#ctx.report,
       announce: (event) => this.#channel?.post(event),
     };
   }
 
   /** Another tab rotated or destroyed the key: stop writing with ours, forget cached records. */
   #onKeyEvent(event: KeyEvent): void {
-    this.#host.invalidateCache();
+    this.#ctx.cache.invalidateAll();
     if (event.phase === 'destroyed') {
       this.#drop();
-      void this.#host.metaLayers().then(dropTabMeta);
+      void this.#config.metaLayers().then(dropTabMeta);
       return;
     }
     this.#ring?.then(
@@ -174,12 +170,12 @@ export class NamespaceKey {
   async #checkRotation(): Promise<void> {
     const ring = await this.#ring?.catch(() => undefined);
     if (!ring) return;
-    const meta = await readMeta(await this.#host.metaLayers()).catch(() => undefined);
+    const meta = await readMeta(await this.#config.metaLayers()).catch(() => undefined);
     ring.markStale(Math.max(meta?.gen ?? 1, meta?.next?.gen ?? 0));
   }
 
   #drop(): void {
     this.#ring = undefined;
-    this.#host.invalidateCache();
+    this.#ctx.cache.invalidateAll();
   }
 }

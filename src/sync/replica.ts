@@ -1,30 +1,61 @@
 import type { StorageAdapter } from '../adapters/adapter.js';
 import { deserialize } from '../codec/serialize.js';
-import type { LayerChain } from '../layer-chain.js';
-import type { RecordCache } from '../read-cache.js';
-import type { StoredRecord } from '../record.js';
-import type { RemovalLog } from '../removal-log.js';
-import type { Subscribers } from '../subscribers.js';
+import { StrataError, toStorageError } from '../errors.js';
+import { NO_CACHE, ReadCache } from '../read-cache.js';
+import type { Reader } from '../reader.js';
+import type { StoreContext } from '../store-context.js';
 import { isExpired } from '../ttl.js';
-import { compareWrites, type WriteClock } from '../write-clock.js';
+import { compareWrites } from '../write-clock.js';
+import { SyncChannel } from './channel.js';
 import type { SyncMessage } from './messages.js';
+import type { ChannelTransportFactory } from './transport.js';
+
+const CACHE_LIMIT = 5_000;
+
+/**
+ * Opens the sync channel of an instance and applies what other tabs send, one change at a
+ * time, in arrival order. Turns the read cache on, which is only correct while every other
+ * tab's change reaches this one. Undefined (reported) when no channel opens.
+ */
+export async function connectReplica(
+  ctx: StoreContext,
+  reader: Reader,
+  options: { name: string; namespace: string; fallback: ChannelTransportFactory | undefined },
+  isClosed: () => boolean,
+): Promise<SyncChannel | undefined> {
+  const replica = new Replica(ctx, reader);
+  const onMessage = (msg: SyncMessage): void =>
+    void ctx
+      .serially(() => (isClosed() ? Promise.resolve() : replica.apply(msg)))
+      .catch((error: unknown) => ctx.report(toStorageError(error, 'Applying a cross-tab change')));
+  ctx.cache = new ReadCache(CACHE_LIMIT);
+  let channel: SyncChannel | undefined;
+  try {
+    channel = await SyncChannel.open(
+      options.name,
+      options.namespace,
+      ctx.clock.id,
+      { onMessage, onInvalid: (error) => ctx.report(error) },
+      options.fallback,
+    );
+  } catch (error) {
+    ctx.cache = NO_CACHE;
+    ctx.report(toStorageError(error, 'Opening the sync.fallback channel (cross-tab sync is off)'));
+    return undefined;
+  }
+  if (channel) return channel;
+  ctx.cache = NO_CACHE;
+  ctx.report(
+    new StrataError(
+      'STORAGE_UNAVAILABLE',
+      'This browser has no BroadcastChannel and no sync.fallback was given: cross-tab sync is off.',
+    ),
+  );
+  return undefined;
+}
 
 type ClearMessage = Extract<SyncMessage, { kind: 'clear' }>;
 type RemovalMessage = Extract<SyncMessage, { kind: 'remove' | 'clear' }>;
-
-/** What applying other tabs' changes needs from the instance. */
-export interface ReplicaHost {
-  readonly chain: LayerChain;
-  readonly cache: RecordCache;
-  readonly removals: RemovalLog;
-  readonly clock: WriteClock;
-  readonly subscribers: Subscribers;
-  now(): number;
-  /** The JSON text of a record (decrypted); `undefined`, reported, when unreadable. */
-  plaintext(key: string, record: StoredRecord): Promise<string | undefined>;
-  /** The value of a record for change events; `null` when unreadable. */
-  decode(key: string, record: StoredRecord): Promise<unknown>;
-}
 
 /**
  * Applies changes from other tabs to this instance. Per-tab layers (memory, sessionStorage)
@@ -32,11 +63,13 @@ export interface ReplicaHost {
  * removal seen since; shared layers already hold it, so only the cache drops its copy.
  * Subscribers hear it with `source: 'remote'`.
  */
-export class Replica {
-  readonly #host: ReplicaHost;
+class Replica {
+  readonly #ctx: StoreContext;
+  readonly #reader: Reader;
 
-  constructor(host: ReplicaHost) {
-    this.#host = host;
+  constructor(ctx: StoreContext, reader: Reader) {
+    this.#ctx = ctx;
+    this.#reader = reader;
   }
 
   apply(msg: SyncMessage): Promise<void> {
@@ -44,14 +77,14 @@ export class Replica {
   }
 
   async #applySet({ key, layer: kind, record }: Extract<SyncMessage, { kind: 'set' }>) {
-    const { chain, cache, subscribers } = this.#host;
-    const text = await this.#host.plaintext(key, record);
+    const { chain, cache, subscribers } = this.#ctx;
+    const text = await this.#reader.plaintext(key, record);
     if (text === undefined) {
       cache.invalidate(key); // forged, or sealed with a key this tab lacks: nothing cached is trusted
       return;
     }
-    this.#host.clock.observe(record.u);
-    if (this.#host.removals.removedSince(key, record)) return;
+    this.#ctx.clock.observe(record.u);
+    if (this.#ctx.removals.removedSince(key, record)) return;
     const oldValue = this.#lastSeen(key);
     cache.invalidate(key);
     // localStorage may show this tab the write after the message: cache the message's record.
@@ -79,17 +112,17 @@ export class Replica {
       if (older && compareWrites(older, record) < 0) await layer.delete(key);
     }
     if (subscribers.watches(key)) {
-      const newValue = isExpired(record, this.#host.now())
+      const newValue = isExpired(record, this.#ctx.now())
         ? null
-        : await this.#host.decode(key, record);
+        : await this.#reader.decode(key, record);
       subscribers.emit({ key, oldValue, newValue, source: 'remote' });
     }
   }
 
   async #applyRemoval(msg: RemovalMessage): Promise<void> {
-    const { chain, cache, removals, subscribers } = this.#host;
-    const now = this.#host.now();
-    this.#host.clock.observe(msg.u);
+    const { chain, cache, removals, subscribers } = this.#ctx;
+    const now = this.#ctx.now();
+    this.#ctx.clock.observe(msg.u);
     const stamp = { u: msg.u, w: msg.w };
     if (msg.kind === 'clear') removals.clear(msg.prefix ?? '', msg.tags, stamp, now);
     // The sender's range delete may have taken keys it did not list: no cached read is sure.
@@ -125,7 +158,7 @@ export class Replica {
 
   /** The value this tab last saw for a key changed elsewhere: known only when cached. */
   #lastSeen(key: string): unknown {
-    const cached = this.#host.cache.peek(key);
+    const cached = this.#ctx.cache.peek(key);
     if (!cached) return null;
     try {
       return deserialize(cached.text);

@@ -1,0 +1,146 @@
+import { deserialize } from './codec/serialize.js';
+import { StrataError, toStorageError } from './errors.js';
+import type { LayerRef } from './layer-chain.js';
+import type { StoredRecord } from './record.js';
+import type { StoreContext } from './store-context.js';
+import type { KeyPattern } from './keys.js';
+import { isExpired, shouldSlide } from './ttl.js';
+import { compareWrites } from './write-clock.js';
+
+/** A record found for a key, where, and its decoded text when the cache had it. */
+export interface Found {
+  record: StoredRecord;
+  layer: LayerRef;
+  text?: string;
+  /** Cache ticket taken before the read: a fill with it is dropped if the key changed since. */
+  ticket: number;
+}
+
+/** Finds, decrypts and decodes records: through the cache, skipping what a removal made stale. */
+export class Reader {
+  readonly #ctx: StoreContext;
+
+  constructor(ctx: StoreContext) {
+    this.#ctx = ctx;
+  }
+
+  /** The record of `key` in the first layer holding it (through the cache when on). */
+  async find(key: string): Promise<Found | undefined> {
+    const { cache, chain, removals } = this.#ctx;
+    const ticket = cache.ticket(key);
+    const cached = await cache.lookup(key, chain.readAt);
+    if (cached) return { record: cached.record, layer: cached.layer, text: cached.text, ticket };
+    const found = await chain.find(key, (record) => removals.removedSince(key, record));
+    return found && { ...found, ticket };
+  }
+
+  /** The record of `key` when it is there and unexpired. */
+  async live(key: string): Promise<Found | undefined> {
+    const found = await this.find(key);
+    return found && !isExpired(found.record, this.#ctx.now()) ? found : undefined;
+  }
+
+  /**
+   * The value of an unexpired record found for `key`: decrypted and parsed (`null`, reported,
+   * when unreadable), its sliding expiry pushed, its decoded text cached.
+   */
+  async value(key: string, found: Found, now: number): Promise<unknown> {
+    const { record } = found;
+    const text = found.text ?? (record.x === 1 ? await this.plaintext(key, record) : record.p);
+    if (text === undefined) return null;
+    let value: unknown;
+    try {
+      value = deserialize(text);
+    } catch (cause) {
+      this.#ctx.report(
+        new StrataError(
+          'CORRUPT_RECORD',
+          'A stored value is not valid JSON; it reads as null and is left in place.',
+          { cause, key },
+        ),
+      );
+      return null;
+    }
+    if (shouldSlide(record, now)) await this.#slide(key, found, now, text);
+    else if (found.text === undefined)
+      this.#ctx.cache.fill(key, found.ticket, { record, layer: found.layer, text });
+    return value;
+  }
+
+  /** The unexpired keys matching `pattern`, sorted; a copy a removal made stale is not listed. */
+  async list(pattern: KeyPattern): Promise<string[]> {
+    const { chain, removals } = this.#ctx;
+    const now = this.#ctx.now();
+    const found = new Set<string>();
+    await chain.each(async (layer) => {
+      for (const key of await layer.keys(pattern.prefix, now)) {
+        if (!pattern.matches(key)) continue;
+        // A key removed here lately may still be listed by a lagging localStorage: check its write.
+        if (removals.recentlyRemoved(key, now)) {
+          const record = await layer.read(key).catch(() => null); // unreadable: listed, as before
+          if (record === undefined || (record && removals.removedSince(key, record))) continue;
+        }
+        found.add(key);
+      }
+    });
+    return [...found].sort();
+  }
+
+  /** The JSON text of a record: decrypted when sealed. `undefined` (and a report) when unreadable. */
+  async plaintext(key: string, record: StoredRecord): Promise<string | undefined> {
+    if (record.x !== 1) return record.p;
+    try {
+      return await (await this.#ctx.key()).decrypt(key, record.p);
+    } catch (error) {
+      this.#ctx.report(
+        error instanceof StrataError
+          ? new StrataError(error.code, error.message, { cause: error.cause, key })
+          : toStorageError(error, 'Decrypting', key),
+      );
+      return undefined;
+    }
+  }
+
+  /** The value of a record for change events; `null` when unreadable. */
+  async decode(key: string, record: StoredRecord, text?: string): Promise<unknown> {
+    const plain = text ?? (await this.plaintext(key, record));
+    if (plain === undefined) return null;
+    try {
+      return deserialize(plain);
+    } catch {
+      return null;
+    }
+  }
+
+  /** The current value of `key` for change events; `null` when missing or unreadable. */
+  async valueOf(key: string): Promise<unknown> {
+    const found = await this.live(key);
+    return found ? this.decode(key, found.record, found.text) : null;
+  }
+
+  /**
+   * Pushes a sliding item's expiry to now + ttl in the layer holding it (not broadcast:
+   * other tabs slide on their own reads). Only over the very write that was read, between
+   * remote changes: a slide never brings back what another tab removed or replaced meanwhile.
+   */
+  async #slide(key: string, found: Found, now: number, text: string): Promise<void> {
+    const { chain, cache, removals } = this.#ctx;
+    const record: StoredRecord = { ...found.record, e: now + (found.record.t ?? 0) };
+    const layer = chain.at(found.layer);
+    await this.#ctx
+      .serially(async () => {
+        const stored = await layer.read(key);
+        if (
+          !stored ||
+          compareWrites(stored, found.record) !== 0 ||
+          removals.removedSince(key, stored)
+        )
+          return;
+        await layer.write(key, record);
+        cache.fill(key, found.ticket, { record, layer: found.layer, text });
+      })
+      .catch((error: unknown) =>
+        this.#ctx.report(toStorageError(error, `Sliding the expiry in ${layer.kind}`, key)),
+      );
+  }
+}
