@@ -1,7 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
-import { chromiumLaunchOptions } from './scripts/chromium.mjs';
+import { chromiumLaunchOptions } from './scripts/browsers.mjs';
+import { puppeteerFirefox } from './tests/setup/puppeteer-provider.js';
+import { webkitGtk } from './tests/setup/webkit-provider.js';
 
 const src = (path: string): string => fileURLToPath(new URL(`./src/${path}`, import.meta.url));
 
@@ -23,14 +25,85 @@ const react18 = [
 ];
 
 export default defineConfig(({ mode }) => {
-  /** Vitest browser mode in the Chromium found by scripts/chromium.mjs (a fresh object per project: Vitest names its instances in place). */
-  const browser = () => ({
+  type Engine = 'chromium' | 'firefox' | 'webkit';
+  /**
+   * Vitest browser mode in one engine (a fresh object per project: Vitest names its
+   * instances in place). `private`: Firefox private browsing, WebKit's ephemeral session.
+   * Chromium through Playwright (the binary found by scripts/browsers.mjs), Firefox through
+   * puppeteer-core over WebDriver BiDi, WebKitGTK through webdriverio and WebKitWebDriver.
+   */
+  const browser = (engine: Engine, options: { private?: boolean } = {}) => ({
     enabled: true,
     headless: true,
     screenshotFailures: false,
-    provider: playwright({ launchOptions: mode === 'test' ? chromiumLaunchOptions() : {} }),
-    instances: [{ browser: 'chromium' as const }],
+    provider:
+      engine === 'chromium'
+        ? playwright({ launchOptions: mode === 'test' ? chromiumLaunchOptions() : {} })
+        : engine === 'firefox'
+          ? puppeteerFirefox({ privateBrowsing: options.private ?? false })
+          : webkitGtk({ ephemeral: options.private ?? false }),
+    instances: [{ browser: engine }],
   });
+  const browserDeps = [
+    'broadcast-channel',
+    'zustand',
+    'react',
+    'react-dom/client',
+    'react/jsx-dev-runtime',
+    'vitest-browser-react',
+    'fast-check',
+  ];
+  /** The suites whose subject is a storage kind: they run again in private browsing. */
+  const storageSuites = [
+    'tests/browser/adapters/**/*.test.ts',
+    'tests/browser/fallback.test.ts',
+    'tests/browser/reliability/storage-disabled.test.ts',
+    'tests/browser/reliability/quota.test.ts',
+    'tests/browser/engine-facts.test.ts',
+  ];
+  /** Per engine: every browser test, the React tests on React 18, and (not in Chromium) the storage suites in private mode. */
+  const browserProjects = (engine: Engine) => [
+    {
+      resolve: { alias },
+      optimizeDeps: { include: browserDeps },
+      test: {
+        name: engine,
+        include: ['tests/browser/**/*.test.ts', 'tests/browser/**/*.test.tsx'],
+        testTimeout: 30_000,
+        globalSetup: ['tests/setup/auth-server.global.ts'],
+        provide: { reactMajor: 19, engine, privateMode: false },
+        browser: browser(engine),
+      },
+    },
+    {
+      resolve: { alias: react18 },
+      optimizeDeps: {
+        include: browserDeps.filter((dep) => dep !== 'broadcast-channel' && dep !== 'fast-check'),
+      },
+      test: {
+        name: `${engine}-react18`,
+        include: ['tests/browser/react/**/*.test.tsx'],
+        testTimeout: 30_000,
+        provide: { reactMajor: 18, engine, privateMode: false },
+        browser: browser(engine),
+      },
+    },
+    ...(engine === 'chromium'
+      ? []
+      : [
+          {
+            resolve: { alias },
+            optimizeDeps: { include: browserDeps },
+            test: {
+              name: engine === 'firefox' ? 'firefox-private' : 'webkit-ephemeral',
+              include: storageSuites,
+              testTimeout: 30_000,
+              provide: { reactMajor: 19, engine, privateMode: true },
+              browser: browser(engine, { private: true }),
+            },
+          },
+        ]),
+  ];
   return {
     resolve: { alias },
     build: {
@@ -77,47 +150,9 @@ export default defineConfig(({ mode }) => {
           },
         },
 
-        {
-          resolve: { alias },
-          optimizeDeps: {
-            include: [
-              'broadcast-channel',
-              'zustand',
-              'react',
-              'react-dom/client',
-              'react/jsx-dev-runtime',
-              'vitest-browser-react',
-              'fast-check',
-            ],
-          },
-          test: {
-            name: 'chromium',
-            include: ['tests/browser/**/*.test.ts', 'tests/browser/**/*.test.tsx'],
-            testTimeout: 30_000,
-            globalSetup: ['tests/setup/auth-server.global.ts'],
-            provide: { reactMajor: 19 },
-            browser: browser(),
-          },
-        },
-        {
-          resolve: { alias: react18 },
-          optimizeDeps: {
-            include: [
-              'zustand',
-              'react',
-              'react-dom/client',
-              'react/jsx-dev-runtime',
-              'vitest-browser-react',
-            ],
-          },
-          test: {
-            name: 'chromium-react18',
-            include: ['tests/browser/react/**/*.test.tsx'],
-            testTimeout: 30_000,
-            provide: { reactMajor: 18 },
-            browser: browser(),
-          },
-        },
+        ...browserProjects('chromium'),
+        ...browserProjects('firefox'),
+        ...browserProjects('webkit'),
       ],
     },
   };

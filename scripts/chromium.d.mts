@@ -1,7 +1,1 @@
-export declare const CHROMIUM_ARGS: string[];
-export declare function findChromium(): string;
-export declare function chromiumLaunchOptions(): {
-  executablePath: string;
-  args: string[];
-  headless: boolean;
-};
+export { CHROMIUM_ARGS, chromiumLaunchOptions, findChromium } from './browsers.mjs';

@@ -1,26 +1,36 @@
-// Runs every suite (Vitest: node + real Chromium; Playwright: multi-tab and end-to-end;
-// the type check; the bundle-size ceilings) and prints one closing line: "N passed, N failed".
+// Runs every suite and prints one closing line: "N passed, N failed". Vitest runs once per
+// engine (node + Chromium; Firefox; WebKit: each with its React 18 project, and private
+// browsing for Firefox and WebKit), one engine at a time so a 2-core machine is not
+// oversubscribed; then Playwright (multi-tab and end-to-end in Chromium, Firefox and WebKit);
+// then the type check, the formatting and the bundle-size ceilings. Skipped tests count as failed.
+//   node scripts/test.mjs [--only vitest-chromium,vitest-firefox,vitest-webkit,playwright]
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
 
 mkdirSync('test-results', { recursive: true });
-const suites = [
-  {
-    name: 'vitest',
-    cmd: 'npx',
-    args: [
-      'vitest',
-      'run',
-      '--reporter=default',
-      '--reporter=json',
-      '--outputFile.json=test-results/vitest.json',
-    ],
-    report: 'test-results/vitest.json',
-    count: (r) => ({
-      passed: r.numPassedTests,
-      failed: r.numFailedTests + r.numPendingTests + r.numTodoTests,
-    }),
-  },
+const vitestCount = (r) => ({
+  passed: r.numPassedTests,
+  failed: r.numFailedTests + r.numPendingTests + r.numTodoTests,
+});
+/** One Vitest run of these projects, with its own JSON report. */
+const vitest = (engine, projects) => ({
+  name: `vitest-${engine}`,
+  cmd: 'npx',
+  args: [
+    'vitest',
+    'run',
+    ...projects.flatMap((project) => ['--project', project]),
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=test-results/vitest-${engine}.json`,
+  ],
+  report: `test-results/vitest-${engine}.json`,
+  count: vitestCount,
+});
+const allSuites = [
+  vitest('chromium', ['node', 'node-react18', 'chromium', 'chromium-react18']),
+  vitest('firefox', ['firefox', 'firefox-react18', 'firefox-private']),
+  vitest('webkit', ['webkit', 'webkit-react18', 'webkit-ephemeral']),
   {
     name: 'playwright',
     cmd: 'npx',
@@ -29,6 +39,9 @@ const suites = [
     count: countPlaywright,
   },
 ];
+const onlyIndex = process.argv.indexOf('--only');
+const only = onlyIndex > 0 ? new Set(process.argv[onlyIndex + 1].split(',')) : undefined;
+const suites = only ? allSuites.filter((suite) => only.has(suite.name)) : allSuites;
 
 let passed = 0;
 let failed = 0;
@@ -46,6 +59,7 @@ for (const suite of suites) {
     continue;
   }
   const counts = suite.count(JSON.parse(readFileSync(suite.report, 'utf8')));
+  console.log(`${suite.name}: ${counts.passed} passed, ${counts.failed} failed`);
   passed += counts.passed;
   failed += counts.failed;
   if (run.status !== 0 && counts.failed === 0) {
@@ -55,11 +69,13 @@ for (const suite of suites) {
   }
 }
 // Single checks: the types of src and tests (strict), the formatting, and the bundle-size ceilings.
-for (const [what, cmd, args] of [
-  ['typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']],
-  ['format', 'npx', ['prettier', '--check', '.']],
-  ['size', 'node', ['scripts/size.mjs', '--check']],
-]) {
+for (const [what, cmd, args] of only
+  ? []
+  : [
+      ['typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']],
+      ['format', 'npx', ['prettier', '--check', '.']],
+      ['size', 'node', ['scripts/size.mjs', '--check']],
+    ]) {
   const run = spawnSync(cmd, args, { stdio: 'inherit' });
   if (run.status === 0) passed++;
   else {
