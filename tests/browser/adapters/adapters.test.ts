@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { indexedDbAdapter } from '../../../src/adapters/indexed-db.js';
+import type { IdbEvent } from '../../../src/idb.js';
 import { memoryAdapter } from '../../../src/adapters/memory.js';
 import { webStorageAdapter } from '../../../src/adapters/web-storage.js';
 import { uniqueNamespace } from '../helpers.js';
 import { testAdapter } from './contract.js';
+import { forceCloseByBrowser, hangOpens, rawOpen } from './idb-faults.js';
 
 testAdapter('memory', (ns) => memoryAdapter(ns));
 testAdapter(
@@ -97,32 +99,48 @@ testAdapter(
       expect((await adapter.read('k7'))?.p).toBe('value 7');
     });
 
-    it('reopens after the browser closes the connection (versionchange from another open)', async () => {
+    it('steps aside for a newer version opened elsewhere (blocking) instead of blocking it', async () => {
       const namespace = uniqueNamespace('idb-reopen');
-      const adapter = create(namespace);
+      const events: IdbEvent[] = [];
+      const adapter = indexedDbAdapter(namespace, { onConnectionEvent: (e) => events.push(e) });
       await adapter.write('a', { v: 1, p: '1', u: 1, w: 'w' });
-      // Another connection upgrading the database forces ours to close.
-      await new Promise<void>((resolve, reject) => {
-        const request = indexedDB.open(`strata:${encodeURIComponent(namespace)}`, 2);
-        request.onsuccess = () => {
-          request.result.close();
-          resolve();
-        };
-        request.onerror = () => reject(request.error);
-      });
+      // rawOpen rejects on "blocked": our open connection must close for it.
+      const newer = await rawOpen(`strata:${encodeURIComponent(namespace)}`, 2);
+      newer.close();
+      expect(events).toEqual(['blocking']);
       // Our schema version is now behind: the adapter reports the layer unavailable instead of hanging.
       await expect(adapter.read('a')).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE' });
     });
 
+    it('reopens on next use after the browser closes the connection (terminated), and reports it', async () => {
+      const namespace = uniqueNamespace('idb-terminated');
+      const events: IdbEvent[] = [];
+      const adapter = indexedDbAdapter(namespace, { onConnectionEvent: (e) => events.push(e) });
+      await adapter.write('a', { v: 1, p: '1', u: 1, w: 'w' });
+      await forceCloseByBrowser(`strata:${encodeURIComponent(namespace)}`);
+      await expect.poll(() => events).toEqual(['terminated']);
+      // The database is gone with its records; the next write opens (and creates) it again.
+      await adapter.write('b', { v: 1, p: '2', u: 1, w: 'w' });
+      expect(await adapter.allKeys()).toEqual(['b']);
+      expect(await adapter.readMeta('none')).toBeUndefined();
+      await adapter.close();
+    });
+
     it('gives up on an open that never answers after the timeout', async () => {
-      const original = indexedDB.open;
-      indexedDB.open = (() => ({}) as IDBOpenDBRequest) as typeof indexedDB.open; // a request whose events never fire
+      const namespace = uniqueNamespace('idb-hang');
+      const hung = await hangOpens(`strata:${encodeURIComponent(namespace)}`);
+      const adapter = indexedDbAdapter(namespace, { openTimeout: 200 });
       try {
-        const adapter = indexedDbAdapter(uniqueNamespace('idb-hang'), { openTimeout: 200 });
+        const started = performance.now();
         expect(await adapter.isAvailable()).toBe(false);
+        expect(performance.now() - started).toBeGreaterThanOrEqual(190);
+        await expect(adapter.read('a')).rejects.toMatchObject({ code: 'TIMEOUT' });
       } finally {
-        indexedDB.open = original;
+        await hung.release();
       }
+      // Once the open can go through, the next use opens.
+      expect(await adapter.isAvailable()).toBe(true);
+      await adapter.close();
     });
   },
 );

@@ -1,6 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeStrata } from '../helpers.js';
-import { domError, patch } from './patch.js';
+import { idbConnection, openDatabase, type IdbEvent } from '../../../src/idb.js';
+import {
+  dropDatabase,
+  forceCloseByBrowser,
+  hangOpens,
+  rawDelete,
+  rawOpen,
+} from '../adapters/idb-faults.js';
+import { makeStrata, uniqueNamespace } from '../helpers.js';
+import { domError, patch, patchGetter } from './patch.js';
 
 let restore: Array<() => void> = [];
 afterEach(() => {
@@ -26,37 +34,34 @@ function captureConnections(): IDBDatabase[] {
   return seen;
 }
 
-function rawOpen(
-  name: string,
-  version?: number,
-  upgrade?: (db: IDBDatabase) => void,
-): Promise<IDBDatabase> {
-  return new Promise((resolve, reject) => {
-    const request = indexedDB.open(name, version);
-    request.onupgradeneeded = () => upgrade?.(request.result);
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-    request.onblocked = () => reject(new Error('blocked'));
-  });
-}
-
 describe('IndexedDB connection faults', () => {
-  it('an open that reports "blocked" and never succeeds times out and falls back', async () => {
-    restore.push(
-      patch(IDBFactory.prototype, 'open', function () {
-        const request = new EventTarget() as IDBOpenDBRequest;
-        setTimeout(() => request.dispatchEvent(new Event('blocked')), 10);
-        return request;
-      }),
-    );
-    const { strata, errors } = makeStrata({
-      defaultStorage: 'indexedDB',
-      fallbackStorage: 'sessionStorage',
-      idbOpenTimeout: 200,
-    });
-    await strata.ready();
-    expect(strata.storage).toBe('sessionStorage');
-    expect(errors.map((e) => e.code)).toEqual(['STORAGE_UNAVAILABLE']);
+  it('an open that never answers (queued behind a blocked delete) times out and falls back', async () => {
+    const namespace = uniqueNamespace();
+    const hung = await hangOpens(`strata:${encodeURIComponent(namespace)}`);
+    try {
+      const { strata, errors } = makeStrata({
+        namespace,
+        defaultStorage: 'indexedDB',
+        fallbackStorage: 'sessionStorage',
+        idbOpenTimeout: 200,
+      });
+      await strata.ready();
+      expect(strata.storage).toBe('sessionStorage');
+      expect(errors.map((e) => e.code)).toEqual(['STORAGE_UNAVAILABLE']);
+      await strata.close();
+    } finally {
+      await hung.release();
+    }
+  });
+
+  it('a connection the browser closes (site data cleared) is reopened on next use', async () => {
+    const { strata, errors, namespace } = makeStrata({ defaultStorage: 'indexedDB' });
+    await strata.set('a', 1);
+    await forceCloseByBrowser(`strata:${encodeURIComponent(namespace)}`);
+    await strata.set('b', 2);
+    expect(await strata.get('b')).toBe(2);
+    expect(strata.storage).toBe('indexedDB');
+    expect(errors).toEqual([]);
     await strata.close();
   });
 
@@ -174,5 +179,100 @@ describe('IndexedDB connection faults', () => {
     expect(await strata.get('a')).toBe('kept');
     expect(thrown).toBeGreaterThan(1);
     await strata.close();
+  });
+});
+
+describe('src/idb.ts: the connection lifecycle every IndexedDB user shares', () => {
+  const upgrade = (db: { createObjectStore: (name: string) => unknown }): void => {
+    db.createObjectStore('s');
+  };
+  const fresh = (): string => `idb-lifecycle-${uniqueNamespace()}`;
+
+  it('a newer version opened elsewhere makes ours close (blocking) instead of being blocked', async () => {
+    const name = fresh();
+    const events: IdbEvent[] = [];
+    const connection = idbConnection(name, 1, { upgrade, onEvent: (e) => events.push(e) });
+    const first = await connection.get();
+    await first.put('s', 'v', 'k');
+    const newer = await rawOpen(name, 2); // rejects if blocked
+    expect(events).toEqual(['blocking']);
+    newer.close();
+    // Ours is behind now: the next use tries to open version 1 again and reports why it cannot.
+    await expect(connection.get()).rejects.toMatchObject({ name: 'VersionError' });
+    connection.close();
+    await dropDatabase(name);
+  });
+
+  it('a delete elsewhere is never blocked either, and the next use opens the database again', async () => {
+    const name = fresh();
+    const events: IdbEvent[] = [];
+    const connection = idbConnection(name, 1, { upgrade, onEvent: (e) => events.push(e) });
+    const first = await connection.get();
+    await first.put('s', 'v', 'k');
+    await rawDelete(name); // rejects if blocked
+    expect(events).toEqual(['blocking']);
+    const second = await connection.get();
+    expect(second).not.toBe(first);
+    expect(await second.get('s', 'k')).toBeUndefined();
+    expect(await connection.get()).toBe(second);
+    connection.close();
+    await expect(connection.get()).rejects.toMatchObject({ code: 'CLOSED' });
+    await dropDatabase(name);
+  });
+
+  it('a connection terminated by the browser is reported and reopened on next use', async () => {
+    const name = fresh();
+    const events: IdbEvent[] = [];
+    const connection = idbConnection(name, 1, { upgrade, onEvent: (e) => events.push(e) });
+    const first = await connection.get();
+    await forceCloseByBrowser(name);
+    await expect.poll(() => events).toEqual(['terminated']);
+    const second = await connection.get();
+    expect(second).not.toBe(first);
+    await second.put('s', 'v', 'k');
+    expect(await second.get('s', 'k')).toBe('v');
+    connection.close();
+    await dropDatabase(name);
+  });
+
+  it('an upgrade that waits for an older connection reports blocked, times out, and closes the late connection', async () => {
+    const name = fresh();
+    const older = await rawOpen(name, 1, (db) => db.createObjectStore('s'));
+    older.onversionchange = null; // another tab that never lets go
+    const events: IdbEvent[] = [];
+    const opening = openDatabase(name, 2, {
+      upgrade: () => undefined,
+      timeout: 200,
+      onEvent: (e) => events.push(e),
+    });
+    await expect(opening).rejects.toMatchObject({ code: 'TIMEOUT' });
+    expect(events).toEqual(['blocked']);
+    // The other tab lets go: our open completes late and is closed at once, so it holds
+    // nothing back (it would report "blocking" here if it had been kept).
+    older.close();
+    await expect
+      .poll(async () => (await indexedDB.databases()).find((d) => d.name === name)?.version)
+      .toBe(2);
+    (await rawOpen(name, 3)).close();
+    expect(events).toEqual(['blocked']);
+    await dropDatabase(name);
+  });
+
+  it('an open without IndexedDB at all is STORAGE_UNAVAILABLE; one that throws is a rejection', async () => {
+    const open = IDBFactory.prototype.open;
+    restore.push(
+      patch(IDBFactory.prototype, 'open', function () {
+        throw domError('SecurityError');
+      }),
+    );
+    await expect(openDatabase(fresh(), 1, { upgrade })).rejects.toMatchObject({
+      name: 'SecurityError',
+    });
+    restore.pop()?.();
+    expect(IDBFactory.prototype.open).toBe(open);
+    restore.push(patchGetter(globalThis, 'indexedDB', () => undefined));
+    await expect(openDatabase(fresh(), 1, { upgrade })).rejects.toMatchObject({
+      code: 'STORAGE_UNAVAILABLE',
+    });
   });
 });
