@@ -6,7 +6,6 @@ export type StrataErrorCode =
   | 'QUOTA_EXCEEDED'
   | 'STORAGE_UNAVAILABLE'
   | 'CLOSED'
-  | 'NOT_READY'
   | 'WRONG_PASSWORD'
   | 'WRONG_KEY'
   | 'KEY_LOST'

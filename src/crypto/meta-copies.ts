@@ -9,7 +9,7 @@ export const META_NAME = 'keys';
  * localStorage was unavailable) into the shared layers, when none of them has any, so the
  * namespace's key is still found once only shared layers are read. Best effort.
  */
-export async function adoptTabMeta(
+async function adoptTabMeta(
   shared: readonly StorageAdapter[],
   perTab: readonly StorageAdapter[],
 ): Promise<void> {

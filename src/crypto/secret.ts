@@ -2,7 +2,7 @@ import { StrataError } from '../errors.js';
 import type { EncryptionOptions } from '../types.js';
 
 /** The floor the SDK enforces for PBKDF2-SHA-256 (OWASP 2023 guidance). */
-export const MIN_PBKDF2_ITERATIONS = 600_000;
+const MIN_PBKDF2_ITERATIONS = 600_000;
 
 /** What an instance knows to open its namespace key. */
 export type KeySecret =

@@ -106,7 +106,7 @@ export async function setupKeyRing(
 }
 
 /** A ring for `meta` opened with `secret` (the current key, or the pending one), or undefined. */
-export async function openRing(
+async function openRing(
   namespace: string,
   meta: KeyMeta,
   secret: KeySecret,

@@ -33,7 +33,7 @@ export const nativeBroadcastChannel = (
 };
 
 /** How long a `sync.fallback` factory may take to open its channel. */
-export const FALLBACK_OPEN_MS = 5_000;
+const FALLBACK_OPEN_MS = 5_000;
 
 /**
  * Wraps `sync.fallback` for one instance: each open must finish within
