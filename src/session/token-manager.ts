@@ -1,11 +1,11 @@
 import { StrataError, isStrataError } from '../errors.js';
-import { Emitter } from '../events.js';
 import { resolveTimers, type Timers } from '../timers.js';
 import { authFetch } from './auth-fetch.js';
 import { RefreshFlight, type FlightOutcome, type LockedResult } from './refresh-flight.js';
 import { RefreshSchedule } from './refresh-schedule.js';
 import type { StrataLike } from './strata-like.js';
 import { backoffDelay, refreshFailureOf } from './token-errors.js';
+import { TokenAnnouncer } from './token-events.js';
 import { TokenStore } from './token-store.js';
 import { heldFrom, statusOf } from './token-times.js';
 import type { HeldTokens, TokenEvents, TokenResponse, TokenStatus } from './token-types.js';
@@ -54,6 +54,8 @@ export interface TokenManagerOptions {
   fetch?: typeof fetch;
 }
 
+type Resolved = Required<Pick<TokenManagerOptions, Defaulted>> & TokenManagerOptions;
+
 type Defaulted =
   | 'refreshBuffer'
   | 'checkInterval'
@@ -70,42 +72,17 @@ type Defaulted =
  * after the lock is released; no event or error carries a token.
  */
 export class TokenManager {
-  readonly #options: Required<Pick<TokenManagerOptions, Defaulted>> & TokenManagerOptions;
+  readonly #options: Resolved;
   readonly #timers: Timers;
-  readonly #events = new Emitter<TokenEvents>();
+  readonly #events = new TokenAnnouncer();
   readonly #store: TokenStore;
   readonly #flight: RefreshFlight;
   readonly #schedule: RefreshSchedule;
   #unfollow: (() => void) | undefined;
   #attempt = 0;
-  #expiredAnnounced = false;
-  #announcedToken: string | undefined;
 
   constructor(options: TokenManagerOptions) {
-    if (typeof options?.refresh !== 'function' || typeof options.storage?.get !== 'function') {
-      throw new StrataError(
-        'INVALID_OPTIONS',
-        'TokenManager needs { storage: Strata, refresh: (refreshToken) => Promise<TokenResponse> }.',
-      );
-    }
-    const merged = {
-      refreshBuffer: 60_000,
-      checkInterval: 30_000,
-      proactive: true,
-      keyPrefix: 'auth:tokens',
-      refreshTokenStorage: 'storage' as const,
-      lockTimeout: 15_000,
-      ...options,
-    };
-    for (const name of ['refreshBuffer', 'checkInterval', 'lockTimeout'] as const) {
-      const value = merged[name];
-      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
-        throw new StrataError(
-          'INVALID_OPTIONS',
-          `TokenManager option ${name} must be a finite number of milliseconds ≥ 0.`,
-        );
-    }
-    this.#options = merged;
+    const merged = (this.#options = withDefaults(options));
     const timers = (this.#timers = resolveTimers(merged));
     const { storage, keyPrefix, lockTimeout, refreshTokenStorage } = merged;
     this.#store = new TokenStore({ storage, keyPrefix, refreshTokenStorage, now: timers.now });
@@ -145,7 +122,7 @@ export class TokenManager {
     const held = this.#next(tokens, undefined);
     this.#store.apply({ type: 'supersede' });
     await this.#store.save(held);
-    this.#expiredAnnounced = false;
+    this.#events.renewed();
     this.#schedule.plan();
   }
 
@@ -165,7 +142,7 @@ export class TokenManager {
     if (!status.needsRefresh) return held.accessToken;
     if (!this.#store.refreshTokenOf(held)) {
       if (status.isValid) return held.accessToken;
-      this.#announceExpired(held);
+      this.#events.expired(held);
       return null;
     }
     try {
@@ -312,8 +289,8 @@ export class TokenManager {
 
   #succeeded({ tokens, by }: FlightOutcome): void {
     this.#attempt = 0;
-    this.#expiredAnnounced = false;
-    if (by) this.#announceRefresh(tokens, by);
+    this.#events.renewed();
+    if (by) this.#events.refreshed(tokens, by);
     this.#schedule.plan();
   }
 
@@ -346,7 +323,7 @@ export class TokenManager {
   async #check(): Promise<void> {
     const held = await this.#store.load({ fresh: true }).catch(() => this.#store.held);
     if (!held || !this.#statusOf(held).needsRefresh) return this.#schedule.plan();
-    if (!this.#store.refreshTokenOf(held)) return this.#announceExpired(held);
+    if (!this.#store.refreshTokenOf(held)) return this.#events.expired(held);
     await this.refresh().catch(() => undefined); // failures are reported and rescheduled in #failed
   }
 
@@ -387,7 +364,7 @@ export class TokenManager {
       (held) => {
         // A sign-in elsewhere is not a refresh: only a replaced access token is announced.
         if (isAccess && before && held?.accessToken && held.accessToken !== before)
-          this.#announceRefresh(held, 'other-tab');
+          this.#events.refreshed(held, 'other-tab');
         this.#schedule.plan();
       },
       () => undefined,
@@ -398,17 +375,32 @@ export class TokenManager {
     const { refreshBuffer } = this.#options;
     return statusOf(held, this.#timers.now(), refreshBuffer, this.#schedule.running);
   }
+}
 
-  /** Emits `refreshed` once per new access token, however this tab learned of it. */
-  #announceRefresh(held: HeldTokens, by: TokenEvents['refreshed']['by']): void {
-    if (held.accessToken === this.#announcedToken) return;
-    this.#announcedToken = held.accessToken;
-    this.#events.emit('refreshed', { expiresAt: held.expiresAt, by });
+/** `options` with their defaults, checked. */
+function withDefaults(options: TokenManagerOptions): Resolved {
+  if (typeof options?.refresh !== 'function' || typeof options.storage?.get !== 'function') {
+    throw new StrataError(
+      'INVALID_OPTIONS',
+      'TokenManager needs { storage: Strata, refresh: (refreshToken) => Promise<TokenResponse> }.',
+    );
   }
-
-  #announceExpired(held: HeldTokens): void {
-    if (this.#expiredAnnounced) return;
-    this.#expiredAnnounced = true;
-    this.#events.emit('expired', { expiresAt: held.expiresAt });
+  const merged = {
+    refreshBuffer: 60_000,
+    checkInterval: 30_000,
+    proactive: true,
+    keyPrefix: 'auth:tokens',
+    refreshTokenStorage: 'storage' as const,
+    lockTimeout: 15_000,
+    ...options,
+  };
+  for (const name of ['refreshBuffer', 'checkInterval', 'lockTimeout'] as const) {
+    const value = merged[name];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+      throw new StrataError(
+        'INVALID_OPTIONS',
+        `TokenManager option ${name} must be a finite number of milliseconds ≥ 0.`,
+      );
   }
+  return merged;
 }
