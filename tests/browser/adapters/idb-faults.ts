@@ -1,4 +1,4 @@
-import { cdp } from 'vitest/browser';
+import { cdp, server } from 'vitest/browser';
 
 /** Opens `name` with plain IndexedDB (no handlers of ours): another tab's connection. */
 export function rawOpen(
@@ -53,6 +53,9 @@ export async function hangOpens(name: string): Promise<{ release: () => Promise<
     },
   };
 }
+
+/** Forcing a close needs the DevTools protocol: Chromium under Playwright only. */
+export const canForceClose = server.browser === 'chromium' && server.provider === 'playwright';
 
 /**
  * Deletes `name` the way DevTools or "clear site data" does: Chromium force-closes its

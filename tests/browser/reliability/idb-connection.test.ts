@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { idbConnection, openDatabase, type IdbEvent } from '../../../src/idb.js';
 import {
+  canForceClose,
   dropDatabase,
   forceCloseByBrowser,
   hangOpens,
@@ -54,16 +55,19 @@ describe('IndexedDB connection faults', () => {
     }
   });
 
-  it('a connection the browser closes (site data cleared) is reopened on next use', async () => {
-    const { strata, errors, namespace } = makeStrata({ defaultStorage: 'indexedDB' });
-    await strata.set('a', 1);
-    await forceCloseByBrowser(`strata:${encodeURIComponent(namespace)}`);
-    await strata.set('b', 2);
-    expect(await strata.get('b')).toBe(2);
-    expect(strata.storage).toBe('indexedDB');
-    expect(errors).toEqual([]);
-    await strata.close();
-  });
+  it.runIf(canForceClose)(
+    'a connection the browser closes (site data cleared) is reopened on next use',
+    async () => {
+      const { strata, errors, namespace } = makeStrata({ defaultStorage: 'indexedDB' });
+      await strata.set('a', 1);
+      await forceCloseByBrowser(`strata:${encodeURIComponent(namespace)}`);
+      await strata.set('b', 2);
+      expect(await strata.get('b')).toBe(2);
+      expect(strata.storage).toBe('indexedDB');
+      expect(errors).toEqual([]);
+      await strata.close();
+    },
+  );
 
   it('a database left at a newer schema version (VersionError) is reported and skipped', async () => {
     const { strata: first, namespace } = makeStrata({ defaultStorage: 'localStorage' });
@@ -220,20 +224,23 @@ describe('src/idb.ts: the connection lifecycle every IndexedDB user shares', () 
     await dropDatabase(name);
   });
 
-  it('a connection terminated by the browser is reported and reopened on next use', async () => {
-    const name = fresh();
-    const events: IdbEvent[] = [];
-    const connection = idbConnection(name, 1, { upgrade, onEvent: (e) => events.push(e) });
-    const first = await connection.get();
-    await forceCloseByBrowser(name);
-    await expect.poll(() => events).toEqual(['terminated']);
-    const second = await connection.get();
-    expect(second).not.toBe(first);
-    await second.put('s', 'v', 'k');
-    expect(await second.get('s', 'k')).toBe('v');
-    connection.close();
-    await dropDatabase(name);
-  });
+  it.runIf(canForceClose)(
+    'a connection terminated by the browser is reported and reopened on next use',
+    async () => {
+      const name = fresh();
+      const events: IdbEvent[] = [];
+      const connection = idbConnection(name, 1, { upgrade, onEvent: (e) => events.push(e) });
+      const first = await connection.get();
+      await forceCloseByBrowser(name);
+      await expect.poll(() => events).toEqual(['terminated']);
+      const second = await connection.get();
+      expect(second).not.toBe(first);
+      await second.put('s', 'v', 'k');
+      expect(await second.get('s', 'k')).toBe('v');
+      connection.close();
+      await dropDatabase(name);
+    },
+  );
 
   it('an upgrade that waits for an older connection reports blocked, times out, and closes the late connection', async () => {
     const name = fresh();
