@@ -1,5 +1,5 @@
 /** What {@link authFetch} needs from a token holder. */
-export interface AuthFetchSource {
+interface AuthFetchSource {
   fetch: typeof fetch;
   /** The access token to send; `null` sends none. */
   accessToken: () => Promise<string | null>;

@@ -23,7 +23,7 @@ export interface FlightOutcome {
 }
 
 /** What a {@link RefreshFlight} asks of the manager it serves. */
-export interface FlightHost {
+interface FlightHost {
   /** Signs out and erases the stored tokens (run under the lock, after an invalid grant). */
   erase(): Promise<unknown>;
   /** After the lock is released, when the work succeeded. */
@@ -36,7 +36,7 @@ export interface FlightHost {
 }
 
 /** Options of {@link RefreshFlight}. */
-export interface RefreshFlightOptions {
+interface RefreshFlightOptions {
   store: TokenStore;
   host: FlightHost;
   /** The cross-tab lock every tab of this namespace and prefix refreshes under. */

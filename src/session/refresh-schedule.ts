@@ -4,7 +4,7 @@ import { unref, type TimerHandle, type Timers } from '../timers.js';
 const MAX_TIMER = 2_147_483_647;
 
 /** Options of {@link RefreshSchedule}. */
-export interface RefreshScheduleOptions {
+interface RefreshScheduleOptions {
   timers: Timers;
   /** Longest pause between checks. */
   checkInterval: number;

@@ -20,7 +20,7 @@ export function isInvalidGrant(error: unknown): boolean {
  * the lock), `rejected` (an invalid grant: signs out), or `transient` (retried with backoff
  * unless `onRefreshFailed` says otherwise).
  */
-export type RefreshFailure = 'signed-out' | 'busy' | 'rejected' | 'transient';
+type RefreshFailure = 'signed-out' | 'busy' | 'rejected' | 'transient';
 
 /** Sorts a wrapped refresh error into a {@link RefreshFailure}. */
 export function refreshFailureOf(error: StrataError): RefreshFailure {

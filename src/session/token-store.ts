@@ -19,7 +19,7 @@ export interface TokenState {
  * Every way the token state can change; `supersede`: a sign-in or sign-out begins, refreshes in
  * flight are dropped.
  */
-export type TokenTransition =
+type TokenTransition =
   | { type: 'supersede' }
   | { type: 'read'; held: HeldTokens | undefined }
   | { type: 'saved'; held: HeldTokens; memoryRefreshToken?: string | undefined }
@@ -55,7 +55,7 @@ export function nextTokenState(state: TokenState, transition: TokenTransition): 
 }
 
 /** What {@link TokenStore.follow} reports of other tabs' changes. */
-export interface TokenStoreWatcher {
+interface TokenStoreWatcher {
   /** Another tab signed out (its refresh key is gone). */
   signedOutElsewhere(): void;
   /**
@@ -68,7 +68,7 @@ export interface TokenStoreWatcher {
 }
 
 /** Options of {@link TokenStore}. */
-export interface TokenStoreOptions {
+interface TokenStoreOptions {
   storage: StrataLike;
   keyPrefix: string;
   refreshTokenStorage: 'storage' | 'memory';
