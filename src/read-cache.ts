@@ -1,44 +1,6 @@
-import type { LayerRef } from './layer-chain.js';
-import type { StoredRecord } from './record.js';
+import type { CachedRead, ReadAt, RecordCache } from './record-cache.js';
 import { LAG_WINDOW_MS } from './removal-log.js';
 import { compareWrites } from './write-clock.js';
-
-/** A cached read: the record where it was found and its decoded JSON text. */
-export interface CachedRead {
-  record: StoredRecord;
-  layer: LayerRef;
-  text: string;
-  /** `performance.now()` when the entry came from another tab's message rather than a read or write here. */
-  heardAt?: number;
-}
-
-/** Reads the stored record of a key in one layer (the lag check's cheap header read). */
-export type ReadAt = (layer: LayerRef, key: string) => Promise<StoredRecord | undefined>;
-
-/** Decoded reads kept between calls; {@link NO_CACHE} when sync is off. */
-export interface RecordCache {
-  /** The entry of `key` when it may still be served (see {@link ReadCache.lookup}). */
-  lookup(key: string, readAt: ReadAt): Promise<CachedRead | undefined>;
-  /** The entry of `key` as cached, unchecked. */
-  peek(key: string): CachedRead | undefined;
-  /** A token to pass to {@link fill}: the fill is ignored if `key` changed in between. */
-  ticket(key: string): number;
-  fill(key: string, ticket: number, entry: CachedRead): void;
-  set(key: string, entry: CachedRead): void;
-  invalidate(key: string): void;
-  invalidateAll(): void;
-}
-
-/** The cache of an instance without sync: nothing is kept, since no other tab's change would reach it. */
-export const NO_CACHE: RecordCache = {
-  lookup: () => Promise.resolve(undefined),
-  peek: () => undefined,
-  ticket: () => 0,
-  fill: () => undefined,
-  set: () => undefined,
-  invalidate: () => undefined,
-  invalidateAll: () => undefined,
-};
 
 /**
  * A bounded LRU cache of decoded reads, used only when cross-tab sync is on (the channel is

@@ -1,8 +1,7 @@
 import type { NamespaceKey } from './crypto/namespace-key.js';
 import { StrataError } from './errors.js';
 import type { LayerChain } from './layer-chain.js';
-import { NO_CACHE } from './read-cache.js';
-import type { RecordCache } from './read-cache.js';
+import { NO_CACHE, type RecordCache } from './record-cache.js';
 import { RemovalLog } from './removal-log.js';
 import { Subscribers } from './subscribers.js';
 import type { SyncMessage } from './sync/messages.js';

@@ -1,7 +1,8 @@
 import type { StorageAdapter } from '../adapters/adapter.js';
 import { deserialize } from '../codec/serialize.js';
 import { StrataError, toStorageError } from '../errors.js';
-import { NO_CACHE, ReadCache } from '../read-cache.js';
+import { ReadCache } from '../read-cache.js';
+import { NO_CACHE } from '../record-cache.js';
 import type { Reader } from '../reader.js';
 import type { StoreContext } from '../store-context.js';
 import { isExpired } from '../ttl.js';
@@ -63,7 +64,7 @@ type RemovalMessage = Extract<SyncMessage, { kind: 'remove' | 'clear' }>;
  * removal seen since; shared layers already hold it, so only the cache drops its copy.
  * Subscribers hear it with `source: 'remote'`.
  */
-class Replica {
+export class Replica {
   readonly #ctx: StoreContext;
   readonly #reader: Reader;
 

@@ -152,8 +152,11 @@ describe('Strata instances and namespaces', () => {
     await Promise.all([a.ready(), b.ready()]);
     const heard: StorageChange[] = [];
     b.subscribe('', (change) => heard.push(change));
+    const probed = new Promise<void>((resolve) => b.subscribe('probe', () => resolve()));
     await Promise.all([b.set('k', 'mine'), a.remove('k')]);
-    await new Promise((resolve) => setTimeout(resolve, 200)); // both messages delivered
+    // a's messages reach b in order and are applied one at a time: once a's next write is heard, its removal was applied.
+    await a.set('probe', 1);
+    await probed;
     expect(await b.get('k')).toBe('mine');
     expect(heard.filter((change) => change.newValue === null)).toEqual([]);
     await Promise.all([a.close(), b.close()]);

@@ -108,7 +108,8 @@ describe('logging', () => {
           'password',
         );
       }
-      await new Promise((resolve) => setTimeout(resolve, 50)); // 'finish' events of the last answers
+      // The log line is written on the answer's 'finish' event, which may follow the body.
+      await vi.waitFor(() => expect(lines).toHaveLength(5));
       expect(lines).toEqual([
         'POST /api/auth/login 200',
         'POST /api/auth/refresh 200',
