@@ -91,10 +91,24 @@ async function measure(code, { external = [], plugins = [], splitting = false } 
   }
   return {
     ...sum(files),
-    eager: splitting ? sum([entry]) : undefined,
+    eager: splitting ? sum(staticClosure(entry, files, result.metafile)) : undefined,
     chunks: files.length,
     inputs,
   };
+}
+
+/** The entry chunk and every chunk it imports statically, transitively: what loads at start-up. */
+function staticClosure(entry, files, metafile) {
+  const byName = new Map(files.map((f) => [path.relative(root, f.path), f]));
+  const seen = new Set();
+  const visit = (name) => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    for (const i of metafile.outputs[name]?.imports ?? [])
+      if (i.kind === 'import-statement') visit(i.path);
+  };
+  visit(path.relative(root, entry.path));
+  return [...seen].map((name) => byName.get(name)).filter(Boolean);
 }
 
 /** Bytes in the output per npm package (or `src` for our own code). */
@@ -112,15 +126,18 @@ const ENTRIES = [
   {
     name: 'strata: import { Strata }',
     code: "export { Strata } from 'strata-storage';",
-    budget: 8 * KB,
-    ceiling: 19.1 * KB,
+    budget: 14 * KB,
+    ceiling: 20.6 * KB,
+    // What loads at start-up in a code-split build: the entry chunk and its static imports.
+    eagerBudget: 7 * KB,
+    eagerCeiling: 13.2 * KB,
     deps: true,
   },
   {
     name: 'strata: core entry (export *)',
     code: "export * from 'strata-storage';",
-    budget: 14 * KB,
-    ceiling: 29.1 * KB,
+    budget: 22 * KB,
+    ceiling: 31.7 * KB,
     deps: true,
   },
   {
@@ -239,6 +256,8 @@ for (const e of ENTRIES) {
       const split = await measure(e.code, { splitting: true });
       row.eagerGzip = split.eager.gzip;
       row.chunks = split.chunks;
+      row.eagerBudget = e.eagerBudget;
+      if (e.eagerCeiling !== undefined && split.eager.gzip > e.eagerCeiling) row.overCeiling = true;
       for (const d of DEP_PROBES) {
         const without = await measure(e.code, { external: d.external });
         deps.push({
@@ -297,7 +316,9 @@ for (const r of rows) {
     ? `**over the ceiling by ${kb(r.gzip - r.ceiling)} kB**; ${target}`
     : target;
   const eager =
-    r.eagerGzip !== undefined ? ` (eager chunk ${kb(r.eagerGzip)}, ${r.chunks} chunks split)` : '';
+    r.eagerGzip !== undefined
+      ? ` (start-up ${kb(r.eagerGzip)}${r.eagerBudget ? `, target ${kb(r.eagerBudget)}` : ''}, ${r.chunks} chunks split)`
+      : '';
   console.log(
     `| ${r.name} | ${kb(r.min)} | ${kb(r.gzip)}${eager} | ${r.budget ? kb(r.budget) : ''} | ${r.ceiling ? kb(r.ceiling) : ''} | ${status} |`,
   );
