@@ -1,5 +1,5 @@
 import { defineConfig } from '@playwright/test';
-import { chromiumLaunchOptions } from './scripts/chromium.mjs';
+import { chromiumLaunchOptions } from './scripts/browsers.mjs';
 
 // Ports are configurable so several runs can share a machine:
 //   STRATA_E2E_PORT       harness page server (vite), default 5183
@@ -22,10 +22,32 @@ export default defineConfig({
   retries: 0,
   reporter: [['list'], ['json', { outputFile: 'test-results/playwright.json' }]],
   use: {
-    browserName: 'chromium',
-    launchOptions: chromiumLaunchOptions(),
     baseURL: `http://127.0.0.1:${HARNESS_PORT}`,
   },
+  // One project per engine. The multi-tab specs are written once over tests/e2e/driver.ts
+  // (the `tabs` fixture of tests/e2e/tabs.ts): Playwright drives Chromium, puppeteer-core
+  // Firefox, webdriverio WebKitGTK (the fixture starts Xvfb and WebKitWebDriver per worker).
+  // A test a driver cannot run says so in its title ("Chromium only: …") and is left out of
+  // the other engines' projects (never skipped). The demo with its screenshots is Chromium
+  // only; the package checks that need no browser run once, in `node`.
+  projects: [
+    {
+      name: 'chromium',
+      testIgnore: ['package-files.spec.ts'],
+      use: { browserName: 'chromium', launchOptions: chromiumLaunchOptions() },
+    },
+    {
+      name: 'firefox',
+      testIgnore: ['demo.spec.ts', 'package-files.spec.ts'],
+      grepInvert: /Chromium only/,
+    },
+    {
+      name: 'webkit',
+      testIgnore: ['demo.spec.ts', 'package-files.spec.ts'],
+      grepInvert: /Chromium only/,
+    },
+    { name: 'node', testMatch: ['package-files.spec.ts'] },
+  ],
   webServer: [
     {
       command: `npx vite --config tests/e2e/harness/vite.config.ts --port ${HARNESS_PORT}`,

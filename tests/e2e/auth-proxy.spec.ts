@@ -1,10 +1,9 @@
-import { expect, test } from '@playwright/test';
-import { openTabs, uniqueNamespace } from './tabs.js';
+import { expect, test, openTabs, uniqueNamespace } from './tabs.js';
 
 test('a harness page logs in through the /api proxy to the auth server and reads /api/me', async ({
-  context,
+  tabs,
 }) => {
-  const [tab] = await openTabs(context, 1);
+  const [tab] = await openTabs(tabs, 1);
   const username = uniqueNamespace('proxy');
   const result = await tab!.evaluate(async (username) => {
     const login = await fetch('/api/auth/login', {

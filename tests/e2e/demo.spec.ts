@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, expect, test, type BrowserContext, type Page } from '@playwright/test';
-import { chromiumLaunchOptions } from '../../scripts/chromium.mjs';
+import { chromiumLaunchOptions } from '../../scripts/browsers.mjs';
 
 // The demo SPA as a newcomer runs it (`npm start`), in real Chromium with two tabs.
 // Screenshots land in docs/screenshots/ and the README shows them.
@@ -32,7 +32,7 @@ async function signOut(page: Page): Promise<void> {
   await expect(status(page)).toHaveAttribute('data-status', 'unauthenticated');
 }
 
-test('guest cart merges on sign-in, tokens refresh, and sign-out reaches every tab', async ({
+test('guest cart merges on sign-in, tokens refresh, and sign-out reaches every tab (Chromium only: the README screenshots come from one engine)', async ({
   context,
 }) => {
   const problems: string[] = [];
@@ -107,7 +107,7 @@ test('guest cart merges on sign-in, tokens refresh, and sign-out reaches every t
   expect(problems).toEqual([]);
 });
 
-test('a reload keeps a remembered session; a session without remember me ends when the browser closes', async () => {
+test('a reload keeps a remembered session; a session without remember me ends when the browser closes (Chromium only, with the demo above)', async () => {
   // "The browser session ends" is a real browser restart on a profile kept on disk: localStorage,
   // IndexedDB (with the non-extractable device key) and persistent cookies survive; sessionStorage
   // and session cookies (where AuthSession records a non-remembered sign-in's browser session) do not.

@@ -1,10 +1,18 @@
-import { expect, test, type Page } from '@playwright/test';
-import { openTabs, uniqueNamespace } from './tabs.js';
+import {
+  expect,
+  expectText,
+  openHarness,
+  openTabs,
+  test,
+  uniqueNamespace,
+  type Tab,
+  type Tabs,
+} from './tabs.js';
 
 type Strata = InstanceType<typeof window.S.Strata>;
 
 /** Every key this page's Strata (on `t.strata`) can read, with its value. */
-const readAll = (page: Page, keys: string[]) =>
+const readAll = (page: Tab, keys: string[]) =>
   page.evaluate(async (keys) => {
     const s = window.t.strata as Strata;
     const out: Record<string, unknown> = {};
@@ -12,64 +20,88 @@ const readAll = (page: Page, keys: string[]) =>
     return out;
   }, keys);
 
-for (const kind of ['localStorage', 'indexedDB'] as const) {
-  test(`a tab closed in the middle of a write burst loses no acknowledged write (${kind})`, async ({
-    context,
-  }) => {
-    const namespace = uniqueNamespace(`burst-${kind}`);
-    const acked = new Map<string, number>();
-    const writer = await context.newPage();
-    await writer.exposeFunction('ack', (key: string, value: number) => void acked.set(key, value));
-    await writer.goto('/');
-    await expect(writer.locator('#status')).toHaveText('ready');
-    // Keep writing (several in flight at a time) until the tab is closed under the loop.
-    void writer
-      .evaluate(
-        async ({ namespace, kind }) => {
-          const s = new window.S.Strata({
-            namespace,
-            defaultStorage: kind,
-            encryption: { enabled: true },
-          });
-          await s.ready();
-          const ack = (window as unknown as { ack: (key: string, value: number) => Promise<void> })
-            .ack;
-          for (let i = 0; ; i++) {
-            const batch = [0, 1, 2, 3].map((j) => {
-              const key = `burst:${i}:${j}`;
-              const value = i * 4 + j;
-              return s.set(key, value).then(() => ack(key, value));
-            });
-            await Promise.all(batch);
-          }
-        },
-        { namespace, kind },
-      )
-      .catch(() => undefined);
-    await expect.poll(() => acked.size, { timeout: 20_000 }).toBeGreaterThan(200);
-    await writer.close({ runBeforeUnload: false });
-    const snapshot = new Map(acked);
-    const [reader] = (await openTabs(context, 1)) as [Page];
-    await reader.evaluate(
+/**
+ * Keeps writing in `writer` (several in flight at a time, each acknowledged in `t.acked` once
+ * its `set` resolved) until the tab goes away under the loop; `kill` ends the tab once more
+ * than 200 writes were acknowledged, and a new tab must then read every one of them.
+ */
+async function burstThenKill(
+  tabs: Tabs,
+  kind: 'localStorage' | 'indexedDB',
+  kill: (writer: Tab) => Promise<void>,
+): Promise<void> {
+  const namespace = uniqueNamespace(`burst-${kind}`);
+  const writer = await openHarness(tabs);
+  void writer
+    .evaluate(
       async ({ namespace, kind }) => {
-        window.t.strata = new window.S.Strata({
+        const s = new window.S.Strata({
           namespace,
           defaultStorage: kind,
           encryption: { enabled: true },
         });
+        await s.ready();
+        const acked: Record<string, number> = {};
+        window.t.acked = acked;
+        for (let i = 0; ; i++) {
+          const batch = [0, 1, 2, 3].map((j) => {
+            const key = `burst:${i}:${j}`;
+            const value = i * 4 + j;
+            return s.set(key, value).then(() => void (acked[key] = value));
+          });
+          await Promise.all(batch);
+          // Writes to localStorage can settle in microtasks alone: let the driver's calls in.
+          await new Promise((resolve) => setTimeout(resolve, 0));
+        }
       },
       { namespace, kind },
-    );
-    const found = await readAll(reader, [...snapshot.keys()]);
-    const lost = [...snapshot].filter(([key, value]) => found[key] !== value).map(([key]) => key);
-    expect(lost, `${lost.length} of ${snapshot.size} acknowledged writes lost`).toEqual([]);
+    )
+    .catch(() => undefined);
+  const acknowledged = () =>
+    writer.evaluate(() => ({ ...((window.t.acked ?? {}) as Record<string, number>) }));
+  await expect
+    .poll(async () => Object.keys(await acknowledged()).length, { timeout: 20_000 })
+    .toBeGreaterThan(200);
+  // Writes acknowledged after this snapshot are not checked (the tab dies while answering).
+  const snapshot = new Map(Object.entries(await acknowledged()));
+  await kill(writer);
+  const [reader] = (await openTabs(tabs, 1)) as [Tab];
+  await reader.evaluate(
+    async ({ namespace, kind }) => {
+      window.t.strata = new window.S.Strata({
+        namespace,
+        defaultStorage: kind,
+        encryption: { enabled: true },
+      });
+    },
+    { namespace, kind },
+  );
+  const found = await readAll(reader, [...snapshot.keys()]);
+  const lost = [...snapshot].filter(([key, value]) => found[key] !== value).map(([key]) => key);
+  expect(lost, `${lost.length} of ${snapshot.size} acknowledged writes lost`).toEqual([]);
+}
+
+for (const kind of ['localStorage', 'indexedDB'] as const) {
+  test(`a tab closed in the middle of a write burst loses no acknowledged write (${kind})`, async ({
+    tabs,
+  }) => {
+    await burstThenKill(tabs, kind, (writer) => writer.close());
+  });
+
+  test(`a tab crashed in the middle of a write burst loses no acknowledged write (${kind}) (Chromium only: the Firefox and WebKit drivers cannot crash a tab)`, async ({
+    tabs,
+  }) => {
+    await burstThenKill(tabs, kind, async (writer) => {
+      if (!writer.crash) throw new Error('this driver cannot crash a tab');
+      await writer.crash();
+    });
   });
 }
 
 test('another tab deleting the IndexedDB database is not blocked by our connection; our next write reopens it', async ({
-  context,
+  tabs,
 }) => {
-  const [a, b] = (await openTabs(context, 2)) as [Page, Page];
+  const [a, b] = (await openTabs(tabs, 2)) as [Tab, Tab];
   const namespace = uniqueNamespace('versionchange');
   await a.evaluate(async (namespace) => {
     window.t.errors = [];
@@ -101,11 +133,11 @@ test('another tab deleting the IndexedDB database is not blocked by our connecti
 });
 
 test('a key rotated in one tab: the other tab is told (KEY_ROTATED), adopts it with rotateKey, and reads the new values', async ({
-  context,
+  tabs,
 }) => {
-  const [a, b] = (await openTabs(context, 2)) as [Page, Page];
+  const [a, b] = (await openTabs(tabs, 2)) as [Tab, Tab];
   const namespace = uniqueNamespace('rotate-tabs');
-  const start = (page: Page) =>
+  const start = (page: Tab) =>
     page.evaluate(async (namespace) => {
       window.t.errors = [];
       const s = new window.S.Strata({
@@ -139,7 +171,7 @@ test('a key rotated in one tab: the other tab is told (KEY_ROTATED), adopts it w
   await b.evaluate(() => (window.t.strata as Strata).rotateKey('new pw'));
   await expect.poll(() => readAll(b, ['profile'])).toEqual({ profile: { v: 2 } });
   await b.reload();
-  await expect(b.locator('#status')).toHaveText('ready');
+  await expectText(b, '#status', 'ready');
   const reopened = await b.evaluate(async (namespace) => {
     const old = new window.S.Strata({
       namespace,
@@ -159,10 +191,10 @@ test('a key rotated in one tab: the other tab is told (KEY_ROTATED), adopts it w
 });
 
 test('a rotation cut short by a page reload is finished by the next page, opened with the old or the new password', async ({
-  context,
+  tabs,
 }) => {
   for (const reopenWith of ['old pw', 'new pw']) {
-    const [a] = (await openTabs(context, 1)) as [Page];
+    const [a] = (await openTabs(tabs, 1)) as [Tab];
     const namespace = uniqueNamespace('rotate-reload');
     const total = 200;
     await a.evaluate(
@@ -189,7 +221,7 @@ test('a rotation cut short by a page reload is finished by the next page, opened
       { namespace, total },
     );
     await a.reload();
-    await expect(a.locator('#status')).toHaveText('ready');
+    await expectText(a, '#status', 'ready');
     const before = await a.evaluate((namespace) => {
       const prefix = `${encodeURIComponent(namespace)}:`;
       const payloads = Object.keys(localStorage)

@@ -1,23 +1,21 @@
-import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { expect, test, type Page } from '@playwright/test';
-import { uniqueNamespace } from './tabs.js';
+import { expect, expectText, test, uniqueNamespace, type Tab, type Tabs } from './tabs.js';
 
 // The package judged from outside: `npm run build`, then a consumer app that imports
 // 'strata-storage', 'strata-storage/react' and 'strata-storage/broadcast-channel' through
-// the exports map (tests/e2e/consumer).
+// the exports map (tests/e2e/consumer). The checks of dist/ and of the declarations need no
+// browser: package-files.spec.ts.
 const CONSUMER = `http://127.0.0.1:${process.env.STRATA_E2E_CONSUMER_PORT ?? 5187}/`;
 
-async function openConsumer(page: Page): Promise<void> {
-  page.on('pageerror', (error) => {
-    throw new Error(`uncaught error in the consumer page: ${error.message}`);
-  });
+/** A new tab on the consumer app, once it loaded (uncaught page errors fail the test: tabs.ts). */
+async function openConsumer(tabs: Tabs): Promise<Tab> {
+  const page = await tabs.newTab();
   await page.goto(CONSUMER);
-  await expect(page.locator('#status')).toHaveText('ready');
+  await expectText(page, '#status', 'ready');
+  return page;
 }
 
-test('every entry loads through the exports map and exposes the public names', async ({ page }) => {
-  await openConsumer(page);
+test('every entry loads through the exports map and exposes the public names', async ({ tabs }) => {
+  const page = await openConsumer(tabs);
   const names = await page.evaluate(() => ({
     core: Object.keys(window.core).sort(),
     react: Object.keys(window.react).sort(),
@@ -39,12 +37,11 @@ test('every entry loads through the exports map and exposes the public names', a
   );
 });
 
-test('the built core syncs an encrypted IndexedDB value between two tabs', async ({ context }) => {
-  const [a, b] = [await context.newPage(), await context.newPage()];
-  await openConsumer(a);
-  await openConsumer(b);
+test('the built core syncs an encrypted IndexedDB value between two tabs', async ({ tabs }) => {
+  const a = await openConsumer(tabs);
+  const b = await openConsumer(tabs);
   const namespace = uniqueNamespace('consumer');
-  const start = (page: Page) =>
+  const start = (page: Tab) =>
     page.evaluate(async (namespace) => {
       const strata = new window.core.Strata({
         namespace,
@@ -82,8 +79,8 @@ test('the built core syncs an encrypted IndexedDB value between two tabs', async
   ).toEqual({ name: 'Ada', plan: 'pro' });
 });
 
-test('the built React entry renders useSession through SessionProvider', async ({ page }) => {
-  await openConsumer(page);
+test('the built React entry renders useSession through SessionProvider', async ({ tabs }) => {
+  const page = await openConsumer(tabs);
   const status = await page.evaluate(async (namespace) => {
     const { core, react, dom } = window;
     const storage = new core.Strata({ namespace, defaultStorage: 'localStorage' });
@@ -98,26 +95,5 @@ test('the built React entry renders useSession through SessionProvider', async (
     return 'rendered';
   }, uniqueNamespace('react'));
   expect(status).toBe('rendered');
-  await expect(page.locator('#session-status')).toHaveText('unauthenticated');
-});
-
-test('the core entry pulls in neither React nor zustand; only the opt-in entry imports broadcast-channel', () => {
-  const core = readFileSync('dist/index.js', 'utf8');
-  expect(core).not.toMatch(/from\s*["'](react|zustand)/);
-  const importers = readdirSync('dist').filter(
-    (file) =>
-      file.endsWith('.js') &&
-      /["']broadcast-channel["']/.test(readFileSync(`dist/${file}`, 'utf8')),
-  );
-  expect(importers).toEqual(['broadcast-channel.js']);
-  const react = readFileSync('dist/react.js', 'utf8');
-  expect(react).toMatch(/from\s*["']react["']/);
-});
-
-test('the published declarations type a consumer through the exports map', () => {
-  // Throws (and fails the test with tsc's diagnostics) when the types do not resolve.
-  const output = execFileSync('npx', ['tsc', '-p', 'tests/e2e/consumer/tsconfig.json'], {
-    encoding: 'utf8',
-  });
-  expect(output).toBe('');
+  await expectText(page, '#session-status', 'unauthenticated');
 });

@@ -1,5 +1,4 @@
-import { expect, test, type Page } from '@playwright/test';
-import { openTabs, uniqueNamespace } from './tabs.js';
+import { expect, test, type Tab, openTabs, uniqueNamespace } from './tabs.js';
 
 // Sessions across real tabs against the reference auth server (proxied as /api by the
 // harness). The test process reads the server's per-user counters directly.
@@ -24,7 +23,7 @@ const control = (path: string, body: unknown) =>
  * AuthSession on them, as `t.strata`, `t.tokens`, `t.auth`; `t.skew` moves its clock.
  * Records auth states in `t.states` and token events in `t.events`.
  */
-async function startSession(page: Page, namespace: string): Promise<void> {
+async function startSession(page: Tab, namespace: string): Promise<void> {
   await page.evaluate(async (namespace) => {
     const { S, t } = window as unknown as { S: typeof window.S; t: Record<string, any> };
     t.skew = 0;
@@ -62,7 +61,7 @@ async function startSession(page: Page, namespace: string): Promise<void> {
 
 /** Signs in through the server from the tab and hands the answer to AuthSession.login. */
 async function signIn(
-  page: Page,
+  page: Tab,
   username: string,
   options: { rememberMe?: boolean; accessTtl?: number } = {},
 ): Promise<void> {
@@ -84,13 +83,13 @@ async function signIn(
   );
 }
 
-const status = (page: Page) =>
+const status = (page: Tab) =>
   page.evaluate(() => (window.t as Record<string, any>).auth.getState().status as string);
-const accessToken = (page: Page) =>
+const accessToken = (page: Tab) =>
   page.evaluate(
     () => (window.t as Record<string, any>).tokens.getAccessToken() as Promise<string | null>,
   );
-const setSkew = (pages: Page[], skew: number) =>
+const setSkew = (pages: Tab[], skew: number) =>
   Promise.all(
     pages.map((page) =>
       page.evaluate((skew) => ((window.t as Record<string, any>).skew = skew), skew),
@@ -98,7 +97,7 @@ const setSkew = (pages: Page[], skew: number) =>
   );
 
 test('three tabs × fifty concurrent getAccessToken() on an expired token make exactly one refresh request', async ({
-  context,
+  tabs: context,
 }) => {
   const tabs = await openTabs(context, 3);
   const namespace = uniqueNamespace('flight');
@@ -153,7 +152,7 @@ test('three tabs × fifty concurrent getAccessToken() on an expired token make e
 });
 
 test('proactive refresh in three tabs refreshes once per token lifetime, never spending a token twice', async ({
-  context,
+  tabs: context,
 }) => {
   const tabs = await openTabs(context, 3);
   const namespace = uniqueNamespace('proactive');
@@ -177,7 +176,7 @@ test('proactive refresh in three tabs refreshes once per token lifetime, never s
   expect(new Set(tokens).size).toBe(1);
 });
 
-test('an invalid grant in one tab signs out every tab', async ({ context }) => {
+test('an invalid grant in one tab signs out every tab', async ({ tabs: context }) => {
   const tabs = await openTabs(context, 3);
   const namespace = uniqueNamespace('grant');
   const user = uniqueUser('grant');
@@ -199,7 +198,7 @@ test('an invalid grant in one tab signs out every tab', async ({ context }) => {
   expect((await stats(user)).reuseDetected).toBe(0);
 });
 
-test('logout in one tab signs out the others', async ({ context }) => {
+test('logout in one tab signs out the others', async ({ tabs: context }) => {
   const tabs = await openTabs(context, 3);
   const namespace = uniqueNamespace('logout');
   const user = uniqueUser('logout');
@@ -219,7 +218,7 @@ test('logout in one tab signs out the others', async ({ context }) => {
 });
 
 test('a session that expired is restored from the refresh token once, for all tabs at the same time', async ({
-  context,
+  tabs: context,
 }) => {
   const tabs = await openTabs(context, 3);
   const namespace = uniqueNamespace('restore');
@@ -245,7 +244,7 @@ test('a session that expired is restored from the refresh token once, for all ta
 });
 
 test('a restore refused by the device fingerprint stays signed out and spends no token', async ({
-  context,
+  tabs: context,
 }) => {
   const [tab] = await openTabs(context, 1);
   const namespace = uniqueNamespace('fingerprint');

@@ -1,5 +1,4 @@
-import { expect, test, type Page } from '@playwright/test';
-import { uniqueNamespace } from './tabs.js';
+import { expect, openHarness, test, uniqueNamespace, type Tab } from './tabs.js';
 
 type Strata = InstanceType<typeof window.S.Strata>;
 
@@ -18,26 +17,26 @@ test.describe.configure({ mode: 'parallel' });
 
 for (const kind of ['localStorage', 'sessionStorage', 'memory'] as const) {
   test(`soak: ${TABS} tabs of mixed operations for ${DURATION_MS / 1000} s converge with no lost write (${kind})`, async ({
-    context,
+    tabs,
   }, testInfo) => {
     test.setTimeout(DURATION_MS + 90_000);
     const namespace = uniqueNamespace(`soak-${kind}`);
-    const pageErrors: string[] = [];
-    const tabs: Page[] = [];
+    const tabList: Tab[] = [];
     for (let i = 0; i < TABS; i++) {
-      const page = await context.newPage();
-      page.on('pageerror', (error) => pageErrors.push(`tab ${i}: ${error.message}`));
-      page.on('console', (message) => {
-        // The harness has no favicon: the browser's own 404 for it is not ours.
-        if (message.location().url.endsWith('/favicon.ico')) return;
-        if (message.type() === 'error' || message.type() === 'warning')
-          pageErrors.push(`tab ${i} console.${message.type()}: ${message.text()}`);
-      });
-      await page.goto('/');
-      await expect(page.locator('#status')).toHaveText('ready');
+      const page = await openHarness(tabs);
       await page.evaluate(
         async ({ namespace, kind }) => {
           window.t.errors = [];
+          // What the page's scripts log as errors or warnings (the drivers differ in console events).
+          const logged: string[] = [];
+          window.t.logged = logged;
+          for (const level of ['error', 'warn'] as const) {
+            const original = console[level].bind(console);
+            console[level] = (...args: unknown[]) => {
+              logged.push(`console.${level}: ${args.map(String).join(' ')}`);
+              original(...args);
+            };
+          }
           const s = new window.S.Strata({
             namespace,
             defaultStorage: kind,
@@ -49,12 +48,23 @@ for (const kind of ['localStorage', 'sessionStorage', 'memory'] as const) {
         },
         { namespace, kind },
       );
-      tabs.push(page);
+      tabList.push(page);
     }
+    const pageErrors = async () =>
+      (
+        await Promise.all(
+          tabList.map(async (tab, i) =>
+            [
+              ...(await tab.errors()),
+              ...(await tab.evaluate(() => window.t.logged as string[])),
+            ].map((e) => `tab ${i}: ${e}`),
+          ),
+        )
+      ).flat();
 
     const started = Date.now();
     const reports = await Promise.all(
-      tabs.map((tab, index) =>
+      tabList.map((tab, index) =>
         tab.evaluate(
           async ({ index, duration }): Promise<TabReport> => {
             const s = window.t.strata as Strata;
@@ -109,7 +119,7 @@ for (const kind of ['localStorage', 'sessionStorage', 'memory'] as const) {
     );
     const elapsed = Date.now() - started;
 
-    const snapshot = (tab: Page) =>
+    const snapshot = (tab: Tab) =>
       tab.evaluate(async () => {
         const s = window.t.strata as Strata;
         const out: Record<string, unknown> = {};
@@ -120,7 +130,7 @@ for (const kind of ['localStorage', 'sessionStorage', 'memory'] as const) {
     await expect
       .poll(
         async () => {
-          states = await Promise.all(tabs.map(snapshot));
+          states = await Promise.all(tabList.map(snapshot));
           return states.every((state) => JSON.stringify(state) === JSON.stringify(states[0]));
         },
         { timeout: 30_000 },
@@ -143,8 +153,9 @@ for (const kind of ['localStorage', 'sessionStorage', 'memory'] as const) {
         .filter(([key, value]) => final[key] !== value)
         .map(([key]) => key),
     );
+    const problems = await pageErrors();
     const strataErrors = (
-      await Promise.all(tabs.map((tab) => tab.evaluate(() => window.t.errors as string[])))
+      await Promise.all(tabList.map((tab) => tab.evaluate(() => window.t.errors as string[])))
     ).flat();
     const figures = {
       layer: kind,
@@ -159,7 +170,7 @@ for (const kind of ['localStorage', 'sessionStorage', 'memory'] as const) {
       finalKeys: Object.keys(final).length,
       distinctKeysWritten: reports.reduce((sum, r) => sum + Object.keys(r.own).length, 0),
       writesLost: lost.length,
-      pageErrors: pageErrors.length,
+      pageErrors: problems.length,
       strataErrors: strataErrors.length,
       failedOps: reports.reduce((sum, r) => sum + r.failures.length, 0),
     };
@@ -168,7 +179,7 @@ for (const kind of ['localStorage', 'sessionStorage', 'memory'] as const) {
       body: JSON.stringify(figures, null, 2),
       contentType: 'application/json',
     });
-    expect(pageErrors).toEqual([]);
+    expect(problems).toEqual([]);
     expect(strataErrors).toEqual([]);
     expect(reports.flatMap((r) => r.failures)).toEqual([]);
     expect(lost).toEqual([]);

@@ -1,10 +1,9 @@
-import { expect, test, type Page } from '@playwright/test';
-import { openTabs, uniqueNamespace, withoutModernApis } from './tabs.js';
+import { expect, test, type Tab, openTabs, uniqueNamespace } from './tabs.js';
 
 type Options = Record<string, unknown>;
 
 /** Creates a Strata in the tab as `t.strata`, recording its changes in `t.changes` and errors in `t.errors`. */
-async function startStrata(page: Page, options: Options, pattern = ''): Promise<void> {
+async function startStrata(page: Tab, options: Options, pattern = ''): Promise<void> {
   await page.evaluate(
     async ({ options, pattern }) => {
       const t = window.t;
@@ -28,7 +27,7 @@ async function startStrata(page: Page, options: Options, pattern = ''): Promise<
   );
 }
 
-const strata = (page: Page) => ({
+const strata = (page: Tab) => ({
   set: (key: string, value: unknown, options: Options = {}) =>
     page.evaluate(
       ({ key, value, options }) =>
@@ -65,9 +64,9 @@ const strata = (page: Page) => ({
 
 for (const kind of ['localStorage', 'indexedDB', 'sessionStorage', 'memory'] as const) {
   test(`a change in one tab reaches subscribers of another as remote (${kind})`, async ({
-    context,
+    tabs: context,
   }) => {
-    const [a, b] = (await openTabs(context, 2)) as [Page, Page];
+    const [a, b] = (await openTabs(context, 2)) as [Tab, Tab];
     const options = {
       namespace: uniqueNamespace('remote'),
       defaultStorage: kind,
@@ -97,9 +96,9 @@ for (const kind of ['localStorage', 'indexedDB', 'sessionStorage', 'memory'] as 
 }
 
 test('per-tab layers are replicated: sessionStorage of the other tab holds the write', async ({
-  context,
+  tabs: context,
 }) => {
-  const [a, b] = (await openTabs(context, 2)) as [Page, Page];
+  const [a, b] = (await openTabs(context, 2)) as [Tab, Tab];
   const namespace = uniqueNamespace('replica');
   const options = { namespace, defaultStorage: 'sessionStorage', sync: { enabled: true } };
   await startStrata(a, options);
@@ -119,8 +118,8 @@ test('per-tab layers are replicated: sessionStorage of the other tab holds the w
   expect(await strata(b).get('cart')).toEqual(['apple']);
 });
 
-test('clear with a tag filter propagates to every tab', async ({ context }) => {
-  const [a, b] = (await openTabs(context, 2)) as [Page, Page];
+test('clear with a tag filter propagates to every tab', async ({ tabs: context }) => {
+  const [a, b] = (await openTabs(context, 2)) as [Tab, Tab];
   const options = {
     namespace: uniqueNamespace('clear'),
     defaultStorage: 'sessionStorage',
@@ -137,9 +136,9 @@ test('clear with a tag filter propagates to every tab', async ({ context }) => {
 });
 
 test('encrypted values cross the channel as ciphertext and decrypt in the other tab', async ({
-  context,
+  tabs: context,
 }) => {
-  const [a, b] = (await openTabs(context, 2)) as [Page, Page];
+  const [a, b] = (await openTabs(context, 2)) as [Tab, Tab];
   const namespace = uniqueNamespace('enc');
   const options = {
     namespace,
@@ -165,9 +164,9 @@ test('encrypted values cross the channel as ciphertext and decrypt in the other 
 });
 
 test('malformed and forged messages are ignored and reported, never applied', async ({
-  context,
+  tabs: context,
 }) => {
-  const [a, b] = (await openTabs(context, 2)) as [Page, Page];
+  const [a, b] = (await openTabs(context, 2)) as [Tab, Tab];
   const namespace = uniqueNamespace('forged');
   await startStrata(b, {
     namespace,
@@ -267,8 +266,8 @@ test('malformed and forged messages are ignored and reported, never applied', as
   ).toBe(2);
 });
 
-test('a closed instance stops receiving', async ({ context }) => {
-  const [a, b] = (await openTabs(context, 2)) as [Page, Page];
+test('a closed instance stops receiving', async ({ tabs: context }) => {
+  const [a, b] = (await openTabs(context, 2)) as [Tab, Tab];
   const options = {
     namespace: uniqueNamespace('closed'),
     defaultStorage: 'localStorage',
@@ -278,7 +277,7 @@ test('a closed instance stops receiving', async ({ context }) => {
   await startStrata(b, options);
   await strata(b).close();
   await strata(a).set('k', 1);
-  await a.waitForTimeout(0);
+  await new Promise((resolve) => setTimeout(resolve, 0));
   await strata(a).set('k', 2);
   await startStrata(b, options); // a new instance in b hears only what comes after it
   await strata(a).set('k', 3);
@@ -289,7 +288,7 @@ test('a closed instance stops receiving', async ({ context }) => {
 
 for (const kind of ['sessionStorage', 'localStorage'] as const) {
   test(`four tabs writing shared and distinct keys concurrently converge with nothing lost (${kind})`, async ({
-    context,
+    tabs: context,
   }) => {
     const tabs = await openTabs(context, 4);
     const namespace = uniqueNamespace('converge');
@@ -313,7 +312,7 @@ for (const kind of ['sessionStorage', 'localStorage'] as const) {
         ),
       ),
     );
-    const snapshot = (tab: Page) =>
+    const snapshot = (tab: Tab) =>
       tab.evaluate(async () => {
         const s = window.t.strata as InstanceType<typeof window.S.Strata>;
         const keys = await s.keys();
@@ -337,9 +336,9 @@ for (const kind of ['sessionStorage', 'localStorage'] as const) {
 }
 
 test('without native BroadcastChannel, the opt-in broadcast-channel fallback carries changes', async ({
-  context,
+  tabs: context,
 }) => {
-  const [a, b] = (await openTabs(context, 2, { initScript: withoutModernApis })) as [Page, Page];
+  const [a, b] = (await openTabs(context, 2, { withoutModernApis: true })) as [Tab, Tab];
   expect(await a.evaluate(() => typeof window.BroadcastChannel)).toBe('undefined');
   const options = {
     namespace: uniqueNamespace('fallback-channel'),
@@ -356,9 +355,9 @@ test('without native BroadcastChannel, the opt-in broadcast-channel fallback car
 });
 
 test('without native BroadcastChannel and no fallback, sync is off, said once, and storage still works', async ({
-  context,
+  tabs: context,
 }) => {
-  const [a, b] = (await openTabs(context, 2, { initScript: withoutModernApis })) as [Page, Page];
+  const [a, b] = (await openTabs(context, 2, { withoutModernApis: true })) as [Tab, Tab];
   const options = {
     namespace: uniqueNamespace('no-channel'),
     defaultStorage: 'localStorage',

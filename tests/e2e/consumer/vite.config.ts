@@ -14,7 +14,11 @@ if (!existsSync(installed)) {
 
 export default defineConfig({
   root: here,
-  server: { host: '127.0.0.1', strictPort: true },
+  // No HMR and no file watching: an edit must never reload or restart under a test.
+  server: { host: '127.0.0.1', strictPort: true, hmr: false, watch: null },
+  // Bundled before the first page loads: a dependency found late makes Vite re-bundle and
+  // answer the modules already requested with 504, which Firefox reports as a MIME error.
+  optimizeDeps: { include: ['broadcast-channel', 'zustand/vanilla', 'react', 'react-dom/client'] },
   logLevel: 'warn',
   clearScreen: false,
 });

@@ -17,6 +17,8 @@ export default defineConfig({
       { find: 'strata-storage', replacement: entry },
     ],
   },
+  // Bundled before the first page loads (a dependency found late is re-bundled while pages load).
+  optimizeDeps: { include: ['broadcast-channel'] },
   // No HMR and no file watching: a source edit must never reload a page mid-test.
   server: {
     host: '127.0.0.1',
