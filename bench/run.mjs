@@ -1,5 +1,8 @@
-// Benchmark of strata-storage against peer libraries and raw browser APIs, in real Chromium.
-//   node bench/run.mjs [--n 2000] [--rounds 5] [--warmup 200] [--quick] [--port 5683] [--only "name,name"]
+// Benchmark of strata-storage against peer libraries and raw browser APIs, in one real engine.
+//   node bench/run.mjs [--engine chromium|firefox|webkit] [--n 2000] [--rounds 5] [--warmup 200]
+//                      [--quick] [--port 5683] [--only "name,name"]
+// --engine: Chromium (Playwright, the default), Firefox (puppeteer-core) or WebKitGTK
+// (webdriverio), found by scripts/browsers.mjs; results go to bench/results.json (Chromium) or test-results/bench-<engine>.json.
 // --warmup: keys each contender runs the five phases on, unmeasured, before its measured run
 // (same for all; 0 measures code that has not been compiled yet). --only: these contenders.
 // Prints machine info and markdown tables; writes bench/results.json. Numbers are reported,
@@ -21,7 +24,11 @@ const FAST_RUN_MS = 1000;
 const SETTLE_PAUSE = '500 ms'; // bench/pages/bench.ts SETTLE_MS
 const ONLY =
   typeof args.only === 'string' ? new Set(args.only.split(',').map((s) => s.trim())) : undefined;
-const { server, browser } = await startBench(PORT);
+const ENGINE = typeof args.engine === 'string' ? args.engine : 'chromium';
+if (!['chromium', 'firefox', 'webkit'].includes(ENGINE))
+  throw new Error(`--engine ${ENGINE}: expected chromium, firefox or webkit`);
+const RESULTS = ENGINE === 'chromium' ? 'bench/results.json' : `test-results/bench-${ENGINE}.json`;
+const { server, browser } = await startBench(PORT, ENGINE);
 const url = `http://127.0.0.1:${PORT}/index.html`;
 const context = await browser.newContext();
 const page = await context.newPage();
@@ -212,9 +219,9 @@ try {
     t.measuredBest = onBest[i]?.measured;
     t.metBest = onBest[i]?.met;
   });
-  writeFileSync(root('bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(root(RESULTS), `${JSON.stringify(results, null, 2)}\n`);
   printReport(results);
-  console.log('\nwrote bench/results.json');
+  console.log(`\nwrote ${RESULTS}`);
 } finally {
   await browser.close();
   await server.close();
@@ -235,7 +242,8 @@ async function machineInfo(p) {
     memoryGb: +(os.totalmem() / 2 ** 30).toFixed(1),
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.version,
-    chromium: browser.version(),
+    engine: ENGINE,
+    browser: browser.version(),
     userAgent: await p.evaluate(() => navigator.userAgent),
     hardwareConcurrency: await p.evaluate(() => navigator.hardwareConcurrency),
     crossOriginIsolated: await p.evaluate(() => crossOriginIsolated),
@@ -247,7 +255,7 @@ function printMachine(m) {
   console.log('## Machine\n');
   console.log(`- CPU: ${m.cpu} × ${m.cores} cores, ${m.memoryGb} GB RAM, ${m.os}`);
   console.log(
-    `- Chromium ${m.chromium} (headless), Node ${m.node}; crossOriginIsolated=${m.crossOriginIsolated} (timer resolution ${m.crossOriginIsolated ? '5 µs' : '100 µs'})`,
+    `- ${m.engine ?? 'chromium'} ${m.browser ?? m.chromium}, Node ${m.node}; crossOriginIsolated=${m.crossOriginIsolated} (timer resolution ${m.crossOriginIsolated ? '5 µs' : '100 µs'})`,
   );
   console.log(
     `- N=${N} keys of ≈1 KB, ${ROUNDS} round(s) in rotating order (a contender whose run takes under ${FAST_RUN_MS} ms runs up to ${FAST_REPEATS}× per round), median per phase${quick ? ' (--quick)' : ''}`,

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Strata } from 'strata-storage';
-import { makeStrata } from './helpers.js';
+import { makeStrata, uniqueNamespace } from './helpers.js';
+import { sdkInFreshFrame } from './reliability/patch.js';
 
 /** Fills localStorage until the browser refuses more; returns a function that frees it. */
 function fillLocalStorage(): () => void {
@@ -88,17 +89,23 @@ describe('fallback when a layer is full or unavailable', () => {
   });
 
   it('ready() skips a blocked storage area and says which layer it uses', async () => {
-    const descriptor = Object.getOwnPropertyDescriptor(window, 'localStorage');
-    Object.defineProperty(window, 'localStorage', {
-      configurable: true,
-      get: () => {
-        throw new DOMException('The operation is insecure.', 'SecurityError');
-      },
-    });
+    // In a fresh frame whose localStorage getter throws before the SDK's code ever read it
+    // (WebKit keeps a hot call site's old `window.localStorage`: sdkInFreshFrame).
+    const { S, dispose } = await sdkInFreshFrame((frame) =>
+      Object.defineProperty(frame, 'localStorage', {
+        configurable: true,
+        get: () => {
+          throw new DOMException('The operation is insecure.', 'SecurityError');
+        },
+      }),
+    );
     try {
-      const { strata, errors } = makeStrata({
+      const errors: Array<{ code: string }> = [];
+      const strata = new S.Strata({
+        namespace: uniqueNamespace(),
         defaultStorage: 'localStorage',
         fallbackStorage: ['sessionStorage'],
+        onError: (error) => errors.push(error),
       });
       await strata.ready();
       expect(strata.storage).toBe('sessionStorage');
@@ -108,7 +115,7 @@ describe('fallback when a layer is full or unavailable', () => {
       expect(await strata.get('k')).toBe(1);
       await strata.close();
     } finally {
-      if (descriptor) Object.defineProperty(window, 'localStorage', descriptor);
+      dispose();
     }
   });
 

@@ -25,3 +25,23 @@ export function patchGetter(target: object, name: string, get: () => unknown): (
 export function domError(name: string): DOMException {
   return new DOMException(`injected ${name}`, name);
 }
+
+/**
+ * The SDK loaded afresh in a new same-origin iframe whose window `prepare` patched first
+ * (e.g. a Web Storage getter that throws). Patching `window` under code that already ran
+ * is not enough everywhere: WebKit's JavaScriptCore keeps reading the old
+ * `window.localStorage` at a call site that is already hot. `dispose` removes the frame.
+ */
+export async function sdkInFreshFrame(prepare: (frame: Window) => void): Promise<{
+  S: typeof import('strata-storage');
+  dispose: () => void;
+}> {
+  const iframe = document.createElement('iframe');
+  document.body.append(iframe);
+  const frame = iframe.contentWindow as Window & { eval: (source: string) => unknown };
+  prepare(frame);
+  // The sources as Vite serves them (its root is the repository), imported in the frame's realm.
+  const url = new URL('/src/index.ts', location.href).href;
+  const S = (await frame.eval(`import(${JSON.stringify(url)})`)) as typeof import('strata-storage');
+  return { S, dispose: () => iframe.remove() };
+}

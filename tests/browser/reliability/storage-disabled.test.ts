@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeStrata } from '../helpers.js';
-import { domError, patch, patchGetter } from './patch.js';
+import { makeStrata, uniqueNamespace } from '../helpers.js';
+import { domError, patch, patchGetter, sdkInFreshFrame } from './patch.js';
 
 let restore: Array<() => void> = [];
 afterEach(() => {
@@ -31,12 +31,14 @@ describe('storage disabled or throwing on access', () => {
   });
 
   it('sessionStorage getter throwing SecurityError: memory takes over', async () => {
-    restore.push(
-      patchGetter(window, 'sessionStorage', () => {
-        throw domError('SecurityError');
+    // In a fresh frame: the getter throws before the SDK's code ever read it (sdkInFreshFrame).
+    const { S, dispose } = await sdkInFreshFrame((frame) =>
+      patchGetter(frame, 'sessionStorage', () => {
+        throw new (frame as unknown as typeof globalThis).DOMException('injected', 'SecurityError');
       }),
     );
-    const { strata } = makeStrata({ defaultStorage: 'sessionStorage' });
+    restore.push(dispose);
+    const strata = new S.Strata({ namespace: uniqueNamespace(), defaultStorage: 'sessionStorage' });
     await strata.ready();
     expect(strata.storage).toBe('memory');
     await strata.set('k', 1);
