@@ -1,4 +1,4 @@
-import { openDB, unwrap, wrap, type IDBPDatabase, type IDBPObjectStore } from 'idb';
+import { openDB, type IDBPDatabase, type IDBPObjectStore } from 'idb';
 import { StrataError } from './errors.js';
 
 /**
@@ -188,27 +188,3 @@ export function committed(tx: IDBTransaction): Promise<void> {
 }
 
 function ignore(): void {}
-
-// For code that drives raw IndexedDB requests itself (src/crypto/keys.ts).
-
-/** {@link openDatabase} as a raw `IDBDatabase`, with the default timeout unless `timeout`. */
-export async function openRawDatabase(
-  name: string,
-  version: number,
-  upgrade: (db: IDBPDatabase) => void,
-  timeout?: number,
-): Promise<IDBDatabase> {
-  return unwrap(await openDatabase(name, version, { upgrade, timeout }));
-}
-
-/** The result of a raw request, as a promise (`idb`'s `wrap`). */
-export const request: <T>(req: IDBRequest<T>) => Promise<T> = wrap;
-
-/** {@link inStore} on a raw `IDBDatabase`, handing `work` the raw store. */
-export function inTransaction<T>(
-  db: IDBDatabase,
-  storeName: string,
-  work: (store: IDBObjectStore) => Promise<T>,
-): Promise<T> {
-  return inStore(wrap(db), storeName, (store) => work(unwrap(store)));
-}

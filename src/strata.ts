@@ -81,7 +81,10 @@ export class Strata {
     const report = (error: StrataError): void => reporter.report(error);
     const create =
       (options as InternalOptions)[ADAPTERS] ??
-      ((kind: StorageKind) => createAdapter(kind, namespace, idbOpenTimeout));
+      ((kind: StorageKind) =>
+        createAdapter(kind, namespace, idbOpenTimeout, (event) => {
+          if (event === 'terminated') report(connectionClosed());
+        }));
     this.#ctx = createStoreContext({
       chain: new LayerChain(create, {
         report,
@@ -90,7 +93,7 @@ export class Strata {
       key: () => this.#keys.load(),
       heldKey: () => this.#keys.held(),
       report,
-      now: () => timers.now(),
+      timers,
       post: (msg) => this.#post(msg),
     });
     this.#keys = new KeyLoader(this.#ctx, {
@@ -386,6 +389,13 @@ export class Strata {
   #assertOpen(): void {
     if (this.#closed) throw closedError();
   }
+}
+
+function connectionClosed(): StrataError {
+  return new StrataError(
+    'STORAGE_UNAVAILABLE',
+    'The browser closed the IndexedDB connection (site data cleared?); it reopens on next use.',
+  );
 }
 
 function closedError(): StrataError {

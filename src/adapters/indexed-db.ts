@@ -16,7 +16,7 @@ export interface IndexedDbAdapterOptions {
   /** Milliseconds to wait for `open()` (it can hang forever in some browsers). Default 3,000. */
   openTimeout?: number;
   /** Reports the connection's lifecycle (each event is handled already; see {@link IdbEvent}). */
-  onConnectionEvent?: (event: IdbEvent) => void;
+  onConnectionEvent?: ((event: IdbEvent) => void) | undefined;
 }
 
 /**

@@ -1,6 +1,7 @@
+import type { IDBPDatabase } from 'idb';
 import { StrataError } from '../errors.js';
 import { base64ToBytes, bytesToBase64 } from '../codec/base64.js';
-import { inTransaction, openRawDatabase as openDatabase, request } from '../idb.js';
+import { inStore, openDatabase, readStore } from '../idb.js';
 
 /**
  * Derives an AES-GCM key from a password. Slow by design: call once per instance. The key
@@ -42,8 +43,10 @@ export function saltBytes(salt: string): Uint8Array<ArrayBuffer> {
 const KEYS = 'keys';
 
 /** The database of device keys, one record per namespace. */
-function openKeyring(): Promise<IDBDatabase> {
-  return openDatabase('strata-keyring', 1, (database) => database.createObjectStore(KEYS));
+function openKeyring(): Promise<IDBPDatabase> {
+  return openDatabase('strata-keyring', 1, {
+    upgrade: (database) => database.createObjectStore(KEYS),
+  });
 }
 
 /**
@@ -70,10 +73,10 @@ export async function deviceKey(
       'encrypt',
       'decrypt',
     ]);
-    return await inTransaction(db, KEYS, async (store) => {
-      const raced: unknown = await request(store.get(namespace));
+    return await inStore(db, KEYS, async (store) => {
+      const raced: unknown = await store.get(namespace);
       if (raced instanceof CryptoKey) return { key: raced, created: false };
-      await request(store.put(fresh, namespace));
+      await store.put(fresh, namespace);
       return { key: fresh, created: true };
     });
   } finally {
@@ -92,8 +95,11 @@ export async function existingDeviceKey(namespace: string): Promise<CryptoKey | 
   }
 }
 
-async function storedDeviceKey(db: IDBDatabase, namespace: string): Promise<CryptoKey | undefined> {
-  const stored: unknown = await request(db.transaction(KEYS).objectStore(KEYS).get(namespace));
+async function storedDeviceKey(
+  db: IDBPDatabase,
+  namespace: string,
+): Promise<CryptoKey | undefined> {
+  const stored: unknown = await readStore(db, KEYS).get(namespace);
   return stored instanceof CryptoKey ? stored : undefined;
 }
 
@@ -102,7 +108,7 @@ export async function destroyDeviceKey(namespace: string): Promise<void> {
   if (typeof indexedDB === 'undefined') return;
   const db = await openKeyring();
   try {
-    await inTransaction(db, KEYS, (store) => request(store.delete(namespace)));
+    await db.delete(KEYS, namespace);
   } finally {
     db.close();
   }

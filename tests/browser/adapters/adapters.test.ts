@@ -5,7 +5,7 @@ import { memoryAdapter } from '../../../src/adapters/memory.js';
 import { webStorageAdapter } from '../../../src/adapters/web-storage.js';
 import { uniqueNamespace } from '../helpers.js';
 import { testAdapter } from './contract.js';
-import { canForceClose, forceCloseByBrowser, hangOpens, rawOpen } from './idb-faults.js';
+import { forceCloseByBrowser, itForceClosing, hangOpens, rawOpen } from './idb-faults.js';
 
 testAdapter('memory', (ns) => memoryAdapter(ns));
 testAdapter(
@@ -112,7 +112,7 @@ testAdapter(
       await expect(adapter.read('a')).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE' });
     });
 
-    it.runIf(canForceClose)(
+    itForceClosing(
       'reopens on next use after the browser closes the connection (terminated), and reports it',
       async () => {
         const namespace = uniqueNamespace('idb-terminated');

@@ -1,3 +1,4 @@
+import { it } from 'vitest';
 import { cdp, server } from 'vitest/browser';
 
 /** Opens `name` with plain IndexedDB (no handlers of ours): another tab's connection. */
@@ -56,6 +57,11 @@ export async function hangOpens(name: string): Promise<{ release: () => Promise<
 
 /** Forcing a close needs the DevTools protocol: Chromium under Playwright only. */
 export const canForceClose = server.browser === 'chromium' && server.provider === 'playwright';
+
+/** A test that needs a connection force-closed by the browser: defined where the driver can (Chromium, over CDP), named so. */
+export function itForceClosing(title: string, test: () => Promise<void>, timeout?: number): void {
+  if (canForceClose) it(`${title} (Chromium: closed over CDP)`, test, timeout);
+}
 
 /**
  * Deletes `name` the way DevTools or "clear site data" does: Chromium force-closes its

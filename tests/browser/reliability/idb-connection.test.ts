@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { idbConnection, openDatabase, type IdbEvent } from '../../../src/idb.js';
 import {
-  canForceClose,
+  itForceClosing,
   dropDatabase,
   forceCloseByBrowser,
   hangOpens,
@@ -55,8 +55,8 @@ describe('IndexedDB connection faults', () => {
     }
   });
 
-  it.runIf(canForceClose)(
-    'a connection the browser closes (site data cleared) is reopened on next use',
+  itForceClosing(
+    'a connection the browser closes (site data cleared) is reported and reopened on next use',
     async () => {
       const { strata, errors, namespace } = makeStrata({ defaultStorage: 'indexedDB' });
       await strata.set('a', 1);
@@ -64,7 +64,9 @@ describe('IndexedDB connection faults', () => {
       await strata.set('b', 2);
       expect(await strata.get('b')).toBe(2);
       expect(strata.storage).toBe('indexedDB');
-      expect(errors).toEqual([]);
+      expect(
+        errors.map((e) => [e.code, e.message.includes('closed the IndexedDB connection')]),
+      ).toEqual([['STORAGE_UNAVAILABLE', true]]);
       await strata.close();
     },
   );
@@ -224,7 +226,7 @@ describe('src/idb.ts: the connection lifecycle every IndexedDB user shares', () 
     await dropDatabase(name);
   });
 
-  it.runIf(canForceClose)(
+  itForceClosing(
     'a connection terminated by the browser is reported and reopened on next use',
     async () => {
       const name = fresh();
