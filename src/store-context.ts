@@ -5,6 +5,7 @@ import { NO_CACHE, type RecordCache } from './record-cache.js';
 import { RemovalLog } from './removal-log.js';
 import { Subscribers } from './subscribers.js';
 import type { SyncMessage } from './sync/messages.js';
+import type { Timers } from './timers.js';
 import { WriteClock } from './write-clock.js';
 
 /** The parts of one instance that its readers, removers and replica share. */
@@ -21,6 +22,8 @@ export interface StoreContext {
   heldKey(): Promise<NamespaceKey | undefined>;
   report(error: StrataError): void;
   now(): number;
+  /** The instance's timers (injectable). */
+  readonly timers: Timers;
   /** Tells the other tabs (a no-op without sync). */
   post(msg: SyncMessage): void;
   /** Runs removals and remote changes one at a time, in order. */
@@ -30,7 +33,7 @@ export interface StoreContext {
 /** What an instance gives its context; the rest is made here. */
 export type ContextParts = Pick<
   StoreContext,
-  'chain' | 'key' | 'heldKey' | 'report' | 'now' | 'post'
+  'chain' | 'key' | 'heldKey' | 'report' | 'timers' | 'post'
 >;
 
 /** The context of one instance: its parts, a fresh removal log, clock and subscribers, one queue. */
@@ -38,6 +41,7 @@ export function createStoreContext(parts: ContextParts): StoreContext {
   let queue: Promise<unknown> = Promise.resolve();
   return {
     ...parts,
+    now: () => parts.timers.now(),
     removals: new RemovalLog(),
     clock: new WriteClock(),
     subscribers: new Subscribers((cause) =>

@@ -1,8 +1,9 @@
 import type { StorageAdapter } from '../adapters/adapter.js';
-import { deserialize } from '../codec/serialize.js';
+import { deserialize, serialize } from '../codec/serialize.js';
 import { StrataError, toStorageError } from '../errors.js';
 import { ReadCache } from '../read-cache.js';
 import { NO_CACHE } from '../record-cache.js';
+import { LAG_WINDOW_MS } from '../removal-log.js';
 import type { Reader } from '../reader.js';
 import type { StoreContext } from '../store-context.js';
 import { isExpired } from '../ttl.js';
@@ -24,7 +25,7 @@ export async function connectReplica(
   options: { name: string; namespace: string; fallback: ChannelTransportFactory | undefined },
   isClosed: () => boolean,
 ): Promise<SyncChannel | undefined> {
-  const replica = new Replica(ctx, reader);
+  const replica = new Replica(ctx, reader, isClosed);
   const onMessage = (msg: SyncMessage): void =>
     void ctx
       .serially(() => (isClosed() ? Promise.resolve() : replica.apply(msg)))
@@ -67,10 +68,14 @@ type RemovalMessage = Extract<SyncMessage, { kind: 'remove' | 'clear' }>;
 export class Replica {
   readonly #ctx: StoreContext;
   readonly #reader: Reader;
+  readonly #isClosed: () => boolean;
+  /** Keys whose stored value is checked once concurrent writes have settled. */
+  readonly #settling = new Set<string>();
 
-  constructor(ctx: StoreContext, reader: Reader) {
+  constructor(ctx: StoreContext, reader: Reader, isClosed: () => boolean = () => false) {
     this.#ctx = ctx;
     this.#reader = reader;
+    this.#isClosed = isClosed;
   }
 
   apply(msg: SyncMessage): Promise<void> {
@@ -116,6 +121,7 @@ export class Replica {
       const newValue = isExpired(record, this.#ctx.now())
         ? null
         : await this.#reader.decode(key, record);
+      if (chain.adapters.some((layer) => layer.shared && layer.kind === kind)) this.#settle(key);
       subscribers.emit({ key, oldValue, newValue, source: 'remote' });
     }
   }
@@ -151,10 +157,56 @@ export class Replica {
       const oldValue = this.#lastSeen(key);
       cache.invalidate(key);
       if (!expiry) removals.remove(key, stamp);
-      if (subscribers.watches(key) && !kept.has(key))
+      if (subscribers.watches(key) && !kept.has(key)) {
+        if (chain.adapters.some((layer) => layer.shared)) this.#settle(key);
         subscribers.emit({ key, oldValue, newValue: null, source: 'remote' });
+      }
     }
     removals.prune(now);
+  }
+
+  /**
+   * Two tabs writing a key of a shared store at once: the store keeps whichever write landed
+   * last, which need not be the one this tab heard of last. Once writes have had time to
+   * show everywhere, subscribers are told what the store holds if that differs from what they
+   * were last told, so every tab's last notification is the stored value.
+   */
+  #settle(key: string): void {
+    const { subscribers, timers } = this.#ctx;
+    if (this.#settling.has(key)) return;
+    this.#settling.add(key);
+    subscribers.follow(key);
+    timers.setTimeout(() => {
+      this.#settling.delete(key);
+      void this.#ctx
+        .serially(() => this.#verify(key))
+        .catch((error: unknown) => this.#ctx.report(toStorageError(error, 'Settling a change')))
+        .finally(() => {
+          if (!this.#settling.has(key)) subscribers.unfollow(key); // unless settling again
+        });
+    }, LAG_WINDOW_MS);
+  }
+
+  async #verify(key: string): Promise<void> {
+    const { chain, removals, subscribers, cache } = this.#ctx;
+    const told = subscribers.told(key);
+    if (this.#isClosed() || !told || !subscribers.watches(key)) return;
+    const count = told.count;
+    const found = await chain.find(key, (record) => removals.removedSince(key, record));
+    let value: unknown = null;
+    if (found && !isExpired(found.record, this.#ctx.now())) {
+      const text = await this.#reader.plaintext(key, found.record);
+      if (text === undefined) return; // unreadable here: nothing truer to tell
+      try {
+        value = deserialize(text);
+      } catch {
+        return;
+      }
+    }
+    // A change told meanwhile is newer than this read.
+    if (told.count !== count || sameValue(value, told.value)) return;
+    cache.invalidate(key);
+    subscribers.emit({ key, oldValue: told.value, newValue: value, source: 'remote' });
   }
 
   /** The value this tab last saw for a key changed elsewhere: known only when cached. */
@@ -166,6 +218,15 @@ export class Replica {
     } catch {
       return null;
     }
+  }
+}
+
+/** Whether two values are the same as stored (JSON-like, Dates and the codec's types included). */
+function sameValue(a: unknown, b: unknown): boolean {
+  try {
+    return serialize(a, '') === serialize(b, '');
+  } catch {
+    return false;
   }
 }
 

@@ -7,6 +7,7 @@ import { newRecord, type StoredRecord } from '../../src/record.js';
 import { createStoreContext, type StoreContext } from '../../src/store-context.js';
 import type { SyncMessage } from '../../src/sync/messages.js';
 import { Replica } from '../../src/sync/replica.js';
+import { platformTimers } from '../../src/timers.js';
 import type { StorageChange } from '../../src/types.js';
 import type { WriteStamp } from '../../src/write-clock.js';
 
@@ -33,7 +34,7 @@ async function replicaOverMemory(): Promise<{
     key: () => Promise.reject(new Error('no key in these tests')),
     heldKey: () => Promise.resolve(undefined),
     report: (error) => errors.push(error.code),
-    now: () => NOW,
+    timers: { ...platformTimers, now: () => NOW },
     post: () => undefined,
   });
   const heard: StorageChange[] = [];
