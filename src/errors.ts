@@ -20,7 +20,12 @@ export type StrataErrorCode =
   | 'REFRESH_FAILED'
   | 'INVALID_GRANT'
   | 'NOT_AUTHENTICATED'
-  | 'NETWORK';
+  | 'NETWORK'
+  | 'DISCOVERY_FAILED'
+  | 'INVALID_CALLBACK'
+  | 'INVALID_ID_TOKEN'
+  | 'CLIENT_FAULT'
+  | 'REVOCATION_FAILED';
 
 /**
  * The one error type the SDK throws or reports. Match on `code`, never on `message`:
