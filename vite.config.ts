@@ -11,6 +11,7 @@ const src = (path: string): string => fileURLToPath(new URL(`./src/${path}`, imp
 const alias = {
   'strata-storage/react': src('react/index.ts'),
   'strata-storage/broadcast-channel': src('broadcast-channel.ts'),
+  'strata-storage/oauth': src('oauth/index.ts'),
   'strata-storage': src('index.ts'),
 };
 
@@ -70,7 +71,7 @@ export default defineConfig(({ mode }) => {
         name: engine,
         include: ['tests/browser/**/*.test.ts', 'tests/browser/**/*.test.tsx'],
         testTimeout: 30_000,
-        globalSetup: ['tests/setup/auth-server.global.ts'],
+        globalSetup: ['tests/setup/auth-server.global.ts', 'tests/setup/oidc-provider.global.ts'],
         provide: { reactMajor: 19, engine, privateMode: false },
         browser: browser(engine),
       },
@@ -116,6 +117,7 @@ export default defineConfig(({ mode }) => {
           index: src('index.ts'),
           react: src('react/index.ts'),
           'broadcast-channel': src('broadcast-channel.ts'),
+          oauth: src('oauth/index.ts'),
         },
         formats: ['es'],
       },
@@ -125,6 +127,7 @@ export default defineConfig(({ mode }) => {
           /^zustand(\/|$)/,
           /^react(\/|$)/,
           /^react-dom(\/|$)/,
+          /^oauth4webapi(\/|$)/,
         ],
       },
     },
