@@ -25,8 +25,15 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-/** Firefox preferences for tests: no first-run pages, no updates, no network chatter. */
+/**
+ * Firefox preferences for tests: no first-run pages, no updates, no network chatter, and
+ * timers in background tabs not throttled to 1 s (as Playwright launches Chromium with
+ * --disable-background-timer-throttling): the multi-tab tests drive several tabs at once.
+ */
 export const FIREFOX_PREFS = {
+  'dom.min_background_timeout_value': 4,
+  'dom.min_background_timeout_value_without_budget_throttling': 4,
+  'dom.timeout.enable_budget_timer_throttling': false,
   'app.update.enabled': false,
   'browser.shell.checkDefaultBrowser': false,
   'datareporting.policy.dataSubmissionEnabled': false,
