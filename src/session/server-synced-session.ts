@@ -40,7 +40,10 @@ export interface ServerSyncedSessionOptions {
   timers?: IntervalTimers;
 }
 
-/** What one sync did. */
+/**
+ * What one sync did. `skipped`: there was no session to sync, or the sync was overtaken by a
+ * sign-out or revoke (its answer is dropped, nothing is stored).
+ */
 export type SyncOutcome =
   | { status: 'synced'; session: SyncedSessionData }
   | { status: 'skipped' }
@@ -85,7 +88,10 @@ export function mergeServerSession(
  * removes the session and stops the timer, unless the TokenManager still holds tokens (its
  * refresh failed for a reason that may pass, such as a network error): that 401 is a
  * failure. Nothing throws from the timer: failures are `'error'` events and
- * `{ status: 'failed' }` results, and the local session stays.
+ * `{ status: 'failed' }` results, and the local session stays. A sync overtaken by a revoke
+ * (the TokenManager's `clear()`, a sign-out in any tab, an invalid grant) while its request is
+ * in flight resolves `{ status: 'skipped' }` and stores nothing, and a `syncNow()` after the
+ * revoke starts a new sync instead of joining it.
  */
 export class ServerSyncedSession {
   readonly #storage: StrataLike;
@@ -99,7 +105,8 @@ export class ServerSyncedSession {
   readonly #timers: Timers;
   readonly #events = new Emitter<ServerSyncedSessionEvents>();
   #timer: unknown;
-  #syncing: Promise<SyncOutcome> | undefined;
+  /** The sync in flight that callers join; `overtaken`: a revoke came since it began. */
+  #syncing: { promise: Promise<SyncOutcome>; overtaken: boolean } | undefined;
 
   constructor(options: ServerSyncedSessionOptions) {
     if (typeof options?.storage?.get !== 'function')
@@ -183,9 +190,19 @@ export class ServerSyncedSession {
     return this.#timer !== undefined;
   }
 
-  /** Syncs once; concurrent calls share one request. Never rejects. */
+  /**
+   * Syncs once; concurrent calls share one request, unless a revoke came since it began: then
+   * this call starts a new sync. Never rejects.
+   */
   syncNow(): Promise<SyncOutcome> {
-    this.#syncing ??= this.#sync()
+    if (this.#syncing) return this.#syncing.promise;
+    const flight = { promise: undefined as unknown as Promise<SyncOutcome>, overtaken: false };
+    const stopListening = this.#tokens?.on?.('cleared', () => {
+      flight.overtaken = true;
+      if (this.#syncing === flight) this.#syncing = undefined;
+    });
+    this.#syncing = flight;
+    flight.promise = this.#sync(flight)
       .catch((error: unknown) =>
         this.#failed(
           error instanceof StrataError
@@ -194,9 +211,10 @@ export class ServerSyncedSession {
         ),
       )
       .finally(() => {
-        this.#syncing = undefined;
+        stopListening?.();
+        if (this.#syncing === flight) this.#syncing = undefined;
       });
-    return this.#syncing;
+    return flight.promise;
   }
 
   /** Listens to `'synced'`, `'cleared'` and `'error'`. */
@@ -213,10 +231,14 @@ export class ServerSyncedSession {
     return held !== undefined && held !== null;
   }
 
-  async #sync(): Promise<SyncOutcome> {
+  async #sync(flight: { readonly overtaken: boolean }): Promise<SyncOutcome> {
     const local = await this.get();
     if (!local) return { status: 'skipped' };
+    const heldBefore = await this.#tokensHeld();
     const response = await postJson(this.#fetch, this.#endpoint, { session: local });
+    // Revoked meanwhile (told, or the tokens gone): this answer is no longer the user's.
+    const overtaken = async () => flight.overtaken || (heldBefore && !(await this.#tokensHeld()));
+    if (response.status !== 401 && (await overtaken())) return { status: 'skipped' };
     if (response.status === 401 && !(await this.#tokensHeld())) {
       this.stop();
       await this.#storage.remove(this.#key);
@@ -236,6 +258,7 @@ export class ServerSyncedSession {
     }
     const current = await this.get(); // keep edits made while the request was in flight
     if (!current) return { status: 'skipped' }; // signed out meanwhile: do not bring it back
+    if (await overtaken()) return { status: 'skipped' };
     const merged = {
       ...this.#merge(current, server as SyncedSessionData),
       lastSync: this.#timers.now(),

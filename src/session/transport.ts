@@ -11,6 +11,11 @@ export interface AuthenticatedFetcher {
    * signed-out user.
    */
   getTokens?: () => Promise<unknown>;
+  /**
+   * Listens to sign-outs (a `TokenManager`'s `cleared`, in this tab or told from another): a
+   * request sent before one is overtaken by it.
+   */
+  on?(event: 'cleared', handler: () => void): () => void;
 }
 
 /** The fetch to use: the given one, else the fetcher's (bound), else the platform's. */

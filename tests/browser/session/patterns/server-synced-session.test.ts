@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { httpRefresh, Strata, TokenManager } from 'strata-storage';
+import { httpRefresh, httpRevoke, Strata, TokenManager } from 'strata-storage';
 import {
   ServerSyncedSession,
   type SyncOutcome,
 } from '../../../../src/session/server-synced-session.js';
 import { failNextRefresh, login, revoke, stats, uniqueUser } from '../../../setup/auth-client.js';
-import { handTimers, makeStrata, manualClock } from '../../helpers.js';
+import { deferred, handTimers, makeStrata, manualClock } from '../../helpers.js';
 
 const url = inject('authServerUrl');
 const open: Strata[] = [];
@@ -16,7 +16,7 @@ afterEach(async () => {
 });
 
 /** A signed-in user on the reference server, with its tokens in a TokenManager. */
-async function signedIn(label: string) {
+async function signedIn(label: string, options: { revoke?: boolean } = {}) {
   const username = uniqueUser(label);
   const { user, tokens } = await login(url, username);
   const { strata, errors } = makeStrata({
@@ -28,6 +28,7 @@ async function signedIn(label: string) {
     storage: strata,
     refresh: httpRefresh(`${url}/api/auth/refresh`),
     proactive: false,
+    ...(options.revoke ? { revoke: httpRevoke(`${url}/api/auth/logout`) } : {}),
   });
   await tokenManager.setTokens(tokens);
   return { username, user, tokens, strata, errors, tokenManager };
@@ -145,6 +146,43 @@ describe('ServerSyncedSession (reference server)', () => {
     expect(sync.running).toBe(false);
     expect(timers.active()).toBe(0);
     expect((await stats(url, username)).refreshRequests).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a sync overtaken by a revoke does not report synced, and syncNow() after the revoke starts afresh', async () => {
+    const { username, strata, tokenManager } = await signedIn('overtaken', { revoke: true });
+    const answered = deferred();
+    const release = deferred();
+    let calls = 0;
+    const sync = new ServerSyncedSession({
+      storage: strata,
+      tokens: tokenManager,
+      endpoint: `${url}/api/session/sync`,
+      fetch: async (input, init) => {
+        const response = await tokenManager.fetch(input, init);
+        if (++calls === 1) {
+          answered.resolve(); // the server accepted the first sync, before the revoke
+          await release.promise;
+        }
+        return response;
+      },
+    });
+    await sync.set(stale);
+    const synced: unknown[] = [];
+    stops.push(sync.on('synced', (session) => synced.push(session)));
+    const first = sync.syncNow();
+    await answered.promise;
+    await tokenManager.clear(); // revokes the refresh token at the server; signed out
+    expect((await stats(url, username)).revokedFamilies).toBe(1);
+    const second = sync.syncNow();
+    release.resolve();
+    const [before, after] = await Promise.all([first, second]);
+    expect(before.status).not.toBe('synced');
+    expect(before).toEqual({ status: 'skipped' });
+    expect(after).toEqual({ status: 'unauthorized' }); // a new request, sent without a token
+    expect(synced).toEqual([]);
+    expect(await sync.get()).toBeNull();
+    expect((await stats(url, username)).syncRequests).toBe(1); // the second never authenticated
+    expect(calls).toBe(2);
   });
 
   it('a 401 while the TokenManager still holds tokens (its refresh failed for a passing reason) keeps the session', async () => {
