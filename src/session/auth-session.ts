@@ -3,6 +3,7 @@ import { withLock } from '../sync/lock.js';
 import { Emitter } from '../events.js';
 import { resolveTimers } from '../timers.js';
 import { BrowserSessionMark, browserSessionId } from './browser-session.js';
+import { signingOut, whileSigningOut } from './sign-out-lock.js';
 import type { StrataLike } from './strata-like.js';
 import { isInvalidGrant } from './token-errors.js';
 import type { TokenManager, TokenResponse } from './token-manager.js';
@@ -168,7 +169,9 @@ export class AuthSession {
   /**
    * The current session, touching `lastActivity` (at most once a minute). When it is gone
    * and a refresh token is held, restores it through `restore` (one restore for all
-   * concurrent callers and tabs); `null` when signed out.
+   * concurrent callers and tabs); `null` when signed out. A restore overtaken by a sign-out in
+   * this or any other tab (a `logout()` still underway included) resolves `null`, never with
+   * the session that sign-out ends.
    */
   async getSession(): Promise<UserSession | null> {
     const strata = this.#options.storage;
@@ -243,9 +246,13 @@ export class AuthSession {
    * namespace through `Strata.destroyKey()`: every item is removed and the key destroyed,
    * so no copy of the profile can ever decrypt what was left.
    */
-  async logout(options: { destroyKey?: boolean } = {}): Promise<void> {
-    const strata = this.#options.storage;
+  logout(options: { destroyKey?: boolean } = {}): Promise<void> {
     this.#signOuts++;
+    return whileSigningOut(this.#signOutLock(), () => this.#logout(options));
+  }
+
+  async #logout(options: { destroyKey?: boolean }): Promise<void> {
+    const strata = this.#options.storage;
     // Each part waits for the lock a restore in flight holds: none finishing later signs back in.
     let tokensFailure: unknown;
     await this.#options.tokens?.clear().catch((error: unknown) => {
@@ -344,7 +351,7 @@ export class AuthSession {
         const already = await sessionNow();
         if (already) return already;
         const refreshToken = await storage.get<string>(REFRESH_KEY);
-        if (!refreshToken) return null;
+        if (!refreshToken || (await signingOut(this.#signOutLock()))) return null;
         let result: Awaited<ReturnType<typeof restore>>;
         try {
           result = await restore(refreshToken);
@@ -354,13 +361,20 @@ export class AuthSession {
             await storage.remove(REFRESH_KEY);
           throw error;
         }
-        if (signOuts !== this.#signOuts) return null; // signed out while the request was in flight
+        // Signed out here, or signing out in any tab, while the request was in flight.
+        if (signOuts !== this.#signOuts || (await signingOut(this.#signOutLock()))) return null;
         await signIn(result.user, result.tokens);
+        if (await signingOut(this.#signOutLock())) return null; // its logout removes what was written
         return sessionNow();
       });
     } catch {
       return null; // a failed restore is a signed-out state; TokenManager reports why
     }
+  }
+
+  /** The lock a tab holds while it logs out (see `sign-out-lock.ts`). */
+  #signOutLock(): string {
+    return `strata-signout:${this.#options.storage.namespace}/${this.#key}`;
   }
 
   /**

@@ -1,7 +1,8 @@
 import { StrataError } from '../errors.js';
 import { withLock } from '../sync/lock.js';
 import { sleep, type Timers } from '../timers.js';
-import { isInvalidGrant, refreshError, superseded } from './token-errors.js';
+import { signingOut } from './sign-out-lock.js';
+import { isInvalidGrant, refreshError, superseded, voidedBySignOut } from './token-errors.js';
 import type { TokenStore } from './token-store.js';
 import type { HeldTokens } from './token-types.js';
 
@@ -41,6 +42,8 @@ interface RefreshFlightOptions {
   host: FlightHost;
   /** The cross-tab lock every tab of this namespace and prefix refreshes under. */
   lockName: string;
+  /** The lock a tab signing out holds (see `sign-out-lock.ts`): a refresh meanwhile is void. */
+  signOutLockName: string;
   lockTimeout: number;
   timers: Timers;
 }
@@ -53,7 +56,9 @@ const CATCH_UP_POLL_MS = 15;
  * The refresh as a single flight: concurrent callers in a tab share one promise; across
  * tabs a lock lets one tab call the server while the others wait, then read its result
  * (catching up with a rotation the marker announces), so a rotating refresh token is never
- * spent twice. A result is dropped when the user signed out or in meanwhile (supersession).
+ * spent twice. A result is dropped when the user signed out or in meanwhile (supersession),
+ * and when a sign-out is underway in any tab (it waits for this lock, then revokes): the
+ * refresh then rejects with `NOT_AUTHENTICATED` instead of handing out doomed tokens.
  */
 export class RefreshFlight {
   readonly #options: RefreshFlightOptions;
@@ -76,6 +81,11 @@ export class RefreshFlight {
     return withLock(this.#options.lockName, work, { timeout: this.#options.lockTimeout });
   }
 
+  /** Whether a sign-out is underway in this or another tab. */
+  signingOut(): Promise<boolean> {
+    return signingOut(this.#options.signOutLockName);
+  }
+
   /**
    * Runs `work` under the cross-tab refresh lock with the tokens as they are now (re-read
    * from storage, waiting for another tab's rotation to arrive). Saves what it returns,
@@ -94,6 +104,7 @@ export class RefreshFlight {
         const current = await this.#currentUnderLock();
         if (!current)
           throw new StrataError('NOT_AUTHENTICATED', 'Signed out: there are no tokens to refresh.');
+        if (await this.signingOut()) throw voidedBySignOut(); // nothing is spent on doomed tokens
         const marker = await store.readMarker();
         // No sign-in or sign-out anywhere since `current`; a doubt counts as unchanged.
         const unchanged = async (): Promise<boolean> =>
@@ -104,6 +115,7 @@ export class RefreshFlight {
         try {
           result = await work(current);
         } catch (error) {
+          if (isInvalidGrant(error) && (await this.signingOut())) throw voidedBySignOut();
           if (isInvalidGrant(error) && !(await unchanged())) throw superseded();
           if (isInvalidGrant(error)) {
             await host.erase();
@@ -112,9 +124,12 @@ export class RefreshFlight {
           throw error;
         }
         if (result.didRefresh) {
+          if (await this.signingOut()) throw voidedBySignOut();
           if (!(await unchanged())) throw superseded();
           await store.save(result.tokens);
           await result.commit?.();
+          // A sign-out that began while saving erases these tokens as soon as the lock is free.
+          if (await this.signingOut()) throw voidedBySignOut();
           return { tokens: result.tokens, by: 'this-tab' as const };
         }
         const byOther = before !== undefined && current.refreshToken !== before;

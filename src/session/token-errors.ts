@@ -57,6 +57,26 @@ export function superseded(): StrataError {
   );
 }
 
+const voided = new WeakSet<StrataError>();
+
+/**
+ * The error of a refresh or restore dropped because a sign-out began in this or another tab
+ * (`NOT_AUTHENTICATED`, like {@link superseded}): the tokens it would give are being revoked.
+ */
+export function voidedBySignOut(): StrataError {
+  const error = new StrataError(
+    'NOT_AUTHENTICATED',
+    'A sign-out in this or another tab began while the refresh was in flight; its result was dropped.',
+  );
+  voided.add(error);
+  return error;
+}
+
+/** True for an error made by {@link voidedBySignOut}. */
+export function isVoidedBySignOut(error: unknown): boolean {
+  return error instanceof StrataError && voided.has(error);
+}
+
 /**
  * A copy of an error with its name, status, OAuth error code and message, `secrets` masked
  * out of the message. Never the original: HTTP clients' errors carry the request (and so the

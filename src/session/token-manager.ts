@@ -3,8 +3,9 @@ import { resolveTimers, type Timers } from '../timers.js';
 import { authFetch } from './auth-fetch.js';
 import { RefreshFlight, type FlightOutcome, type LockedResult } from './refresh-flight.js';
 import { RefreshSchedule } from './refresh-schedule.js';
+import { whileSigningOut } from './sign-out-lock.js';
 import type { StrataLike } from './strata-like.js';
-import { backoffDelay, refreshFailureOf } from './token-errors.js';
+import { backoffDelay, isVoidedBySignOut, refreshFailureOf } from './token-errors.js';
 import { TokenAnnouncer } from './token-events.js';
 import { TokenStore } from './token-store.js';
 import { heldFrom, statusOf } from './token-times.js';
@@ -70,6 +71,11 @@ type Defaulted =
  * promise, and across tabs a lock lets one tab call the server while the others wait and
  * then read its result, so a rotating refresh token is never spent twice. Listeners run
  * after the lock is released; no event or error carries a token.
+ *
+ * Events and tabs: `refreshed` and `cleared` are heard in every tab (`by: 'other-tab'`,
+ * `reason: 'remote'` where the change came from another tab), once per new access token,
+ * and `status()` then already reflects it; `refreshFailed` is heard in the tab whose refresh
+ * failed; `expired` in each tab that finds its token expired without a way to refresh it.
  */
 export class TokenManager {
   readonly #options: Resolved;
@@ -78,17 +84,23 @@ export class TokenManager {
   readonly #store: TokenStore;
   readonly #flight: RefreshFlight;
   readonly #schedule: RefreshSchedule;
+  readonly #signOutLock: string;
   #unfollow: (() => void) | undefined;
   #attempt = 0;
+  /** Re-reading the tokens after another tab wrote them; `#rereadAgain`: changed meanwhile. */
+  #rereading: Promise<void> | undefined;
+  #rereadAgain: { access: boolean } | undefined;
 
   constructor(options: TokenManagerOptions) {
     const merged = (this.#options = withDefaults(options));
     const timers = (this.#timers = resolveTimers(merged));
     const { storage, keyPrefix, lockTimeout, refreshTokenStorage } = merged;
     this.#store = new TokenStore({ storage, keyPrefix, refreshTokenStorage, now: timers.now });
+    this.#signOutLock = `strata-signout:${storage.namespace}/${keyPrefix}`;
     this.#flight = new RefreshFlight({
       store: this.#store,
       lockName: `strata-refresh:${storage.namespace}/${keyPrefix}`,
+      signOutLockName: this.#signOutLock,
       lockTimeout,
       timers,
       host: {
@@ -128,14 +140,16 @@ export class TokenManager {
 
   /** The tokens held (from storage on first call); `undefined` when signed out. */
   async getTokens(): Promise<HeldTokens | undefined> {
+    await this.#rereading;
     return this.#store.load();
   }
 
   /**
-   * A valid access token, refreshed first when expired or due; `null` when signed out or the
-   * refresh failed and the old one expired.
+   * A valid access token, refreshed first when expired or due; `null` when signed out, when a
+   * sign-out in any tab voided the refresh, or when the refresh failed and the old one expired.
    */
   async getAccessToken(): Promise<string | null> {
+    await this.#rereading;
     const held = await this.#store.load();
     if (!held) return null;
     const status = this.#statusOf(held);
@@ -147,7 +161,8 @@ export class TokenManager {
     }
     try {
       return (await this.refresh()).accessToken;
-    } catch {
+    } catch (error) {
+      if (isVoidedBySignOut(error)) return null; // a sign-out is underway: nothing it revokes
       // The old token while valid; none after a sign-out, the new one after a sign-in.
       const now = this.#store.held;
       return now && this.#statusOf(now).isValid ? now.accessToken : null;
@@ -156,7 +171,10 @@ export class TokenManager {
 
   /**
    * Refreshes now (single flight in the tab and across tabs). Without `force` a token that
-   * is still fresh, or that another tab refreshed meanwhile, is returned as is.
+   * is still fresh, or that another tab refreshed meanwhile, is returned as is. Never resolves
+   * with tokens a sign-out made void: when the user signs out or in, in this or any other tab
+   * (a `clear()` or `AuthSession.logout()` still underway included), while the refresh is in
+   * flight, its result is dropped and it rejects with `StrataError` code `NOT_AUTHENTICATED`.
    */
   refresh(options: { force?: boolean } = {}): Promise<HeldTokens> {
     return this.#refreshOnce(options.force === true ? { force: true } : {});
@@ -167,6 +185,7 @@ export class TokenManager {
    * refresh, storing the tokens it returns, then runs `commit` (still under the lock; not
    * at all when the user signed out or in meanwhile). `skipIf` is checked once the lock is
    * held: when it resolves true (another tab already did the work), `exchange` is not called.
+   * Rejects with `NOT_AUTHENTICATED`, like {@link refresh}, when a sign-out voided it.
    */
   async exchange<R extends { tokens: TokenResponse }>(
     exchange: (refreshToken: string) => Promise<R>,
@@ -194,7 +213,10 @@ export class TokenManager {
     return this.#statusOf(this.#store.held);
   }
 
-  /** Listens to `refreshed`, `refreshFailed`, `expired` or `cleared`. */
+  /**
+   * Listens to `refreshed`, `refreshFailed`, `expired` or `cleared`. `refreshed` and `cleared`
+   * are heard in every tab; `refreshFailed` and `expired` only in the tab they happened in.
+   */
   on<E extends keyof TokenEvents>(
     event: E,
     handler: (payload: TokenEvents[E]) => void,
@@ -232,10 +254,15 @@ export class TokenManager {
    * Forgets every token here and in every tab, revoking the refresh token at the server first
    * when `revoke` is set. It waits for a refresh in flight in any tab (under the refresh lock),
    * so no refresh finishing later can bring the tokens back; when the lock does not come in
-   * time, it signs out anyway.
+   * time, it signs out anyway. From the moment it is called, a refresh in flight in any tab
+   * rejects with `NOT_AUTHENTICATED` instead of resolving with tokens this revokes.
    */
-  async clear(): Promise<void> {
+  clear(): Promise<void> {
     this.#store.apply({ type: 'supersede' });
+    return whileSigningOut(this.#signOutLock, () => this.#clear());
+  }
+
+  async #clear(): Promise<void> {
     const signOut = async (): Promise<void> => {
       const stored = await this.#store.load({ fresh: true, strict: true }).catch(() => undefined);
       const refreshToken = this.#store.refreshTokenOf(stored ?? this.#store.held);
@@ -301,7 +328,10 @@ export class TokenManager {
   async #failed(error: StrataError, signedOut: boolean): Promise<void> {
     switch (refreshFailureOf(error)) {
       case 'signed-out':
-        return this.#schedule.plan();
+        // Voided by a sign-out still underway: the tokens are still here, and due; wait for it.
+        return this.#schedule.plan(
+          isVoidedBySignOut(error) ? this.#options.checkInterval : undefined,
+        );
       case 'busy':
         return this.#schedule.plan(this.#options.checkInterval); // not a failure of the refresh
       case 'rejected':
@@ -356,19 +386,31 @@ export class TokenManager {
     if (await this.#erase()) this.#events.emit('cleared', { reason: 'logout' });
   }
 
-  /** Another tab wrote the tokens: read them again, and tell listeners of a refresh there. */
+  /**
+   * Another tab wrote the tokens: read them again, and tell listeners of a refresh there. One
+   * read at a time, the last after the last change heard (a refresh writes three keys, each
+   * heard on its own); the copy held meanwhile stays, so `status()` never blanks out.
+   */
   #reread(isAccess: boolean): void {
-    const before = this.#store.held?.accessToken;
-    this.#store.apply({ type: 'stale' });
-    void this.#store.load().then(
-      (held) => {
-        // A sign-in elsewhere is not a refresh: only a replaced access token is announced.
-        if (isAccess && before && held?.accessToken && held.accessToken !== before)
+    this.#rereadAgain = { access: (this.#rereadAgain?.access ?? false) || isAccess };
+    this.#rereading ??= this.#rereadAll();
+  }
+
+  async #rereadAll(): Promise<void> {
+    try {
+      for (let again = this.#rereadAgain; again; again = this.#rereadAgain) {
+        this.#rereadAgain = undefined;
+        const held = await this.#store.load({ fresh: true }).catch(() => undefined);
+        // The access record is written last: once it changed, the others match it. A sign-in
+        // elsewhere is not a refresh (only a refresh or restore sets `lastRefreshAt`); the
+        // announcer tells each new access token once.
+        if (again.access && held?.accessToken && held.lastRefreshAt !== null)
           this.#events.refreshed(held, 'other-tab');
-        this.#schedule.plan();
-      },
-      () => undefined,
-    );
+      }
+      this.#schedule.plan();
+    } finally {
+      this.#rereading = undefined; // in the step that found nothing more to read
+    }
   }
 
   #statusOf(held: HeldTokens | undefined): TokenStatus {

@@ -133,10 +133,11 @@ export class TokenStore {
 
   /**
    * The tokens, from storage unless held (`fresh`: always). `strict`: never the page-hidden
-   * fallback.
+   * fallback. A read overtaken by a sign-in or sign-out here gives this tab's copy as it now
+   * is, never what storage held before.
    */
   async load(options: { fresh?: boolean; strict?: boolean } = {}): Promise<HeldTokens | undefined> {
-    const { held: before, memoryRefreshToken } = this.#state;
+    const { held: before, memoryRefreshToken, generation } = this.#state;
     if (before && !options.fresh) return before;
     const strata = this.#options.storage;
     const [access, refresh, id] = await Promise.all([
@@ -146,6 +147,7 @@ export class TokenStore {
         : strata.get<string>(this.keys.refresh),
       strata.get<string>(this.keys.id),
     ]);
+    if (this.#state.generation !== generation) return this.#state.held;
     if (!access && !refresh) {
       // A hidden page's storage may be torn down: empty means unknown, nothing is spent on it.
       const held = this.#state.held;

@@ -39,8 +39,12 @@ export interface TokenStatus {
 
 /** Payloads of `TokenManager.on`; none carries a token. */
 export interface TokenEvents {
+  /** A new access token, heard in every tab once (`status()` already shows it). */
   refreshed: { expiresAt: number | null; by: 'this-tab' | 'other-tab' };
+  /** Heard in the tab whose refresh failed only. */
   refreshFailed: { error: StrataError; attempt: number; willRetry: boolean };
+  /** Heard in each tab that finds its token expired with no way to refresh it. */
   expired: { expiresAt: number | null };
+  /** Signed out, heard in every tab (`'remote'` where another tab signed out). */
   cleared: { reason: 'logout' | 'invalid_grant' | 'key_lost' | 'remote' };
 }
