@@ -25,6 +25,11 @@ export interface IdbOpenOptions {
   timeout?: number | undefined;
   /** Reports each {@link IdbEvent}. */
   onEvent?: ((event: IdbEvent) => void) | undefined;
+  /**
+   * Whether a database a newer release upgraded past `version` still has what this release
+   * uses: it is then opened at its own version and used as it is.
+   */
+  compatible?: ((db: IDBPDatabase) => boolean) | undefined;
 }
 
 /**
@@ -36,7 +41,7 @@ export interface IdbOpenOptions {
 export function openDatabase(
   name: string,
   version: number,
-  { upgrade, timeout = 3_000, onEvent }: IdbOpenOptions,
+  { upgrade, timeout = 3_000, onEvent, compatible }: IdbOpenOptions,
 ): Promise<IDBPDatabase> {
   return new Promise((resolve, reject) => {
     let late = false;
@@ -51,19 +56,33 @@ export function openDatabase(
     try {
       if (typeof indexedDB === 'undefined')
         throw new StrataError('STORAGE_UNAVAILABLE', 'IndexedDB is not available here.');
-      openDB(name, version, {
-        upgrade,
+      const callbacks = {
         blocked: () => onEvent?.('blocked'),
-        blocking: (_current, _blocked, event) => {
+        blocking: (_current: number, _blocked: number | null, event: IDBVersionChangeEvent) => {
           (event.target as IDBDatabase).close();
           onEvent?.('blocking');
         },
         terminated: () => onEvent?.('terminated'),
-      }).then((db) => {
-        clearTimeout(timer);
-        if (late) db.close();
-        else resolve(db);
-      }, fail);
+      };
+      openDB(name, version, { upgrade, ...callbacks })
+        .catch((error: unknown) => {
+          if (!compatible || !(error instanceof DOMException && error.name === 'VersionError'))
+            throw error;
+          return openDB(name, undefined, callbacks).then((db) => {
+            if (compatible(db)) return db;
+            db.close();
+            throw new StrataError(
+              'STORAGE_UNAVAILABLE',
+              `IndexedDB "${name}" is at version ${db.version}, newer than this release (${version}), and lacks what this release uses.`,
+              { cause: error },
+            );
+          });
+        })
+        .then((db) => {
+          clearTimeout(timer);
+          if (late) db.close();
+          else resolve(db);
+        }, fail);
     } catch (error) {
       fail(error);
     }

@@ -46,12 +46,17 @@ export class LayerChain {
   async open(kinds: readonly StorageKind[]): Promise<void> {
     for (const kind of kinds) {
       const adapter = await this.#create(kind);
-      if (await adapter.isAvailable()) this.#layers.push(adapter);
+      let why = '';
+      const available = await adapter.isAvailable().catch((error: unknown) => {
+        why = error instanceof Error ? ` (${error.message})` : '';
+        return false;
+      });
+      if (available) this.#layers.push(adapter);
       else
         this.#hooks.report(
           new StrataError(
             'STORAGE_UNAVAILABLE',
-            `${kind} is not available here; trying the next layer.`,
+            `${kind} is not available here${why}; trying the next layer.`,
           ),
         );
     }

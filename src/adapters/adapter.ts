@@ -11,7 +11,7 @@ export interface StorageAdapter {
   readonly kind: StorageKind;
   /** False for per-tab layers (`memory`, `sessionStorage`). */
   readonly shared: boolean;
-  /** Probes with real operations: private modes, disabled storage, blocked or hung IndexedDB. */
+  /** Probes with real operations: private modes, disabled storage, blocked or hung IndexedDB; may reject with the reason. */
   isAvailable(): Promise<boolean>;
   read(key: string): Promise<StoredRecord | undefined>;
   /** Resolves once durable in this layer; rejects with `QUOTA_EXCEEDED` or `STORAGE_UNAVAILABLE`. */

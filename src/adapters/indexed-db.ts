@@ -43,6 +43,13 @@ export function indexedDbAdapter(
     },
     timeout: options.openTimeout,
     onEvent: options.onConnectionEvent,
+    // A newer release's schema is used as long as it keeps the stores and indexes this one reads.
+    compatible: (database) => {
+      if (!database.objectStoreNames.contains(RECORDS) || !database.objectStoreNames.contains(META))
+        return false;
+      const indexes = database.transaction(RECORDS).store.indexNames;
+      return indexes.contains('exp') && indexes.contains('tags');
+    },
   });
   let reads: ReadBatch | undefined;
   let writeTx: WriteBatch | undefined;
@@ -130,13 +137,10 @@ export function indexedDbAdapter(
   return {
     kind,
     shared: true,
+    // Rejects with the reason (a hung open, a schema a newer release changed), for the report.
     isAvailable: async () => {
-      try {
-        await connection.get();
-        return true;
-      } catch {
-        return false;
-      }
+      await connection.get();
+      return true;
     },
     read: (key) =>
       withDb(

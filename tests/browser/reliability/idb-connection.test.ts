@@ -71,21 +71,44 @@ describe('IndexedDB connection faults', () => {
     },
   );
 
-  it('a database left at a newer schema version (VersionError) is reported and skipped', async () => {
+  it('a database a newer release left without what this one reads is reported by its version and skipped', async () => {
     const { strata: first, namespace } = makeStrata({ defaultStorage: 'localStorage' });
     await first.close();
     const newer = await rawOpen(`strata:${encodeURIComponent(namespace)}`, 5, (db) =>
       db.createObjectStore('records'),
     );
     newer.close();
-    const { strata } = makeStrata({
+    const { strata, errors } = makeStrata({
       namespace,
       defaultStorage: 'indexedDB',
       fallbackStorage: 'localStorage',
     });
     await strata.ready();
     expect(strata.storage).toBe('localStorage');
+    expect(errors.map((e) => e.code)).toContain('STORAGE_UNAVAILABLE');
+    expect(errors.some((e) => /at version 5, newer than this release/.test(e.message))).toBe(true);
     await strata.close();
+  });
+
+  it('another tab upgrading the database to a newer compatible schema: this release steps aside, adopts it, and keeps its data', async () => {
+    const { strata, errors, namespace } = makeStrata({ defaultStorage: 'indexedDB' });
+    await strata.set('a', 1);
+    // A newer release in another tab adds a store; our connection closes instead of blocking it.
+    const newer = await rawOpen(`strata:${encodeURIComponent(namespace)}`, 2, (db) =>
+      db.createObjectStore('extra'),
+    );
+    expect(newer.objectStoreNames.contains('records')).toBe(true);
+    newer.close();
+    expect(await strata.get('a')).toBe(1);
+    await strata.set('b', 2);
+    expect(await strata.keys()).toEqual(['a', 'b']);
+    expect(strata.storage).toBe('indexedDB');
+    // A new instance of this release opens the upgraded database too.
+    const { strata: later } = makeStrata({ namespace, defaultStorage: 'indexedDB' });
+    expect(await later.get('b')).toBe(2);
+    expect(later.storage).toBe('indexedDB');
+    expect(errors).toEqual([]);
+    await Promise.all([strata.close(), later.close()]);
   });
 
   it('our open connection never blocks another connection upgrading or deleting the database, and reopens after', async () => {
