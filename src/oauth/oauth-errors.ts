@@ -33,6 +33,11 @@ export function failureOf(error: unknown): Failure {
     failure.library = error.code;
     return failure;
   }
+  if (error instanceof oauth.AuthorizationResponseError) {
+    if (OAUTH_CODE.test(error.error)) failure.error = error.error;
+    failure.library = error.code;
+    return failure;
+  }
   if (error instanceof oauth.WWWAuthenticateChallengeError) {
     failure.status = error.status;
     const code = error.cause.find((c) => typeof c.parameters.error === 'string')?.parameters.error;

@@ -3,7 +3,7 @@
 // test-only helpers. Provides `oidcIssuer` and `resourceServerUrl` to the tests.
 //
 // The provider: public clients (token_endpoint_auth_method 'none', PKCE required) whose redirect
-// URIs are the Vitest page's origin (so its default client-based CORS admits the page), refresh
+// URI is the Vitest page's `<origin>/callback` (CORS admits exactly those origins), refresh
 // token rotation without grace (a spent token is refused and revokes the grant), revocation and
 // introspection, DPoP (nonces required for `strata-spa-dpop`), JWT access tokens of 30 s for the
 // resource server, one account `alice` / `password`.
@@ -34,6 +34,8 @@ import {
 } from 'jose';
 import type { TestProject } from 'vitest/node';
 
+/** An issuer path whose metadata exists only at RFC 8414's well-known URL (not OIDC's). */
+const RFC8414_PATH = '/rfc8414';
 /** The public client of the sign-in tests. */
 export const CLIENT_ID = 'strata-spa';
 /** A public client whose tokens are DPoP-bound and whose token requests need a DPoP nonce. */
@@ -73,13 +75,6 @@ interface Grant {
 
 /** Starts the servers; the returned function stops them after the run. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const api = project.config.browser.api;
-  const port = typeof api === 'number' ? api : api?.port;
-  if (port === undefined)
-    throw new Error('oidc-provider.global.ts: no browser API port configured');
-  // The Vitest page's origin, as the browser may name it.
-  const pageOrigins = [`http://localhost:${port}`, `http://127.0.0.1:${port}`];
-
   const providerServer = createServer();
   const resourceServer = createServer();
   const issuer = await listen(providerServer);
@@ -96,10 +91,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const spa = (clientId: string, extra: Record<string, unknown> = {}) => ({
     client_id: clientId,
     token_endpoint_auth_method: 'none',
-    application_type: 'web',
+    // The Vitest page is served on a loopback port known only once it runs: a loopback redirect
+    // URI of a native client matches on any port (RFC 8252 §7.3), which oidc-provider implements.
+    application_type: 'native',
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
-    redirect_uris: pageOrigins.map((origin) => `${origin}/callback`),
+    redirect_uris: ['http://localhost/callback', 'http://127.0.0.1/callback'],
     ...extra,
   });
   const provider = new Provider(issuer, {
@@ -117,6 +114,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
     jwks: { keys: [privateJwk] },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     pkce: { required: () => true },
+    // CORS for exactly the origins a client may be redirected to: the Vitest page's.
+    clientBasedCORS: (
+      _ctx: unknown,
+      origin: string,
+      client: { redirectUriAllowed(uri: string): boolean },
+    ) => client.redirectUriAllowed(`${origin}/callback`),
     rotateRefreshToken: true,
     issueRefreshToken: (_ctx: unknown, client: { grantTypeAllowed(type: string): boolean }) =>
       client.grantTypeAllowed('refresh_token'),
@@ -169,6 +172,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const url = new URL(req.url ?? '/', issuer);
     const route = (): Promise<void> | void => {
       if (url.pathname.startsWith('/interaction/')) return interaction(provider, req, res, url);
+      if (url.pathname === `/.well-known/oauth-authorization-server${RFC8414_PATH}`)
+        return rfc8414Metadata(issuer, res);
       if (url.pathname.startsWith('/test/') || url.pathname.startsWith('/evil/')) {
         cors(req, res, '*');
         if (req.method === 'OPTIONS') return void res.writeHead(204).end();
@@ -315,6 +320,18 @@ async function testAuthorize(issuer: string, req: IncomingMessage, res: ServerRe
   return json(res, 502, { error: 'too many redirects' });
 }
 
+/**
+ * RFC 8414 metadata for the issuer `<issuer>/rfc8414`, served only at
+ * `/.well-known/oauth-authorization-server/rfc8414`: the provider's endpoints under that issuer.
+ */
+async function rfc8414Metadata(issuer: string, res: ServerResponse): Promise<void> {
+  const metadata = (await (
+    await fetch(`${issuer}/.well-known/openid-configuration`)
+  ).json()) as Record<string, unknown>;
+  res.setHeader('Access-Control-Allow-Origin', '*');
+  return json(res, 200, { ...metadata, issuer: `${issuer}${RFC8414_PATH}` });
+}
+
 /** RFC 7662 introspection of `{ token }` by the resource server's confidential client. */
 async function testIntrospect(issuer: string, req: IncomingMessage, res: ServerResponse) {
   const { token } = JSON.parse(await readBody(req)) as { token: string };
@@ -332,7 +349,9 @@ async function testIntrospect(issuer: string, req: IncomingMessage, res: ServerR
 
 /**
  * A token endpoint answering an id_token wrong in one way (`variant`): `good` (none), `aud`,
- * `nonce`, `iss`, `expired`, `none` (alg none, unsigned), `sig` (signed by another key).
+ * `nonce`, `iss`, `expired`, `none` (alg none, unsigned), `sig` (signed by another key); each
+ * with a fresh refresh token. `status/<code>` answers that HTTP status with an OAuth error body
+ * (`temporarily_unavailable` for 503, `server_error` for other 5xx, `invalid_client` for 401).
  */
 async function evilToken(
   issuer: string,
@@ -342,6 +361,16 @@ async function evilToken(
   res: ServerResponse,
 ): Promise<void> {
   const [, , variant = '', nonce = ''] = url.pathname.split('/');
+  if (variant === 'status') {
+    const status = Number(nonce);
+    const error =
+      status === 503
+        ? 'temporarily_unavailable'
+        : status >= 500
+          ? 'server_error'
+          : 'invalid_client';
+    return json(res, status, { error, error_description: 'answered by the test endpoint' });
+  }
   const now = Math.floor(Date.now() / 1000);
   const claims: JWTPayload & { nonce: string } = {
     iss: variant === 'iss' ? 'https://attacker.example' : issuer,
@@ -363,6 +392,7 @@ async function evilToken(
     access_token: randomBytes(24).toString('base64url'),
     token_type: 'Bearer',
     expires_in: 60,
+    refresh_token: randomBytes(24).toString('base64url'),
     id_token: idToken,
   });
 }
