@@ -33,8 +33,25 @@ export default defineConfig(({ mode }) => {
    * Chromium through Playwright (the binary found by scripts/browsers.mjs), Firefox through
    * puppeteer-core over WebDriver BiDi, WebKitGTK through webdriverio and WebKitWebDriver.
    */
-  const browser = (engine: Engine, options: { private?: boolean } = {}) => ({
+  /**
+   * With $STRATA_VITEST_PORT (scripts/test.mjs sets it), each browser project gets its own API
+   * port (its page origin, which globalSetup files read), so the engines' runs can share a
+   * machine: + 0/1 (chromium, -react18), + 10/11/12 (firefox, -react18, -private), + 20/21/22
+   * (webkit, -react18, -ephemeral). Without it Vitest's default (or `--browser.api.port`) applies.
+   */
+  const portBase = process.env.STRATA_VITEST_PORT ? Number(process.env.STRATA_VITEST_PORT) : 0;
+  const api = (engine: Engine, variant: 0 | 1 | 2) =>
+    portBase
+      ? {
+          api: {
+            port: portBase + { chromium: 0, firefox: 10, webkit: 20 }[engine] + variant,
+            strictPort: true,
+          },
+        }
+      : {};
+  const browser = (engine: Engine, variant: 0 | 1 | 2, options: { private?: boolean } = {}) => ({
     enabled: true,
+    ...api(engine, variant),
     headless: true,
     screenshotFailures: false,
     provider:
@@ -73,7 +90,7 @@ export default defineConfig(({ mode }) => {
         testTimeout: 30_000,
         globalSetup: ['tests/setup/auth-server.global.ts', 'tests/setup/oidc-provider.global.ts'],
         provide: { reactMajor: 19, engine, privateMode: false },
-        browser: browser(engine),
+        browser: browser(engine, 0),
       },
     },
     {
@@ -86,7 +103,7 @@ export default defineConfig(({ mode }) => {
         include: ['tests/browser/react/**/*.test.tsx'],
         testTimeout: 30_000,
         provide: { reactMajor: 18, engine, privateMode: false },
-        browser: browser(engine),
+        browser: browser(engine, 1),
       },
     },
     ...(engine === 'chromium'
@@ -100,7 +117,7 @@ export default defineConfig(({ mode }) => {
               include: storageSuites,
               testTimeout: 30_000,
               provide: { reactMajor: 19, engine, privateMode: true },
-              browser: browser(engine, { private: true }),
+              browser: browser(engine, 2, { private: true }),
             },
           },
         ]),

@@ -10,16 +10,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
 
 mkdirSync('test-results', { recursive: true });
+// Each browser project's own API port from this base (vite.config.ts): the Firefox and WebKit
+// runs go side by side, and globalSetup files read their page origin from it.
+process.env.STRATA_VITEST_PORT ??= '63615';
 const vitestCount = (r) => ({
   passed: r.numPassedTests,
   failed: r.numFailedTests + r.numPendingTests + r.numTodoTests,
 });
-/**
- * The browser API port of each engine's Vitest run (they may run at the same time; globalSetup
- * files read it for the page origin). $STRATA_VITEST_PORT moves all three (default 63415).
- */
-const PORT_BASE = Number(process.env.STRATA_VITEST_PORT ?? 63415);
-const PORTS = { chromium: PORT_BASE, firefox: PORT_BASE + 10, webkit: PORT_BASE + 20 };
 /** One Vitest run of these projects, with its own JSON report. */
 const vitest = (engine, projects) => ({
   name: `vitest-${engine}`,
@@ -28,7 +25,6 @@ const vitest = (engine, projects) => ({
     'vitest',
     'run',
     ...projects.flatMap((project) => ['--project', project]),
-    `--browser.api.port=${PORTS[engine]}`,
     '--reporter=default',
     '--reporter=json',
     `--outputFile.json=test-results/vitest-${engine}.json`,
