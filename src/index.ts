@@ -4,7 +4,7 @@
  * React bindings live in `strata-storage/react`.
  * @packageDocumentation
  */
-export { Strata, type StrataEvents } from './strata.js';
+export { Strata, type StrataEvents, type StrataStatus, type LayerStatus } from './strata.js';
 export { StrataError, isStrataError, type StrataErrorCode } from './errors.js';
 export type {
   StorageKind,

@@ -1,5 +1,5 @@
 import type { StorageAdapter } from './adapters/adapter.js';
-import { isQuotaError, StrataError, toStorageError } from './errors.js';
+import { isQuotaError, StrataError, toStorageError, type StrataErrorCode } from './errors.js';
 import { isFutureRecord, RECORD_VERSION, type StoredRecord } from './record.js';
 import { isExpired } from './ttl.js';
 import type { StorageKind } from './types.js';
@@ -20,6 +20,17 @@ export interface ChainHooks {
   fallback(key: string, from: StorageKind, to: StorageKind, reason: StrataError): void;
 }
 
+/** How a layer is doing: whether its last use failed, and whether it may hold data. */
+export interface LayerStatus {
+  kind: StorageKind;
+  /** False after a write, read or probe here failed, until a write here succeeds again. */
+  healthy: boolean;
+  /** The code of the failure that made it unhealthy. */
+  problem?: StrataErrorCode;
+  /** Whether it may hold items of this namespace. */
+  holdsData: boolean;
+}
+
 /** A record found by {@link LayerChain.find}, and where. */
 export interface FoundRecord {
   record: StoredRecord;
@@ -36,6 +47,8 @@ export class LayerChain {
   readonly #hooks: ChainHooks;
   #layers: StorageAdapter[] = [];
   #occupied: boolean[] = [];
+  /** Why a layer is unhealthy: its last failure, cleared by a successful write. */
+  #problems: Array<StrataError | undefined> = [];
 
   constructor(create: AdapterFactory, hooks: ChainHooks) {
     this.#create = create;
@@ -77,6 +90,7 @@ export class LayerChain {
     const layers = this.#layers;
     this.#layers = [];
     this.#occupied = [];
+    this.#problems = [];
     await Promise.all(layers.map((layer) => layer.close().catch(() => undefined)));
   }
 
@@ -88,6 +102,27 @@ export class LayerChain {
   /** Builds an adapter outside the chain (key metadata may need a layer the chain lacks). */
   create(kind: StorageKind): Promise<StorageAdapter> {
     return this.#create(kind);
+  }
+
+  /** Where the next write is expected to land: the first healthy layer (the last one when none is). */
+  current(): LayerRef | undefined {
+    if (this.#layers.length === 0) return undefined;
+    const index = this.#layers.findIndex((_, i) => this.#problems[i] === undefined);
+    return this.ref(index >= 0 ? index : this.#layers.length - 1);
+  }
+
+  /** Each layer's health, in read order. */
+  status(): LayerStatus[] {
+    return this.#layers.map((layer, index) => {
+      const problem = this.#problems[index];
+      const status: LayerStatus = {
+        kind: layer.kind,
+        healthy: problem === undefined,
+        holdsData: this.#occupied[index] === true,
+      };
+      if (problem) status.problem = problem.code;
+      return status;
+    });
   }
 
   ref(index: number): LayerRef {
@@ -122,7 +157,9 @@ export class LayerChain {
       try {
         record = await layer.read(key);
       } catch (error) {
-        this.#hooks.report(toStorageError(error, `Reading from ${layer.kind}`, key));
+        this.#hooks.report(
+          (this.#problems[index] = toStorageError(error, `Reading from ${layer.kind}`, key)),
+        );
         continue;
       }
       if (record === undefined || skip(record)) continue;
@@ -161,9 +198,11 @@ export class LayerChain {
         const reason = toStorageError(error, `Writing to ${layer.kind}`, key);
         if (reason.code !== 'QUOTA_EXCEEDED' && reason.code !== 'STORAGE_UNAVAILABLE') throw reason;
         failure ??= reason;
+        this.#problems[index] = reason;
         continue;
       }
       this.#occupied[index] = true;
+      this.#problems[index] = undefined;
       if (failure) this.#hooks.fallback(key, this.ref(0).kind, layer.kind, failure);
       // Stale copies can only sit in other layers that hold data (usually none: no await).
       const stale = this.#layers.filter((_, i) => i !== index && this.#occupied[i]);
@@ -197,7 +236,9 @@ export class LayerChain {
           await work(layer);
         } catch (error) {
           if (isQuotaError(error)) throw error;
-          this.#hooks.report(toStorageError(error, `Using ${layer.kind}`));
+          this.#hooks.report(
+            (this.#problems[index] = toStorageError(error, `Using ${layer.kind}`)),
+          );
         }
       }),
     );

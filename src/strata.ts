@@ -5,7 +5,7 @@ import { rotationTarget, secretOf } from './crypto/secret.js';
 import { isTransientError, StrataError, toStorageError } from './errors.js';
 import { Reporter, type StrataEvents } from './reporter.js';
 import { assertKey, compilePattern } from './keys.js';
-import { LayerChain, type AdapterFactory, type LayerRef } from './layer-chain.js';
+import { LayerChain, type AdapterFactory, type LayerRef, type LayerStatus } from './layer-chain.js';
 import {
   assertClearFilter,
   assertSetOptions,
@@ -32,6 +32,15 @@ import type {
 } from './types.js';
 
 export type { StrataEvents } from './reporter.js';
+export type { LayerStatus } from './layer-chain.js';
+
+/** What {@link Strata.status} tells. */
+export interface StrataStatus {
+  /** Where the next write is expected to land (as {@link Strata.storage}). */
+  storage: StorageKind;
+  /** The layers found available at start-up, in read order, with their health. */
+  layers: LayerStatus[];
+}
 
 /**
  * Internal `set` option (not exported from the package): the keys whose stored tags the new
@@ -116,9 +125,18 @@ export class Strata {
     return this.#options.namespace;
   }
 
-  /** The layer in use: the first available of `defaultStorage`, `fallbackStorage`, `'memory'`. Before {@link ready}, the configured default. */
+  /**
+   * Where data goes: the first layer of `defaultStorage`, `fallbackStorage`, `'memory'` that
+   * is available and whose last use did not fail (a full or broken layer hands over until a
+   * write there succeeds again). Before {@link ready}, the configured default.
+   */
   get storage(): StorageKind {
-    return this.#ctx.chain.adapters[0]?.kind ?? this.#options.chain[0] ?? 'memory';
+    return this.#ctx.chain.current()?.kind ?? this.#options.chain[0] ?? 'memory';
+  }
+
+  /** Where data goes and how each available layer is doing (see {@link LayerStatus}). */
+  status(): StrataStatus {
+    return { storage: this.storage, layers: this.#ctx.chain.status() };
   }
 
   /** The layers found available, in the order reads look through them. */
@@ -177,7 +195,8 @@ export class Strata {
     }
     // An item bound for 'secure' is sealed before it leaves: its broadcast and any fallback copy too.
     const encrypt =
-      (options.encrypt ?? this.#options.encryptByDefault) || this.storage === 'secure';
+      (options.encrypt ?? this.#options.encryptByDefault) ||
+      this.#ctx.chain.adapters[0]?.kind === 'secure';
     const sliding = options.sliding ?? this.#options.slidingDefault;
     const record = newRecord(text, this.#ctx.clock.stamp(now), now, ttl, sliding);
     const from = (options as InternalSetOptions)[TAGS_OF] ?? [];

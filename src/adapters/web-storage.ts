@@ -11,12 +11,17 @@ export type WebStorageKind = 'localStorage' | 'sessionStorage';
  * `localStorage` or `sessionStorage`. Physical keys are `<namespace>:<key>` (the namespace
  * URI-encoded, so it holds no `:`), metadata `<namespace>#<name>`. The global is looked up
  * on first use, inside try/catch (merely reading `window.localStorage` throws where storage
- * is blocked), then kept; each call on it is guarded too.
+ * is blocked), then kept; each call on it is guarded too. `storage` replaces the global (tests
+ * inject a storage area instead of patching the browser's).
  */
-export function webStorageAdapter(kind: WebStorageKind, namespace: string): StorageAdapter {
+export function webStorageAdapter(
+  kind: WebStorageKind,
+  namespace: string,
+  storage?: Storage,
+): StorageAdapter {
   const dataPrefix = `${encodeNamespace(namespace)}:`;
   const metaPrefix = `${encodeNamespace(namespace)}#`;
-  let found: Storage | undefined;
+  let found: Storage | undefined = storage;
   const area = (): Storage => {
     if (found) return found;
     try {
