@@ -55,10 +55,15 @@ describe(`engine facts: ${mode}`, () => {
     const name = uniqueNamespace('lock');
     const order: string[] = [];
     let release!: () => void;
+    let granted!: () => void;
+    const held = new Promise<void>((resolve) => (granted = resolve));
     const first = navigator.locks.request(name, async () => {
       order.push('first');
+      granted();
       await new Promise<void>((resolve) => (release = resolve));
     });
+    // Granting goes through another process in WebKit: wait for it rather than a fixed time.
+    await held;
     const second = navigator.locks.request(name, async () => void order.push('second'));
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(order).toEqual(['first']);
