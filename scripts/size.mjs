@@ -23,6 +23,7 @@ const KB = 1000; // budgets in kB of 1,000 bytes, as bundlers and size-limit cou
 const alias = {
   'strata-storage/react': path.join(reactDir, 'index.ts'),
   'strata-storage/broadcast-channel': path.join(src, 'broadcast-channel.ts'),
+  'strata-storage/oauth': path.join(src, 'oauth', 'index.ts'),
   'strata-storage': path.join(src, 'index.ts'),
 };
 const REACT_PEERS = [
@@ -45,6 +46,19 @@ const coreExternal = {
       return target.startsWith(reactDir) ? undefined : { path: a.path, external: true };
     });
     b.onResolve({ filter: /^strata-storage$/ }, () => ({ path: 'strata-storage', external: true }));
+  },
+};
+
+/** The OAuth entry's imports of the core (outside src/oauth) external: what OAuth adds, oauth4webapi included. */
+const oauthDir = path.join(src, 'oauth');
+const oauthCoreExternal = {
+  name: 'oauth-core-external',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.?\// }, (a) => {
+      if (!a.importer.startsWith(oauthDir)) return undefined;
+      const target = path.resolve(a.resolveDir, a.path);
+      return target.startsWith(oauthDir) ? undefined : { path: a.path, external: true };
+    });
   },
 };
 
@@ -152,6 +166,15 @@ const ENTRIES = [
     name: 'strata/react incl. core (react, zustand external)',
     code: "export * from 'strata-storage/react';",
     external: REACT_PEERS,
+  },
+  {
+    name: 'strata/oauth beyond core',
+    code: "export * from 'strata-storage/oauth';",
+    // oauth4webapi is most of it (≈ 8.7 kB of what this entry imports from it), so the target is
+    // out of reach while the protocol is left to it; the ceiling holds today's figure.
+    budget: 8 * KB,
+    ceiling: 13.9 * KB,
+    plugins: [oauthCoreExternal],
   },
   {
     name: 'strata/broadcast-channel (opt-in fallback)',
