@@ -29,7 +29,8 @@ export class OAuthClient {
   readonly #pending: PendingLogins;
   readonly #keys: DPoPKeyStore | undefined;
   readonly #jwks: oauth.JWKSCacheInput = {};
-  #handle: Promise<oauth.DPoPHandle | undefined> | undefined;
+  /** The DPoP handle (it caches the servers' nonces) of the stored key pair `id`. */
+  #handle: { id: string; handle: oauth.DPoPHandle } | undefined;
 
   constructor(options: OAuthClientOptions) {
     if (typeof options?.clientId !== 'string' || options.clientId === '')
@@ -373,19 +374,21 @@ export class OAuthClient {
     return handle ? { ...this.#request, DPoP: handle } : { ...this.#request };
   }
 
-  /** The DPoP handle over this namespace's key pair; `create`: generate one when none is stored. */
+  /**
+   * The DPoP handle over this namespace's key pair, as stored now (another tab's sign-out may
+   * have destroyed it); `create`: generate one when none is stored.
+   */
   async #dpopHandle(create: boolean): Promise<oauth.DPoPHandle | undefined> {
     const keys = this.#keys;
     if (!keys) return undefined;
-    const current = await this.#handle;
-    if (current) return current;
-    const loading = (create ? keys.loadOrCreate() : keys.load()).then((pair) =>
-      pair ? oauth.DPoP(this.#client, pair) : undefined,
-    );
-    this.#handle = loading.catch(() => undefined);
-    const handle = await loading;
-    if (!handle) this.#handle = undefined;
-    return handle;
+    const stored = create ? await keys.loadOrCreate() : await keys.load();
+    if (!stored) {
+      this.#handle = undefined;
+      return undefined;
+    }
+    if (this.#handle?.id !== stored.id)
+      this.#handle = { id: stored.id, handle: oauth.DPoP(this.#client, stored) };
+    return this.#handle.handle;
   }
 
   /** Runs a token request; a `use_dpop_nonce` answer runs it once more (the nonce is cached). */

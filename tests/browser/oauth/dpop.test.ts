@@ -176,7 +176,7 @@ describe('DPoP', () => {
       const cleared: TokenEvents['cleared'][] = [];
       manager.on('cleared', (event) => cleared.push(event));
       await manager.setTokens(again.tokens);
-      await client.destroyKey();
+      await dpopClient(strata).destroyKey(); // as another tab's client does on its sign-out
       await expectStrataError(manager.refresh({ force: true }), 'INVALID_GRANT', [
         again.tokens.refreshToken ?? '',
       ]);
