@@ -229,6 +229,13 @@ export class OAuthClient {
         const result = await oauth.processRefreshTokenResponse(as, this.#client, response);
         const tokens = tokensOf(result);
         if (tokens === undefined) throw new StrataError('CLIENT_FAULT', 'No access token.');
+        if (handle && tokens.tokenType !== 'DPoP')
+          this.#options.onError?.(
+            new StrataError(
+              'CLIENT_FAULT',
+              'dpop is on, but the refresh answered a Bearer token: resource calls will be refused.',
+            ),
+          );
         return tokens;
       });
     } catch (error) {
