@@ -22,6 +22,7 @@ export interface ResolvedOptions {
   sync: { channel: string; fallback: ChannelTransportFactory | undefined } | undefined;
   idbOpenTimeout: number;
   timers: Timers;
+  persist: boolean;
   onError: StrataOptions['onError'];
 }
 
@@ -118,6 +119,8 @@ export function resolveOptions(options: StrataOptions = {}): ResolvedOptions {
     (typeof options.timers !== 'object' || options.timers === null)
   )
     fail('timers must be an object of timer functions');
+  if (options.persist !== undefined && typeof options.persist !== 'boolean')
+    fail('persist must be a boolean');
   if (options.onError !== undefined && typeof options.onError !== 'function')
     fail('onError must be a function');
 
@@ -134,6 +137,7 @@ export function resolveOptions(options: StrataOptions = {}): ResolvedOptions {
       : undefined,
     idbOpenTimeout,
     timers: resolveTimers(options),
+    persist: options.persist ?? false,
     onError: options.onError,
   };
 }

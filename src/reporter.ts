@@ -8,9 +8,11 @@ export interface StrataEvents {
   error: StrataError;
   /** A write did not fit its layer and went to a later one. */
   fallback: { key: string; from: StorageKind; to: StorageKind; reason: StrataError };
+  /** At start-up: these persistent layers held data in this browser and the browser deleted it. */
+  evicted: { layers: StorageKind[] };
 }
 
-const EVENTS: ReadonlyArray<keyof StrataEvents> = ['error', 'fallback'];
+const EVENTS: ReadonlyArray<keyof StrataEvents> = ['error', 'fallback', 'evicted'];
 
 /** The events of one instance, and how what fails without throwing reaches the app. */
 export class Reporter {
@@ -41,6 +43,11 @@ export class Reporter {
         // an error handler that throws must not break storage
       }
     } else if (heard === 0) console.warn(`[strata-storage] ${error.code}: ${error.message}`);
+  }
+
+  /** Persistent layers lost their data since this browser last used them. */
+  evicted(layers: StorageKind[]): void {
+    this.#events.emit('evicted', { layers });
   }
 
   /** A write went to a later layer: a `'fallback'` event and a report. */

@@ -3,9 +3,10 @@ import { deserialize, serialize } from './codec/serialize.js';
 import { KeyLoader } from './crypto/key-loader.js';
 import { rotationTarget, secretOf } from './crypto/secret.js';
 import { isTransientError, StrataError, toStorageError } from './errors.js';
+import { askToPersist, EvictionWatch } from './eviction.js';
 import { Reporter, type StrataEvents } from './reporter.js';
 import { assertKey, compilePattern } from './keys.js';
-import { LayerChain, type AdapterFactory, type LayerRef, type LayerStatus } from './layer-chain.js';
+import { LayerChain, type AdapterFactory, type LayerRef } from './layer-chain.js';
 import {
   assertClearFilter,
   assertSetOptions,
@@ -29,18 +30,12 @@ import type {
   SetOptions,
   StorageKind,
   StrataOptions,
+  StrataStatus,
 } from './types.js';
 
 export type { StrataEvents } from './reporter.js';
 export type { LayerStatus } from './layer-chain.js';
-
-/** What {@link Strata.status} tells. */
-export interface StrataStatus {
-  /** Where the next write is expected to land (as {@link Strata.storage}). */
-  storage: StorageKind;
-  /** The layers found available at start-up, in read order, with their health. */
-  layers: LayerStatus[];
-}
+export type { StrataStatus } from './types.js';
 
 /**
  * Internal `set` option (not exported from the package): the keys whose stored tags the new
@@ -81,6 +76,9 @@ export class Strata {
   #closed = false;
   readonly #keys: KeyLoader;
   #channel: SyncChannel | undefined;
+  readonly #eviction: EvictionWatch;
+  #evicted: StorageKind[] = [];
+  #persistence: StrataStatus['persistence'] = 'not requested';
 
   constructor(options: StrataOptions = {}) {
     this.#options = resolveOptions(options);
@@ -111,6 +109,7 @@ export class Strata {
       secret: secretOf(this.#options.encryption),
       isClosed: () => this.#closed,
     });
+    this.#eviction = new EvictionWatch(namespace);
     this.#reader = new Reader(this.#ctx);
     this.#remover = new Remover(this.#ctx, this.#reader);
     this.#sweeper = new Sweeper(cleanupInterval, timers, () =>
@@ -136,7 +135,12 @@ export class Strata {
 
   /** Where data goes and how each available layer is doing (see {@link LayerStatus}). */
   status(): StrataStatus {
-    return { storage: this.storage, layers: this.#ctx.chain.status() };
+    return {
+      storage: this.storage,
+      layers: this.#ctx.chain.status(),
+      evicted: [...this.#evicted],
+      persistence: this.#persistence,
+    };
   }
 
   /** The layers found available, in the order reads look through them. */
@@ -279,6 +283,8 @@ export class Strata {
         ? await tagsToMatch(this.#ctx, filter.tags, () => this.#keys.metaLayers())
         : undefined;
     await this.#remover.clear(filter.prefix ?? '', tags, filter.prefix !== undefined);
+    // Cleared on purpose: an empty store at the next start-up is not eviction.
+    if (tags === undefined && !filter.prefix) await this.#eviction.forget(this.#ctx.chain.adapters);
   }
 
   /** Calls `listener` on every change to a key matching `pattern` (as in {@link keys}), local or from another tab. */
@@ -363,8 +369,11 @@ export class Strata {
   }
 
   async #start(): Promise<void> {
-    const { chain, encryption, encryptByDefault, sync, namespace } = this.#options;
+    const { chain, encryption, encryptByDefault, sync, namespace, persist } = this.#options;
     await this.#ctx.chain.open(chain);
+    if (persist) askToPersist((answer) => (this.#persistence = answer));
+    this.#evicted = await this.#eviction.lost(this.#ctx.chain.adapters);
+    if (this.#evicted.length > 0) this.#reporter.evicted([...this.#evicted]);
     const needsKey =
       encryptByDefault ||
       this.layers.includes('secure') ||
@@ -388,13 +397,19 @@ export class Strata {
     this.#ready = undefined;
   }
 
-  /** Writes through the chain; the `'secure'` layer gets a sealed copy of a clear record. */
-  #write(key: string, record: StoredRecord): Promise<LayerRef> {
-    return this.#ctx.chain.write(key, record, async (layer, stored) =>
-      layer.kind === 'secure' && stored.x !== 1
+  /** Writes through the chain (the `'secure'` layer gets a sealed copy of a clear record), marking a persistent layer that took data. */
+  async #write(key: string, record: StoredRecord): Promise<LayerRef> {
+    const layer = await this.#ctx.chain.write(key, record, async (adapter, stored) =>
+      adapter.kind === 'secure' && stored.x !== 1
         ? (await this.#keys.load()).sealedCopy(key, stored)
         : stored,
     );
+    const marking = this.#eviction.held(this.#ctx.chain.at(layer));
+    if (marking)
+      await marking.catch((error: unknown) =>
+        this.#reporter.report(toStorageError(error, 'Marking a layer held')),
+      );
+    return layer;
   }
 
   #post(msg: SyncMessage): void {

@@ -1,3 +1,5 @@
+import type { LayerStatus } from './layer-chain.js';
+
 /** The storage layers a {@link Strata} can sit on. `'secure'` is IndexedDB with every item encrypted. */
 export type StorageKind = 'memory' | 'sessionStorage' | 'localStorage' | 'indexedDB' | 'secure';
 
@@ -64,6 +66,11 @@ export interface StrataOptions {
   sync?: SyncOptions;
   /** Milliseconds to wait for `indexedDB.open()` before falling back. Default 3,000. */
   idbOpenTimeout?: number;
+  /**
+   * Ask the browser to keep this origin's storage under pressure (`navigator.storage.persist()`)
+   * at start-up, without waiting for the answer; `status().persistence` reports it. Default false.
+   */
+  persist?: boolean;
   /** The clock, injectable for tests. Default `Date.now`. */
   clock?: () => number;
   /** Timer functions (the sweeper's), injectable for tests. Default the platform's. */
@@ -116,3 +123,18 @@ export interface StorageChange<T = unknown> {
 
 /** A subscriber callback. */
 export type ChangeListener<T = unknown> = (change: StorageChange<T>) => void;
+
+/** What `Strata.status()` tells. */
+export interface StrataStatus {
+  /** Where the next write is expected to land (as `Strata.storage`). */
+  storage: StorageKind;
+  /** The layers found available at start-up, in read order, with their health. */
+  layers: LayerStatus[];
+  /** Persistent layers whose data the browser deleted since this browser last used them (see `on('evicted')`). */
+  evicted: StorageKind[];
+  /**
+   * The answer to `persist: true`: `'pending'` while the browser has not answered (Firefox
+   * asks the user), `'unsupported'` without `navigator.storage.persist`.
+   */
+  persistence: 'not requested' | 'pending' | 'granted' | 'denied' | 'unsupported';
+}

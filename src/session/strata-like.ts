@@ -1,5 +1,5 @@
 import type { StrataError } from '../errors.js';
-import type { ChangeListener, ClearFilter, ItemInfo, SetOptions } from '../types.js';
+import type { ChangeListener, ClearFilter, ItemInfo, SetOptions, StorageKind } from '../types.js';
 
 /**
  * The part of a `Strata` that the session layer calls: sessions take any store with these
@@ -28,4 +28,6 @@ export interface StrataLike {
   on(event: 'error', handler: (error: StrataError) => void): () => void;
   /** Destroys the namespace key and removes every item (crypto-shredding). */
   destroyKey(): Promise<void>;
+  /** Which persistent layers the browser evicted since this browser last used them. */
+  status?(): { evicted: readonly StorageKind[] };
 }
