@@ -86,6 +86,8 @@ describe('storage and status() say where data actually goes', () => {
         { kind: 'localStorage', healthy: true, holdsData: true },
         { kind: 'memory', healthy: true, holdsData: false },
       ],
+      evicted: [],
+      persistence: 'not requested',
     });
     await strata.close();
   });
