@@ -251,9 +251,14 @@ export class LayerChain {
    */
   async delete(
     keys: readonly string[],
-    options: { onlyExpired: boolean; range: string | undefined; now: number },
+    options: {
+      onlyExpired: boolean;
+      range: string | undefined;
+      now: number;
+      expired?: (key: string, record: StoredRecord) => boolean;
+    },
   ): Promise<{ removed: Set<string>; ranged: boolean }> {
-    const { onlyExpired, range, now } = options;
+    const { onlyExpired, range, now, expired = (_, record) => isExpired(record, now) } = options;
     const removed = new Set<string>();
     let ranged = false;
     await this.each(async (layer) => {
@@ -267,7 +272,7 @@ export class LayerChain {
         keys.map(async (key) => {
           if (onlyExpired) {
             const record = await layer.read(key).catch(() => undefined);
-            if (!record || !isExpired(record, now) || isFutureRecord(record)) return;
+            if (!record || !expired(key, record) || isFutureRecord(record)) return;
           }
           await layer.delete(key);
           removed.add(key);

@@ -4,7 +4,7 @@ import type { LayerRef } from './layer-chain.js';
 import type { StoredRecord } from './record.js';
 import type { StoreContext } from './store-context.js';
 import type { KeyPattern } from './keys.js';
-import { isExpired, shouldSlide } from './ttl.js';
+import { shouldSlide } from './ttl.js';
 import { compareWrites } from './write-clock.js';
 
 /** A record found for a key, where, and its decoded text when the cache had it. */
@@ -37,7 +37,9 @@ export class Reader {
   /** The record of `key` when it is there and unexpired. */
   async live(key: string): Promise<Found | undefined> {
     const found = await this.find(key);
-    return found && !isExpired(found.record, this.#ctx.now()) ? found : undefined;
+    return found && !this.#ctx.deadlines.expired(key, found.record, this.#ctx.now())
+      ? found
+      : undefined;
   }
 
   /**
@@ -61,7 +63,8 @@ export class Reader {
       );
       return null;
     }
-    if (shouldSlide(record, now)) await this.#slide(key, found, now, text);
+    const left = this.#ctx.deadlines.left(key, record, now) ?? undefined;
+    if (shouldSlide(record, now, left)) await this.#slide(key, found, now, text);
     else if (found.text === undefined)
       this.#ctx.cache.fill(key, found.ticket, { record, layer: found.layer, text });
     return value;
@@ -83,6 +86,12 @@ export class Reader {
         found.add(key);
       }
     });
+    // Items whose deadline on this page's clock passed, though the wall clock says otherwise.
+    for (const key of this.#ctx.deadlines.passed()) {
+      if (!found.has(key)) continue;
+      const record = (await this.find(key))?.record;
+      if (record && this.#ctx.deadlines.expired(key, record, now)) found.delete(key);
+    }
     return [...found].sort();
   }
 
@@ -137,6 +146,7 @@ export class Reader {
         )
           return;
         await layer.write(key, record);
+        this.#ctx.deadlines.note(key, record, now);
         cache.fill(key, found.ticket, { record, layer: found.layer, text });
       })
       .catch((error: unknown) =>

@@ -1,4 +1,5 @@
 import type { Reader } from './reader.js';
+import type { StoredRecord } from './record.js';
 import type { StoreContext } from './store-context.js';
 import type { SyncMessage } from './sync/messages.js';
 import type { WriteStamp } from './write-clock.js';
@@ -76,11 +77,14 @@ export class Remover {
     for (const key of watched)
       oldValues.set(key, await this.#reader.valueOf(key).catch(() => null));
     const now = this.#ctx.now();
-    const { removed, ranged } = await chain.delete(keys, { onlyExpired, range, now });
+    const { deadlines } = this.#ctx;
+    const expired = (key: string, record: StoredRecord) => deadlines.expired(key, record, now);
+    const { removed, ranged } = await chain.delete(keys, { onlyExpired, range, now, expired });
     // A range delete may take keys written since the listing: the whole cache goes.
     if (ranged) cache.invalidateAll();
     for (const key of keys) {
       cache.invalidate(key);
+      if (removed.has(key)) deadlines.forget(key);
       if (!onlyExpired || removed.has(key)) removals.remove(key, stamp);
     }
     removals.prune(now);

@@ -1,4 +1,5 @@
 import type { NamespaceKey } from './crypto/namespace-key.js';
+import { Deadlines } from './deadlines.js';
 import { StrataError } from './errors.js';
 import type { LayerChain } from './layer-chain.js';
 import { NO_CACHE, type RecordCache } from './record-cache.js';
@@ -14,6 +15,8 @@ export interface StoreContext {
   readonly removals: RemovalLog;
   readonly clock: WriteClock;
   readonly subscribers: Subscribers;
+  /** Expiry on this page's monotonic clock for what it wrote. */
+  readonly deadlines: Deadlines;
   /** Decoded reads; {@link NO_CACHE} until a sync channel opens. */
   cache: RecordCache;
   /** The namespace key, its code loaded on first use. */
@@ -43,6 +46,7 @@ export function createStoreContext(parts: ContextParts): StoreContext {
     ...parts,
     now: () => parts.timers.now(),
     removals: new RemovalLog(),
+    deadlines: new Deadlines(() => parts.timers.monotonic()),
     clock: new WriteClock(),
     subscribers: new Subscribers((cause) =>
       parts.report(

@@ -22,7 +22,6 @@ import type { SyncChannel } from './sync/channel.js';
 import type { SyncMessage } from './sync/messages.js';
 import { tagsFor, tagsToMatch } from './tags.js';
 import { guardFallback, type ChannelTransportFactory } from './sync/transport.js';
-import { isExpired, timeLeft } from './ttl.js';
 import type {
   ChangeListener,
   ClearFilter,
@@ -173,7 +172,7 @@ export class Strata {
     const found = await this.#reader.find(key);
     if (!found) return null;
     const now = this.#ctx.now();
-    if (isExpired(found.record, now)) {
+    if (this.#ctx.deadlines.expired(key, found.record, now)) {
       await this.#remover.remove([key], true);
       return null;
     }
@@ -223,7 +222,7 @@ export class Strata {
   /** Milliseconds until the item expires; `null` when missing or without expiry. */
   async getTTL(key: string): Promise<number | null> {
     const found = await this.#live(key);
-    return found ? timeLeft(found.record, this.#ctx.now()) : null;
+    return found ? this.#ctx.deadlines.left(key, found.record, this.#ctx.now()) : null;
   }
 
   /** How an item is stored (encrypted, sliding, TTL, layer), without reading or decrypting its value; `null` when missing or expired. */
@@ -235,7 +234,7 @@ export class Strata {
       encrypted: record.x === 1,
       sliding: record.s === 1,
       ttl: record.t ?? null,
-      expiresIn: timeLeft(record, this.#ctx.now()),
+      expiresIn: this.#ctx.deadlines.left(key, record, this.#ctx.now()),
       layer: layer.kind,
     };
   }
@@ -404,6 +403,7 @@ export class Strata {
         ? (await this.#keys.load()).sealedCopy(key, stored)
         : stored,
     );
+    this.#ctx.deadlines.note(key, record, this.#ctx.now());
     const marking = this.#eviction.held(this.#ctx.chain.at(layer));
     if (marking)
       await marking.catch((error: unknown) =>

@@ -8,6 +8,8 @@ export type TimerHandle = unknown;
 export interface Timers {
   /** Wall-clock time in epoch milliseconds. */
   now(): number;
+  /** A clock nobody can set, in milliseconds (`performance.now()`): measures durations. */
+  monotonic(): number;
   setTimeout(callback: () => void, ms: number): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
   setInterval(callback: () => void, ms: number): TimerHandle;
@@ -22,6 +24,7 @@ type PlatformHandle = ReturnType<typeof setTimeout>;
 /** The platform's timers, looked up on `globalThis` at each call so fake timers and spies apply. */
 export const platformTimers: Timers = {
   now: () => Date.now(),
+  monotonic: () => performance.now(),
   setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),
   clearTimeout: (handle) => globalThis.clearTimeout(handle as PlatformHandle),
   setInterval: (callback, ms) => globalThis.setInterval(callback, ms),

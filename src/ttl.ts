@@ -13,11 +13,16 @@ export function timeLeft(record: Pick<StoredRecord, 'e'>, now: number): number |
 /**
  * Whether a sliding read should rewrite the record. Pushing the expiry by less than a
  * tenth of the TTL (at most 5 s) is skipped, so a hot key read in a loop does not
- * rewrite storage or wake other tabs on every read.
+ * rewrite storage or wake other tabs on every read. `left` is the time left (by default by
+ * the wall clock).
  */
-export function shouldSlide(record: Pick<StoredRecord, 'e' | 't' | 's'>, now: number): boolean {
-  if (record.s !== 1 || record.t === undefined || record.e === undefined) return false;
-  const gain = now + record.t - record.e;
+export function shouldSlide(
+  record: Pick<StoredRecord, 'e' | 't' | 's'>,
+  now: number,
+  left = record.e === undefined ? undefined : record.e - now,
+): boolean {
+  if (record.s !== 1 || record.t === undefined || left === undefined) return false;
+  const gain = record.t - left;
   return gain > Math.min(record.t * 0.1, 5_000);
 }
 

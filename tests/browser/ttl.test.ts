@@ -155,3 +155,51 @@ describe('TTL sweeper timer', () => {
     await strata.close();
   });
 });
+
+describe('TTL and a wall clock that was wrong', () => {
+  /** A wall clock and a monotonic clock the test moves (the monotonic one is nobody's to set). */
+  function clocks(wall: number) {
+    const t = { wall, mono: 1_000 };
+    return {
+      t,
+      options: { clock: () => t.wall, timers: { now: () => t.wall, monotonic: () => t.mono } },
+    };
+  }
+
+  it('an item set while the clock was a day ahead expires ttl after it was set, in the page that set it', async () => {
+    const day = 24 * 3600_000;
+    const { t, options } = clocks(Date.now() + day);
+    const { strata, namespace } = makeStrata({ defaultStorage: 'localStorage', ...options });
+    await strata.set('token', 'x', { ttl: 60_000 });
+    t.wall -= day; // the clock is corrected
+    t.mono += 30_000;
+    expect(await strata.get('token')).toBe('x');
+    expect(await strata.getTTL('token')).toBe(30_000);
+    t.mono += 30_000; // ttl elapsed since the set, by the clock nobody can set
+    expect(await strata.has('token')).toBe(false);
+    expect(await strata.keys()).toEqual([]);
+    expect(await strata.get('token')).toBeNull();
+    // Another page (no memory of when it was set) follows the wall clock, as documented.
+    const { strata: other } = makeStrata({
+      namespace,
+      defaultStorage: 'localStorage',
+      clock: () => t.wall,
+    });
+    expect(await other.get('token')).toBeNull(); // the read above swept it
+    await Promise.all([strata.close(), other.close()]);
+  });
+
+  it('a clock set back after the set does not stretch the ttl; a sliding read restarts it on both clocks', async () => {
+    const { t, options } = clocks(Date.now());
+    const { strata } = makeStrata({ defaultStorage: 'memory', ...options });
+    await strata.set('s', 1, { ttl: 10_000, sliding: true });
+    t.wall -= 3600_000; // set back an hour
+    t.mono += 8_000;
+    expect(await strata.get('s')).toBe(1); // slides: 10 s from now on both clocks
+    t.mono += 8_000;
+    expect(await strata.get('s')).toBe(1);
+    t.mono += 10_001;
+    expect(await strata.get('s')).toBeNull();
+    await strata.close();
+  });
+});
