@@ -190,6 +190,35 @@ describe('useStrataValue', () => {
     await expect.element(screen.getByTestId('cart')).toHaveTextContent('plum');
   });
 
+  it('renders the stored value after two tabs write at once and the write heard last lost', async () => {
+    const namespace = uniqueNamespace('react-race');
+    const mono = { t: 0 };
+    const settle: Array<() => void> = [];
+    // This tab's clock runs 10 s behind, and its settle timer is fired by hand.
+    const here = new Strata({
+      namespace,
+      defaultStorage: 'localStorage',
+      sync: { enabled: true },
+      clock: () => Date.now() - 10_000,
+      timers: {
+        monotonic: () => mono.t,
+        setTimeout: (fn: () => void) => settle.push(fn),
+        clearTimeout: () => undefined,
+      },
+    });
+    open.push(here);
+    const elsewhere = strata(namespace, true);
+    await Promise.all([here.ready(), elsewhere.ready()]);
+    const screen = await render(<Cart store={here} />);
+    await expect.element(screen.getByTestId('cart')).toHaveTextContent('empty');
+    await elsewhere.set('cart', ['theirs']);
+    await here.set('cart', ['mine']); // stored last, but older by its stamp than the write it has not heard of yet
+    await expect.element(screen.getByTestId('cart')).toHaveTextContent('theirs');
+    for (const fire of settle.splice(0)) fire();
+    await expect.element(screen.getByTestId('cart')).toHaveTextContent('mine');
+    expect(await elsewhere.get('cart')).toEqual(['mine']);
+  });
+
   it("on a key change shows null until the new key is read, and the setter never writes the old key's value under the new one", async () => {
     const namespace = uniqueNamespace('react-key');
     let gate: Promise<void> = Promise.resolve();
