@@ -98,10 +98,7 @@ export class Cipher {
  * under a fixed IV is a pseudo-random function of the key. That IV is used for this one
  * constant only; data IVs are random 96-bit values.
  */
-async function tagSecretOf(
-  key: CryptoKey,
-  namespace: string,
-): Promise<Uint8Array<ArrayBuffer>> {
+async function tagSecretOf(key: CryptoKey, namespace: string): Promise<Uint8Array<ArrayBuffer>> {
   const stream = await crypto.subtle.encrypt(
     { name: 'AES-GCM', iv: new Uint8Array(IV_BYTES) },
     key,
