@@ -5,6 +5,7 @@ import { memoryAdapter } from '../../../src/adapters/memory.js';
 import { webStorageAdapter } from '../../../src/adapters/web-storage.js';
 import { uniqueNamespace } from '../helpers.js';
 import { testAdapter } from './contract.js';
+import { moduleInFreshFrame } from '../reliability/patch.js';
 import { forceCloseByBrowser, itForceClosing, hangOpens, rawOpen } from './idb-faults.js';
 
 testAdapter('memory', (ns) => memoryAdapter(ns));
@@ -152,17 +153,22 @@ testAdapter('secure', (ns) => indexedDbAdapter(ns, { kind: 'secure' }));
 
 describe('adapters', () => {
   it('web storage reports a blocked storage area as unavailable', async () => {
-    const descriptor = Object.getOwnPropertyDescriptor(window, 'localStorage');
-    Object.defineProperty(window, 'localStorage', {
-      configurable: true,
-      get: () => {
-        throw new DOMException('blocked', 'SecurityError');
-      },
-    });
+    // In a fresh frame: WebKit keeps a hot call site's old `window.localStorage` after a redefinition.
+    const { module, dispose } = await moduleInFreshFrame<
+      typeof import('../../../src/adapters/web-storage.js')
+    >('/src/adapters/web-storage.ts', (frame) =>
+      Object.defineProperty(frame, 'localStorage', {
+        configurable: true,
+        get: () => {
+          throw new DOMException('blocked', 'SecurityError');
+        },
+      }),
+    );
     try {
-      expect(await webStorageAdapter('localStorage', 'blocked').isAvailable()).toBe(false);
+      expect(await module.webStorageAdapter('localStorage', 'blocked').isAvailable()).toBe(false);
+      expect(await webStorageAdapter('localStorage', 'blocked').isAvailable()).toBe(true);
     } finally {
-      if (descriptor) Object.defineProperty(window, 'localStorage', descriptor);
+      dispose();
     }
   });
 });

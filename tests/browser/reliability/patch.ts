@@ -36,12 +36,24 @@ export async function sdkInFreshFrame(prepare: (frame: Window) => void): Promise
   S: typeof import('strata-storage');
   dispose: () => void;
 }> {
+  const { module, dispose } = await moduleInFreshFrame<typeof import('strata-storage')>(
+    '/src/index.ts',
+    prepare,
+  );
+  return { S: module, dispose };
+}
+
+/** A source module (a path as Vite serves it) loaded afresh in a new frame that `prepare` patched first. */
+export async function moduleInFreshFrame<M>(
+  path: string,
+  prepare: (frame: Window) => void,
+): Promise<{ module: M; frame: HTMLIFrameElement; dispose: () => void }> {
   const iframe = document.createElement('iframe');
   document.body.append(iframe);
   const frame = iframe.contentWindow as Window & { eval: (source: string) => unknown };
   prepare(frame);
   // The sources as Vite serves them (its root is the repository), imported in the frame's realm.
-  const url = new URL('/src/index.ts', location.href).href;
-  const S = (await frame.eval(`import(${JSON.stringify(url)})`)) as typeof import('strata-storage');
-  return { S, dispose: () => iframe.remove() };
+  const url = new URL(path, location.href).href;
+  const module = (await frame.eval(`import(${JSON.stringify(url)})`)) as M;
+  return { module, frame: iframe, dispose: () => iframe.remove() };
 }

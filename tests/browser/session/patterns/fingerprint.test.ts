@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { page } from 'vitest/browser';
 import { AuthSession, Strata } from 'strata-storage';
 import {
   currentTraits,
@@ -7,6 +6,7 @@ import {
   type FingerprintTraits,
 } from '../../../../src/session/fingerprint.js';
 import { makeStrata, rawDump } from '../../helpers.js';
+import { moduleInFreshFrame } from '../../reliability/patch.js';
 
 const open: Strata[] = [];
 afterEach(async () => {
@@ -57,15 +57,20 @@ describe('SessionFingerprint', () => {
   });
 
   it('does not change when the window is resized', async () => {
-    const fingerprint = new SessionFingerprint({ storage: strataOn() });
-    const before = await fingerprint.compute();
-    const [width, height] = [window.innerWidth, window.innerHeight];
-    await page.viewport(width === 420 ? 640 : 420, 300);
+    // In a frame this test resizes: every engine's driver can, and its window is the SDK's.
+    const { module, frame, dispose } = await moduleInFreshFrame<
+      typeof import('../../../../src/session/fingerprint.js')
+    >('/src/session/fingerprint.ts', () => undefined);
     try {
-      expect(window.innerWidth).not.toBe(width);
+      frame.style.width = '640px';
+      const fingerprint = new module.SessionFingerprint({ storage: strataOn() });
+      const before = await fingerprint.compute();
+      const width = frame.contentWindow?.innerWidth;
+      frame.style.width = '420px';
+      expect(frame.contentWindow?.innerWidth).not.toBe(width);
       expect(await fingerprint.compute()).toBe(before);
     } finally {
-      await page.viewport(width, height);
+      dispose();
     }
   });
 
