@@ -141,17 +141,17 @@ const ENTRIES = [
     name: 'strata: import { Strata }',
     code: "export { Strata } from 'strata-storage';",
     budget: 14 * KB,
-    ceiling: 20.6 * KB,
+    ceiling: 22.1 * KB,
     // What loads at start-up in a code-split build: the entry chunk and its static imports.
     eagerBudget: 7 * KB,
-    eagerCeiling: 13.2 * KB,
+    eagerCeiling: 14.4 * KB,
     deps: true,
   },
   {
     name: 'strata: core entry (export *)',
     code: "export * from 'strata-storage';",
     budget: 22 * KB,
-    ceiling: 31.7 * KB,
+    ceiling: 33.7 * KB,
     deps: true,
   },
   {
