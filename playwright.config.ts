@@ -27,7 +27,7 @@ export default defineConfig({
   // One project per engine. The multi-tab specs are written once over tests/e2e/driver.ts
   // (the `tabs` fixture of tests/e2e/tabs.ts): Playwright drives Chromium, puppeteer-core
   // Firefox, webdriverio WebKitGTK (the fixture starts Xvfb and WebKitWebDriver per worker).
-  // A test a driver cannot run says so in its title ("Chromium only: …") and is left out of
+  // A test a driver cannot run says so in its title ("Chromium only: …", "not in WebKit: …") and is left out of
   // the other engines' projects (never skipped). The demo with its screenshots is Chromium
   // only; the package checks that need no browser run once, in `node`.
   projects: [
@@ -44,7 +44,7 @@ export default defineConfig({
     {
       name: 'webkit',
       testIgnore: ['demo.spec.ts', 'package-files.spec.ts'],
-      grepInvert: /Chromium only/,
+      grepInvert: /Chromium only|not in WebKit/,
     },
     { name: 'node', testMatch: ['package-files.spec.ts'] },
   ],
