@@ -7,6 +7,13 @@ interface AuthFetchSource {
    * A new access token after `stale` was refused (single flight; skipped when already replaced).
    */
   renew: (stale: string) => Promise<string>;
+  /**
+   * Sends with `access` itself (an OAuth client: `Bearer` or `DPoP` with a proof); without it,
+   * `fetch` with `Authorization: Bearer`.
+   */
+  send?:
+    | ((access: string, input: RequestInfo | URL, init: RequestInit) => Promise<Response>)
+    | undefined;
 }
 
 /**
@@ -22,6 +29,8 @@ export async function authFetch(
   // Each send gets a copy of a Request, so the retry can read its body again.
   const base = input instanceof Request ? new Request(input, init) : undefined;
   const send = (access: string | null): Promise<Response> => {
+    if (access && source.send)
+      return source.send(access, base ? base.clone() : input, base ? {} : init);
     if (base) {
       const request = base.clone();
       if (access) request.headers.set('Authorization', `Bearer ${access}`);

@@ -14,15 +14,38 @@ import type { HeldTokens, TokenEvents, TokenResponse, TokenStatus } from './toke
 export { isInvalidGrant } from './token-errors.js';
 export type { HeldTokens, TokenEvents, TokenResponse, TokenStatus } from './token-types.js';
 
+/**
+ * What a {@link TokenManager} uses of an `OAuthClient` (`strata-storage/oauth`): the refresh grant,
+ * the sign-out (RFC 7009 revocation, DPoP key destroyed) and resource calls (Bearer or DPoP).
+ */
+export interface TokenManagerOAuth {
+  refreshTokens(refreshToken: string): Promise<TokenResponse>;
+  signOut(refreshToken?: string): Promise<void>;
+  resourceFetch(
+    accessToken: string,
+    input: RequestInfo | URL,
+    init?: RequestInit,
+    options?: { fetch?: typeof fetch },
+  ): Promise<Response>;
+}
+
 /** Options of {@link TokenManager}. */
 export interface TokenManagerOptions {
   /** Where the tokens live: a `Strata` (or any {@link StrataLike}). */
   storage: StrataLike;
   /**
    * Exchanges a refresh token. Throw `new StrataError('INVALID_GRANT', …)` (or an error with
-   * `status` 400/401, see {@link isInvalidGrant}) when the server rejects it.
+   * `status` 400/401, see {@link isInvalidGrant}) when the server rejects it. Not needed with
+   * `oauth`.
    */
-  refresh: (refreshToken: string) => Promise<TokenResponse>;
+  refresh?: (refreshToken: string) => Promise<TokenResponse>;
+  /**
+   * An `OAuthClient`: refresh is its RFC 6749 §6 grant, `clear()` its RFC 7009 revocation (a
+   * failure rejects `clear()` once signed out), `fetch()` sends Bearer or DPoP as its tokens are.
+   * A `CLIENT_FAULT` (`invalid_client`, …) is not retried: `getAccessToken()` rejects with it
+   * once the access token expired, until new tokens are set.
+   */
+  oauth?: TokenManagerOAuth;
   /**
    * Refresh this long before expiry; clamped to a quarter of the token's lifetime. Default 60,000.
    */
@@ -87,6 +110,8 @@ export class TokenManager {
   readonly #signOutLock: string;
   #unfollow: (() => void) | undefined;
   #attempt = 0;
+  /** A refresh refused as the client's fault (`CLIENT_FAULT`): not retried until new tokens. */
+  #fault: StrataError | undefined;
   /** Re-reading the tokens after another tab wrote them; `#rereadAgain`: changed meanwhile. */
   #rereading: Promise<void> | undefined;
   #rereadAgain: { access: boolean } | undefined;
@@ -132,6 +157,7 @@ export class TokenManager {
   /** Stores tokens from a login or an external refresh. */
   async setTokens(tokens: TokenResponse): Promise<void> {
     const held = this.#next(tokens, undefined);
+    this.#fault = undefined;
     this.#store.apply({ type: 'supersede' });
     await this.#store.save(held);
     this.#events.renewed();
@@ -154,6 +180,10 @@ export class TokenManager {
     if (!held) return null;
     const status = this.#statusOf(held);
     if (!status.needsRefresh) return held.accessToken;
+    if (this.#fault) {
+      if (status.isValid) return held.accessToken;
+      throw this.#fault;
+    }
     if (!this.#store.refreshTokenOf(held)) {
       if (status.isValid) return held.accessToken;
       this.#events.expired(held);
@@ -165,7 +195,9 @@ export class TokenManager {
       if (isVoidedBySignOut(error)) return null; // a sign-out is underway: nothing it revokes
       // The old token while valid; none after a sign-out, the new one after a sign-in.
       const now = this.#store.held;
-      return now && this.#statusOf(now).isValid ? now.accessToken : null;
+      if (now && this.#statusOf(now).isValid) return now.accessToken;
+      if (now && isStrataError(error, 'CLIENT_FAULT')) throw error; // not retried: say why
+      return null;
     }
   }
 
@@ -230,10 +262,16 @@ export class TokenManager {
    * once; a second 401 is returned as is, never looped.
    */
   fetch(input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> {
+    const doFetch = this.#options.fetch ?? globalThis.fetch.bind(globalThis);
+    const { oauth } = this.#options;
     const source = {
-      fetch: this.#options.fetch ?? globalThis.fetch.bind(globalThis),
+      fetch: doFetch,
       accessToken: () => this.getAccessToken(),
       renew: async (stale: string) => (await this.#refreshOnce({ force: true, stale })).accessToken,
+      send:
+        oauth &&
+        ((access: string, input: RequestInfo | URL, init: RequestInit) =>
+          oauth.resourceFetch(access, input, init, { fetch: doFetch })),
     };
     return authFetch(source, input, init);
   }
@@ -259,15 +297,20 @@ export class TokenManager {
    */
   clear(): Promise<void> {
     this.#store.apply({ type: 'supersede' });
+    this.#fault = undefined;
     return whileSigningOut(this.#signOutLock, () => this.#clear());
   }
 
   async #clear(): Promise<void> {
+    const { oauth, revoke } = this.#options;
+    let revokeFailure: unknown;
     const signOut = async (): Promise<void> => {
       const stored = await this.#store.load({ fresh: true, strict: true }).catch(() => undefined);
       const refreshToken = this.#store.refreshTokenOf(stored ?? this.#store.held);
-      if (refreshToken && this.#options.revoke)
-        await this.#options.revoke(refreshToken).catch(() => undefined);
+      if (oauth && !revoke)
+        // RFC 7009 and the DPoP key destroyed; a failure is reported once signed out.
+        await oauth.signOut(refreshToken).catch((error: unknown) => (revokeFailure = error));
+      else if (refreshToken && revoke) await revoke(refreshToken).catch(() => undefined);
       await this.#forget();
     };
     try {
@@ -276,6 +319,7 @@ export class TokenManager {
       if (!isStrataError(error, 'LOCK_TIMEOUT')) throw error;
       await signOut();
     }
+    if (revokeFailure !== undefined) throw revokeFailure;
   }
 
   /** Stops timers and storage subscriptions. */
@@ -293,7 +337,7 @@ export class TokenManager {
       const replaced = request.stale !== undefined && current.accessToken !== request.stale;
       if (replaced || (!request.force && !this.#statusOf(current).needsRefresh))
         return { tokens: current, didRefresh: false };
-      const response = await this.#options.refresh(
+      const response = await this.#refresher(
         this.#refreshTokenFor(current, 'There is no refresh token; sign in again.'),
       );
       if (typeof response?.accessToken !== 'string')
@@ -314,8 +358,17 @@ export class TokenManager {
     return heldFrom(response, previous, this.#timers.now(), this.#store.refreshTokenOf(previous));
   }
 
+  /** The refresh function: the option's, else the OAuth client's grant. */
+  #refresher(refreshToken: string): Promise<TokenResponse> {
+    const { refresh, oauth } = this.#options;
+    return refresh
+      ? refresh(refreshToken)
+      : (oauth as TokenManagerOAuth).refreshTokens(refreshToken);
+  }
+
   #succeeded({ tokens, by }: FlightOutcome): void {
     this.#attempt = 0;
+    this.#fault = undefined;
     this.#events.renewed();
     if (by) this.#events.refreshed(tokens, by);
     this.#schedule.plan();
@@ -326,6 +379,12 @@ export class TokenManager {
    * erased under the lock), else backoff.
    */
   async #failed(error: StrataError, signedOut: boolean): Promise<void> {
+    if (isStrataError(error, 'CLIENT_FAULT')) {
+      // Retrying cannot help: reported, the refresh token kept, no backoff loop.
+      this.#fault = error;
+      this.#events.emit('refreshFailed', { error, attempt: ++this.#attempt, willRetry: false });
+      return;
+    }
     switch (refreshFailureOf(error)) {
       case 'signed-out':
         // Voided by a sign-out still underway: the tokens are still here, and due; wait for it.
@@ -421,10 +480,12 @@ export class TokenManager {
 
 /** `options` with their defaults, checked. */
 function withDefaults(options: TokenManagerOptions): Resolved {
-  if (typeof options?.refresh !== 'function' || typeof options.storage?.get !== 'function') {
+  const refreshes =
+    typeof options?.refresh === 'function' || typeof options?.oauth?.refreshTokens === 'function';
+  if (!refreshes || typeof options.storage?.get !== 'function') {
     throw new StrataError(
       'INVALID_OPTIONS',
-      'TokenManager needs { storage: Strata, refresh: (refreshToken) => Promise<TokenResponse> }.',
+      'TokenManager needs { storage: Strata, refresh: (refreshToken) => Promise<TokenResponse> } or { storage, oauth: OAuthClient }.',
     );
   }
   const merged = {
