@@ -13,6 +13,14 @@ import type { SyncMessage } from './messages.js';
 import type { ChannelTransportFactory } from './transport.js';
 
 const CACHE_LIMIT = 5_000;
+/** Checks, one lag window apart, that a differing localStorage value must stay the same over. */
+const STABLE_CHECKS = 3;
+
+/** What a settle check saw: the stored write (`''`: none) and how many checks in a row saw it. */
+interface Seen {
+  stamp: string;
+  checks: number;
+}
 
 /**
  * Opens the sync channel of an instance and applies what other tabs send, one change at a
@@ -171,7 +179,7 @@ export class Replica {
    * show everywhere, subscribers are told what the store holds if that differs from what they
    * were last told, so every tab's last notification is the stored value.
    */
-  #settle(key: string): void {
+  #settle(key: string, seen?: Seen): void {
     const { subscribers, timers } = this.#ctx;
     if (this.#settling.has(key)) return;
     this.#settling.add(key);
@@ -179,7 +187,7 @@ export class Replica {
     timers.setTimeout(() => {
       this.#settling.delete(key);
       void this.#ctx
-        .serially(() => this.#verify(key))
+        .serially(() => this.#verify(key, seen))
         .catch((error: unknown) => this.#ctx.report(toStorageError(error, 'Settling a change')))
         .finally(() => {
           if (!this.#settling.has(key)) subscribers.unfollow(key); // unless settling again
@@ -187,12 +195,18 @@ export class Replica {
     }, LAG_WINDOW_MS);
   }
 
-  async #verify(key: string): Promise<void> {
+  /**
+   * localStorage may show another tab's write late, so a stored value that differs from what
+   * was told counts only once it stayed the same over {@link STABLE_CHECKS} checks.
+   */
+  async #verify(key: string, seen: Seen | undefined): Promise<void> {
     const { chain, removals, subscribers, cache } = this.#ctx;
     const told = subscribers.told(key);
     if (this.#isClosed() || !told || !subscribers.watches(key)) return;
     const count = told.count;
     const found = await chain.find(key, (record) => removals.removedSince(key, record));
+    const stamp = found ? `${found.record.u}/${found.record.w}` : '';
+    const checks = seen?.stamp === stamp ? seen.checks + 1 : 1;
     let value: unknown = null;
     if (found && !isExpired(found.record, this.#ctx.now())) {
       const text = await this.#reader.plaintext(key, found.record);
@@ -205,6 +219,11 @@ export class Replica {
     }
     // A change told meanwhile is newer than this read.
     if (told.count !== count || sameValue(value, told.value)) return;
+    const lagging = chain.adapters.some((layer) => layer.kind === 'localStorage');
+    if (lagging && checks < STABLE_CHECKS) {
+      this.#settle(key, { stamp, checks });
+      return;
+    }
     cache.invalidate(key);
     subscribers.emit({ key, oldValue: told.value, newValue: value, source: 'remote' });
   }

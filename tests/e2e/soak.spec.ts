@@ -15,8 +15,8 @@ interface TabReport {
 
 test.describe.configure({ mode: 'parallel' });
 
-for (const kind of ['localStorage', 'sessionStorage', 'memory'] as const) {
-  test(`soak: ${TABS} tabs of mixed operations for ${DURATION_MS / 1000} s converge with no lost write (${kind}) (Chromium only: one engine's soak keeps npm test within its time budget; the four-tab convergence tests run in all three)`, async ({
+for (const kind of ['localStorage', 'indexedDB', 'sessionStorage', 'memory'] as const) {
+  test(`soak: ${TABS} tabs of mixed operations for ${DURATION_MS / 1000} s converge with no lost write, every tab last told the stored values (${kind}) (Chromium only: one engine's soak keeps npm test within its time budget; the four-tab convergence tests run in all three)`, async ({
     tabs,
   }, testInfo) => {
     test.setTimeout(DURATION_MS + 90_000);
@@ -45,6 +45,10 @@ for (const kind of ['localStorage', 'sessionStorage', 'memory'] as const) {
           });
           await s.ready();
           window.t.strata = s;
+          // The last value each key's change notification carried in this tab.
+          const told: Record<string, unknown> = {};
+          window.t.told = told;
+          s.subscribe('', (change) => (told[change.key] = change.newValue));
         },
         { namespace, kind },
       );
@@ -148,6 +152,22 @@ for (const kind of ['localStorage', 'sessionStorage', 'memory'] as const) {
       });
 
     const final = states[0] ?? {};
+    // Subscribers too: each tab's last notification per key is the stored value (null: gone).
+    const stale = async () =>
+      (
+        await Promise.all(
+          tabList.map(async (tab, i) => {
+            const told = await tab.evaluate(() => window.t.told as Record<string, unknown>);
+            const keys = new Set([...Object.keys(told), ...Object.keys(final)]);
+            return [...keys]
+              .filter(
+                (key) => JSON.stringify(told[key] ?? null) !== JSON.stringify(final[key] ?? null),
+              )
+              .map((key) => `tab ${i}: ${key}`);
+          }),
+        )
+      ).flat();
+    await expect.poll(stale, { timeout: 15_000 }).toEqual([]);
     const lost = reports.flatMap((report) =>
       Object.entries(report.own)
         .filter(([key, value]) => final[key] !== value)
@@ -170,6 +190,7 @@ for (const kind of ['localStorage', 'sessionStorage', 'memory'] as const) {
       finalKeys: Object.keys(final).length,
       distinctKeysWritten: reports.reduce((sum, r) => sum + Object.keys(r.own).length, 0),
       writesLost: lost.length,
+      staleNotifications: (await stale()).length,
       pageErrors: problems.length,
       strataErrors: strataErrors.length,
       failedOps: reports.reduce((sum, r) => sum + r.failures.length, 0),
