@@ -5,9 +5,10 @@ import { chromium, expect, test, type BrowserContext, type Page } from '@playwri
 import { chromiumLaunchOptions } from '../../scripts/browsers.mjs';
 
 // The demo SPA as a newcomer runs it (`npm start`), in real Chromium with two tabs.
-// Screenshots land in docs/screenshots/ and the README shows them.
+// Screenshots land in test-results/screenshots/; `npm run screenshots` writes them to
+// docs/screenshots/, which the README shows, on purpose (a test run leaves the tree clean).
 const DEMO = `http://127.0.0.1:${process.env.STRATA_E2E_DEMO_PORT ?? 5185}/`;
-const SHOTS = 'docs/screenshots';
+const SHOTS = process.env.STRATA_SCREENSHOTS ?? 'test-results/screenshots';
 
 /** Opens the demo, failing the test on any console error or uncaught exception. */
 async function openDemo(page: Page, problems: string[]): Promise<void> {
