@@ -70,6 +70,8 @@ export default defineConfig(({ mode }) => {
     'react/jsx-dev-runtime',
     'vitest-browser-react',
     'fast-check',
+    'idb',
+    'oauth4webapi',
   ];
   /** The suites whose subject is a storage kind: they run again in private browsing. */
   const storageSuites = [

@@ -151,7 +151,7 @@ const ENTRIES = [
     name: 'strata: core entry (export *)',
     code: "export * from 'strata-storage';",
     budget: 22 * KB,
-    ceiling: 33.7 * KB,
+    ceiling: 34.1 * KB,
     deps: true,
   },
   {

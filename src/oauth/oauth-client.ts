@@ -327,7 +327,9 @@ export class OAuthClient {
         'INVALID_GRANT',
         'The DPoP key these tokens are bound to is gone; sign in again.',
       );
-    const body = request.body === null ? null : await request.arrayBuffer();
+    // Firefox has no Request.body: a GET or HEAD carries none, anything else is read whole.
+    const bodiless = request.method === 'GET' || request.method === 'HEAD';
+    const body = bodiless ? null : await request.arrayBuffer();
     const url = new URL(request.url);
     const send = (): Promise<Response> =>
       oauth.protectedResourceRequest(accessToken, request.method, url, request.headers, body, {
