@@ -158,6 +158,8 @@ export default defineConfig(({ mode }) => {
             name: 'node',
             include: ['tests/unit/**/*.test.ts', 'tests/server/**/*.test.ts'],
             environment: 'node',
+            // Property tests run hundreds of cases; browsers share the 2 cores meanwhile.
+            testTimeout: 30_000,
             globalSetup: ['tests/setup/auth-server.global.ts'],
             provide: { reactMajor: 19 },
           },

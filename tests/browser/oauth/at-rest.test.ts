@@ -44,7 +44,7 @@ describe('at rest', () => {
   it('the scan finds a pending verifier, state and nonce when encryption is off (the control)', async () => {
     const strata = await store(false, 'localStorage');
     const { challenge, state, nonce } = await started(strata);
-    const stored = await everythingStored();
+    const stored = await everythingStored(strata.namespace);
     expect(await holdsVerifierOf(stored, challenge)).toBe(true);
     expect(stored.join('\n')).toContain(state);
     expect(stored.join('\n')).toContain(nonce);
@@ -55,7 +55,7 @@ describe('at rest', () => {
     async (kind) => {
       const strata = await store(true, kind);
       const { client, url, challenge, state, nonce } = await started(strata, true);
-      let stored = await everythingStored();
+      let stored = await everythingStored(strata.namespace);
       expect(await holdsVerifierOf(stored, challenge)).toBe(false);
       expect(stored.join('\n')).not.toContain(state);
       expect(stored.join('\n')).not.toContain(nonce);
@@ -69,7 +69,7 @@ describe('at rest', () => {
       try {
         await manager.setTokens(tokens);
         const refreshed = await manager.refresh({ force: true });
-        stored = await everythingStored();
+        stored = await everythingStored(strata.namespace);
         const text = stored.join('\n');
         for (const secret of [
           tokens.accessToken,

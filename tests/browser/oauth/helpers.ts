@@ -134,16 +134,24 @@ export async function storedKeyPair(namespace: string): Promise<CryptoKeyPair | 
   }
 }
 
+/** Databases the SDK shares between namespaces (records keyed by namespace). */
+const SHARED_DATABASES = ['strata-dpop', 'strata-keyring'];
+
 /**
- * Every string this origin holds in localStorage, sessionStorage and every IndexedDB database
- * (keys and values, walked through objects, arrays and byte buffers decoded as UTF-8).
+ * Every string a namespace left in localStorage, sessionStorage and IndexedDB, the SDK's
+ * shared databases included (keys and values, walked through objects, arrays and byte
+ * buffers decoded as UTF-8).
  */
-export async function everythingStored(): Promise<string[]> {
+export async function everythingStored(namespace: string): Promise<string[]> {
   const out: string[] = [];
+  // This namespace's entries and databases, and the SDK's shared ones (other tests' data
+  // would only slow the scan: their namespaces are other tests' business).
+  const ours = (name: string) =>
+    name.includes(encodeURIComponent(namespace)) || SHARED_DATABASES.includes(name);
   for (const area of [localStorage, sessionStorage])
-    for (const key of Object.keys(area)) out.push(key, area.getItem(key) ?? '');
+    for (const key of Object.keys(area)) if (ours(key)) out.push(key, area.getItem(key) ?? '');
   for (const { name } of await indexedDB.databases()) {
-    if (name === undefined) continue;
+    if (name === undefined || !ours(name)) continue;
     const db = await openIdb(name);
     if (!db) continue;
     for (const storeName of Array.from(db.objectStoreNames)) {
