@@ -56,7 +56,8 @@ export default defineConfig({
       stdout: 'ignore',
     },
     {
-      command: `node server/cli.mjs --port ${AUTH_PORT} --test-controls`,
+      // The harness pages call it through their /api proxy, which keeps the page's Origin.
+      command: `node server/cli.mjs --port ${AUTH_PORT} --test-controls --allow-origin http://127.0.0.1:${HARNESS_PORT}`,
       url: `http://127.0.0.1:${AUTH_PORT}/api/test/stats`,
       reuseExistingServer: false,
       stdout: 'ignore',

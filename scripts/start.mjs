@@ -11,7 +11,12 @@ const authPort = Number(process.env.DEMO_AUTH_PORT ?? 5174);
 const accessTtl = Number(process.env.DEMO_ACCESS_TTL ?? 60);
 process.env.DEMO_AUTH_PORT = String(authPort); // read by demo/vite.config.ts
 
-const auth = await createAuthServer({ port: authPort, accessTtl });
+// The demo page calls /api through its Vite proxy, which keeps the page's Origin header.
+const auth = await createAuthServer({
+  port: authPort,
+  accessTtl,
+  allowedOrigins: [`http://127.0.0.1:${demoPort}`, `http://localhost:${demoPort}`],
+});
 const demo = await createServer({
   configFile: fileURLToPath(new URL('../demo/vite.config.ts', import.meta.url)),
   server: { port: demoPort },

@@ -27,10 +27,30 @@ export interface AuthServerOptions {
   staticDir?: string;
   /** Enables /api/test/*, auto-created users (any username, password 'password') and `accessTtl` in login/refresh bodies. Default false. */
   testControls?: boolean;
-  /** Known users. Default: alice/password and admin/admin (see DEMO_USERS). */
+  /** Known users. Default: the demo-only alice/password (see DEMO_USERS); no admin. */
   users?: AuthUser[];
+  /**
+   * Origins whose pages may call the server (CORS with credentials), besides its own origin
+   * (its URL; on loopback, its port under 127.0.0.1, localhost and [::1]). Default: none.
+   * A request from any other Origin gets no CORS header and `403 {error:'origin_not_allowed'}`.
+   * A function decides per request, for a caller that learns its page's origin only after the
+   * start (e.g. a test runner's page server); it receives the Origin header exactly as sent.
+   */
+  allowedOrigins?: string[] | ((origin: string) => boolean);
+  /** Limits failed logins; over a limit, logins answer 429 with Retry-After. Default: {@link LOGIN_LIMIT}. */
+  loginLimit?: LoginLimitOptions;
   /** Logs `METHOD /path STATUS` per request (never a token, never the query); a function receives the lines. */
   log?: boolean | ((line: string) => void);
+}
+
+/** Failed logins allowed within `windowMs` (sliding, on the server clock) before logins answer 429. */
+export interface LoginLimitOptions {
+  /** Failures per username (known or not). Default 5. */
+  perUsername?: number;
+  /** Failures per client address (the socket's; X-Forwarded-For is not trusted). Default 20. */
+  perAddress?: number;
+  /** Default 60000 (one minute). */
+  windowMs?: number;
 }
 
 /** Request counters of one user, or in total. */
@@ -62,8 +82,11 @@ export interface AuthServer {
   stats(username?: string): Stats;
 }
 
-/** The default users: alice/password (user) and admin/admin (admin, user). */
+/** The default users: alice/password (user), for the demo only. */
 export declare const DEMO_USERS: AuthUser[];
+
+/** The default login limit: 5 failures per username, 20 per address, per minute. */
+export declare const LOGIN_LIMIT: Required<LoginLimitOptions>;
 
 /** Starts the reference auth server. */
 export declare function createAuthServer(options?: AuthServerOptions): Promise<AuthServer>;

@@ -3,8 +3,9 @@
 // test controls. Plain node:http; ES256 JWTs via `jose`. Types: auth-server.d.mts.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
-import { applyCors, bearerToken, HttpError, readJson, sendJson } from './http.mjs';
+import { applyCors, bearerToken, HttpError, originSet, readJson, sendJson } from './http.mjs';
 import { createJwtSigner } from './jwt.mjs';
+import { LoginLimiter } from './login-limit.mjs';
 import { randomId, RefreshStore } from './refresh-store.mjs';
 import { serveStatic } from './static.mjs';
 import { StatsBook } from './stats.mjs';
@@ -17,8 +18,13 @@ const AUTO_PASSWORD = 'password';
 const MAX_TTL_SECONDS = 365 * 24 * 60 * 60;
 const MAX_EVENTS_PER_REQUEST = 1000;
 const MAX_STORED_EVENTS = 10_000;
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
 
-/** @type {import('./auth-server.d.mts').AuthUser[]} */
+/**
+ * The default users: alice, for the demo only (her password is public). No admin unless the
+ * `users` option adds one.
+ * @type {import('./auth-server.d.mts').AuthUser[]}
+ */
 export const DEMO_USERS = [
   {
     id: 'u-alice',
@@ -29,23 +35,23 @@ export const DEMO_USERS = [
     roles: ['user'],
     permissions: ['cart:write', 'profile:read'],
   },
-  {
-    id: 'u-admin',
-    username: 'admin',
-    password: 'admin',
-    name: 'Ada Admin',
-    email: 'admin@example.com',
-    roles: ['admin', 'user'],
-    permissions: [
-      'cart:write',
-      'profile:read',
-      'profile:write',
-      'admin:read',
-      'admin:write',
-      'users:manage',
-    ],
-  },
 ];
+
+/** @type {Required<import('./auth-server.d.mts').LoginLimitOptions>} */
+export const LOGIN_LIMIT = { perUsername: 5, perAddress: 20, windowMs: 60_000 };
+
+/**
+ * The origins of the server's own pages: its URL, and on loopback (or every interface) the
+ * same port under each loopback name (a page opened as localhost is another origin than 127.0.0.1).
+ * @param {string} host
+ * @param {number} port
+ */
+function ownOrigins(host, port) {
+  const bare = host.replace(/^\[|\]$/g, '');
+  const everywhere = bare === '0.0.0.0' || bare === '::';
+  const names = everywhere || LOOPBACK_HOSTS.has(bare) ? [...LOOPBACK_HOSTS] : [bare];
+  return names.map((name) => `http://${name.includes(':') ? `[${name}]` : name}:${port}`);
+}
 
 const invalidGrant = () => new HttpError(401, { error: 'invalid_grant' });
 const invalidToken = () => new HttpError(401, { error: 'invalid_token' });
@@ -68,8 +74,15 @@ export async function createAuthServer(options = {}) {
     staticDir,
     testControls = false,
     users: initialUsers = DEMO_USERS,
+    allowedOrigins = [],
+    loginLimit = {},
     log = false,
   } = options;
+  // Parsed before listening so a bad entry fails the start, not the first request.
+  const allowed = originSet(typeof allowedOrigins === 'function' ? [] : allowedOrigins);
+  const isAllowed = (/** @type {string} */ origin) =>
+    allowed.has(origin) || (typeof allowedOrigins === 'function' && allowedOrigins(origin));
+  const limiter = new LoginLimiter({ ...LOGIN_LIMIT, ...loginLimit, clock });
   const writeLog =
     typeof log === 'function'
       ? log
@@ -208,6 +221,12 @@ export async function createAuthServer(options = {}) {
           throw badRequest('username and password are required strings.');
         }
         const ttl = ttlOverride(body);
+        const address = req.socket.remoteAddress ?? '';
+        const wait = limiter.retryAfter(username, address);
+        if (wait > 0) {
+          const seconds = String(Math.ceil(wait / 1000));
+          throw new HttpError(429, { error: 'too_many_attempts' }, { 'Retry-After': seconds });
+        }
         let user = users.get(username);
         if (!user && testControls && password === AUTO_PASSWORD) {
           user = addUser({
@@ -220,8 +239,11 @@ export async function createAuthServer(options = {}) {
             permissions: AUTO_PERMISSIONS,
           });
         }
-        if (!user || !passwordMatches(user.password, password))
+        if (!user || !passwordMatches(user.password, password)) {
+          limiter.failed(username, address);
           throw new HttpError(401, { error: 'invalid_credentials' });
+        }
+        limiter.succeeded(username);
         const family = store.createFamily({
           username,
           accessTtl: ttl ?? accessTtl,
@@ -424,15 +446,19 @@ export async function createAuthServer(options = {}) {
    */
   async function handle(req, res) {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    applyCors(req, res);
-    if (req.method === 'OPTIONS') {
-      sendJson(res, 204);
-      return;
-    }
     const isApi =
       url.pathname.startsWith('/api/') ||
       url.pathname === '/api' ||
       url.pathname.startsWith('/.well-known/');
+    // A foreign page never reaches a route: its request could carry a password or a refresh token.
+    if (!applyCors(req, res, isAllowed) && (isApi || req.method === 'OPTIONS')) {
+      sendJson(res, 403, { error: 'origin_not_allowed' });
+      return;
+    }
+    if (req.method === 'OPTIONS') {
+      sendJson(res, 204);
+      return;
+    }
     if (!isApi && staticDir !== undefined && (req.method === 'GET' || req.method === 'HEAD')) {
       await serveStatic(staticDir, url.pathname, req, res);
       return;
@@ -459,7 +485,7 @@ export async function createAuthServer(options = {}) {
       res.on('finish', () => writeLog(`${req.method} ${path} ${res.statusCode}`));
     }
     handle(req, res).catch((error) => {
-      if (error instanceof HttpError) sendJson(res, error.status, error.body);
+      if (error instanceof HttpError) sendJson(res, error.status, error.body, error.headers);
       else sendJson(res, 500, { error: 'server_error' });
     });
   });
@@ -479,6 +505,7 @@ export async function createAuthServer(options = {}) {
   const address = server.address();
   const actualPort = typeof address === 'object' && address !== null ? address.port : port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
+  for (const origin of ownOrigins(host, actualPort)) allowed.add(origin);
 
   return {
     url,

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Starts the reference auth server:
-//   node server/cli.mjs [--port N] [--host H] [--static dir] [--test-controls] [--access-ttl s] [--refresh-ttl s] [--log]
+//   node server/cli.mjs [--port N] [--host H] [--static dir] [--test-controls] [--access-ttl s] [--refresh-ttl s]
+//                       [--allow-origin http://host:port]... [--log]
+// Browser pages may call it only from its own origin and each --allow-origin.
 // Prints `auth server on <url>` and stops on SIGINT/SIGTERM.
 import { parseArgs } from 'node:util';
 import { createAuthServer } from './auth-server.mjs';
@@ -13,6 +15,7 @@ const { values } = parseArgs({
     'test-controls': { type: 'boolean', default: false },
     'access-ttl': { type: 'string' },
     'refresh-ttl': { type: 'string' },
+    'allow-origin': { type: 'string', multiple: true, default: [] },
     log: { type: 'boolean', default: false },
   },
 });
@@ -35,6 +38,7 @@ const server = await createAuthServer({
   host: values.host,
   testControls: values['test-controls'],
   log: values.log,
+  allowedOrigins: values['allow-origin'],
   ...(values.static === undefined ? {} : { staticDir: values.static }),
   ...(accessTtl === undefined ? {} : { accessTtl }),
   ...(refreshTtl === undefined ? {} : { refreshTtl }),

@@ -1,4 +1,5 @@
-// Small HTTP helpers of the reference auth server: JSON bodies, JSON answers, CORS.
+// Small HTTP helpers of the reference auth server: JSON bodies, JSON answers, CORS for an
+// allow-list of origins.
 // Plain node:http, no framework.
 
 /** Largest request body the server reads (bytes). */
@@ -9,11 +10,13 @@ export class HttpError extends Error {
   /**
    * @param {number} status
    * @param {Record<string, unknown>} body
+   * @param {Record<string, string>} [headers] extra answer headers, e.g. Retry-After
    */
-  constructor(status, body) {
+  constructor(status, body, headers = {}) {
     super(`HTTP ${status}`);
     this.status = status;
     this.body = body;
+    this.headers = headers;
   }
 }
 
@@ -58,16 +61,18 @@ export async function readJson(req) {
  * @param {import('node:http').ServerResponse} res
  * @param {number} status
  * @param {unknown} [body]
+ * @param {Record<string, string>} [headers]
  */
-export function sendJson(res, status, body) {
+export function sendJson(res, status, body, headers = {}) {
   if (res.headersSent || res.destroyed) return;
   if (status === 204 || body === undefined) {
-    res.writeHead(status, { 'Cache-Control': 'no-store' });
+    res.writeHead(status, { ...headers, 'Cache-Control': 'no-store' });
     res.end();
     return;
   }
   const text = JSON.stringify(body);
   res.writeHead(status, {
+    ...headers,
     'Content-Type': 'application/json; charset=utf-8',
     'Content-Length': Buffer.byteLength(text),
     'Cache-Control': 'no-store',
@@ -76,24 +81,45 @@ export function sendJson(res, status, body) {
 }
 
 /**
- * Sets the CORS headers: reflects the request Origin and allows credentials.
+ * The origins a browser page may call the server from: each entry as `new URL(entry).origin`
+ * serializes it, so `http://localhost:5173/` and `http://localhost:5173` are one origin.
+ * @param {Iterable<string>} origins
+ * @returns {Set<string>}
+ */
+export function originSet(origins) {
+  const set = new Set();
+  for (const entry of origins) {
+    const { origin } = new URL(entry);
+    // 'null' (opaque origins: sandboxed frames, file:) would match every such page at once.
+    if (origin === 'null')
+      throw new TypeError(`allowedOrigins: ${entry} has no origin of its own.`);
+    set.add(origin);
+  }
+  return set;
+}
+
+/**
+ * Sets the CORS headers for an allowed Origin, and none for any other. Answers whether the
+ * request may proceed: true without an Origin header (not a browser, or a same-origin GET).
+ * Never sends Access-Control-Allow-Private-Network: a public page gets no way into the loopback server.
  * @param {import('node:http').IncomingMessage} req
  * @param {import('node:http').ServerResponse} res
+ * @param {(origin: string) => boolean} isAllowed
+ * @returns {boolean}
  */
-export function applyCors(req, res) {
+export function applyCors(req, res, isAllowed) {
   const origin = req.headers.origin;
   res.setHeader('Vary', 'Origin');
-  if (typeof origin !== 'string' || origin === '') return;
+  if (origin === undefined) return true;
+  if (typeof origin !== 'string' || !isAllowed(origin)) return false;
   res.setHeader('Access-Control-Allow-Origin', origin);
   res.setHeader('Access-Control-Allow-Credentials', 'true');
   if (req.method === 'OPTIONS') {
     res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
     res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type');
     res.setHeader('Access-Control-Max-Age', '600');
-    if (req.headers['access-control-request-private-network'] === 'true') {
-      res.setHeader('Access-Control-Allow-Private-Network', 'true');
-    }
   }
+  return true;
 }
 
 /**

@@ -78,8 +78,7 @@ export function SignIn() {
         )}
       </form>
       <p className="hint">
-        Demo users: alice / password, admin / admin. Items you add as a guest move to your cart when
-        you sign in.
+        Demo user: alice / password. Items you add as a guest move to your cart when you sign in.
       </p>
     </section>
   );

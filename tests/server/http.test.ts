@@ -13,11 +13,18 @@ beforeAll(async () => {
 afterAll(() => t.server.close());
 
 describe('CORS', () => {
-  test('a preflight answers 204, reflecting the Origin and allowing credentials, Authorization and JSON', async () => {
-    const answer = await fetch(`${t.url}/api/session/sync`, {
+  const app = 'http://app.example:3000';
+  let allowing: TestServer;
+  beforeAll(async () => {
+    allowing = await startServer({ allowedOrigins: [`${app}/`] });
+  });
+  afterAll(() => allowing.server.close());
+
+  test('a preflight from an allowed origin answers 204, allowing credentials, Authorization and JSON', async () => {
+    const answer = await fetch(`${allowing.url}/api/session/sync`, {
       method: 'OPTIONS',
       headers: {
-        Origin: 'http://app.example:3000',
+        Origin: app,
         'Access-Control-Request-Method': 'POST',
         'Access-Control-Request-Headers': 'authorization, content-type',
       },
@@ -28,7 +35,7 @@ describe('CORS', () => {
         [...answer.headers].filter(([name]) => name.startsWith('access-control-')),
       ),
     ).toEqual({
-      'access-control-allow-origin': 'http://app.example:3000',
+      'access-control-allow-origin': app,
       'access-control-allow-credentials': 'true',
       'access-control-allow-methods': 'GET, POST, OPTIONS',
       'access-control-allow-headers': 'Authorization, Content-Type',
@@ -36,10 +43,10 @@ describe('CORS', () => {
     });
   });
 
-  test('answers carry the reflected Origin too, errors included', async () => {
-    const answer = await request(t.url, '/api/me', { headers: { Origin: 'http://other.example' } });
+  test('answers to an allowed origin carry it too, errors included', async () => {
+    const answer = await request(allowing.url, '/api/me', { headers: { Origin: app } });
     expect(answer.status).toBe(401);
-    expect(answer.headers.get('access-control-allow-origin')).toBe('http://other.example');
+    expect(answer.headers.get('access-control-allow-origin')).toBe(app);
     expect(answer.headers.get('vary')).toBe('Origin');
   });
 });
@@ -160,7 +167,16 @@ describe('server/cli.mjs', () => {
   test('prints its URL, serves, and stops on SIGTERM', async () => {
     const child = spawn(
       process.execPath,
-      ['server/cli.mjs', '--port', '0', '--test-controls', '--access-ttl', '60'],
+      [
+        'server/cli.mjs',
+        '--port',
+        '0',
+        '--test-controls',
+        '--access-ttl',
+        '60',
+        '--allow-origin',
+        'http://page.example:8080',
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
@@ -176,6 +192,10 @@ describe('server/cli.mjs', () => {
       });
       const { tokens } = await login(url, uniqueUser('cli'));
       expect(tokens.expiresIn).toBe(60);
+      const origin = (value: string) => ({ headers: { Origin: value }, token: tokens.accessToken });
+      const allowed = await request(url, '/api/me', origin('http://page.example:8080'));
+      expect(allowed.headers.get('access-control-allow-origin')).toBe('http://page.example:8080');
+      expect((await request(url, '/api/me', origin('http://other.example'))).status).toBe(403);
     } finally {
       child.kill('SIGTERM');
     }

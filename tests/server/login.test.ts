@@ -3,6 +3,14 @@ import { login, uniqueUser } from '../setup/auth-client.js';
 import { refresh, request, startServer, type TestServer } from './server.js';
 
 const DAY = 86_400_000;
+const zed = {
+  id: 'u-zed',
+  username: 'zed',
+  password: 's3cret',
+  name: 'Zed',
+  roles: ['ops'],
+  permissions: ['deploy'],
+};
 let t: TestServer;
 let plain: TestServer;
 beforeAll(async () => {
@@ -37,10 +45,15 @@ describe('POST /api/auth/login', () => {
         tokenType: 'Bearer',
       },
     });
-    const admin = await request<{ user: { roles: string[] } }>(plain.url, '/api/auth/login', {
-      body: { username: 'admin', password: 'admin' },
-    });
-    expect(admin.body.user.roles).toEqual(['admin', 'user']);
+  });
+
+  test('there is no admin/admin (security issue 16): no admin user unless the users option adds one', async () => {
+    for (const server of [plain, t]) {
+      const answer = await request(server.url, '/api/auth/login', {
+        body: { username: 'admin', password: 'admin' },
+      });
+      expect(answer).toMatchObject({ status: 401, body: { error: 'invalid_credentials' } });
+    }
   });
 
   test('a wrong password or unknown user answers 401 invalid_credentials', async () => {
@@ -51,10 +64,16 @@ describe('POST /api/auth/login', () => {
       const answer = await request(plain.url, '/api/auth/login', { body });
       expect(answer).toMatchObject({ status: 401, body: { error: 'invalid_credentials' } });
     }
-    const withControls = await request(t.url, '/api/auth/login', {
-      body: { username: 'admin', password: 'password' },
-    });
-    expect(withControls).toMatchObject({ status: 401, body: { error: 'invalid_credentials' } });
+    // The test password does not open a known user whose password is another.
+    const withControls = await startServer({ users: [zed] });
+    try {
+      const answer = await request(withControls.url, '/api/auth/login', {
+        body: { username: 'zed', password: 'password' },
+      });
+      expect(answer).toMatchObject({ status: 401, body: { error: 'invalid_credentials' } });
+    } finally {
+      await withControls.server.close();
+    }
   });
 
   test('missing credentials answer 400', async () => {
@@ -85,19 +104,7 @@ describe('POST /api/auth/login', () => {
   });
 
   test('the users option replaces the demo users', async () => {
-    const custom = await startServer({
-      testControls: false,
-      users: [
-        {
-          id: 'u-zed',
-          username: 'zed',
-          password: 's3cret',
-          name: 'Zed',
-          roles: ['ops'],
-          permissions: ['deploy'],
-        },
-      ],
-    });
+    const custom = await startServer({ testControls: false, users: [zed] });
     try {
       const zed = await request(custom.url, '/api/auth/login', {
         body: { username: 'zed', password: 's3cret' },

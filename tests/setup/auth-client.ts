@@ -1,5 +1,5 @@
 // Helpers for tests that talk to the reference auth server (server/auth-server.mjs) with fetch.
-// Work in Node and in Chromium (the server answers CORS for any origin).
+// Work in Node and in the browser projects (the globalSetup allows the test page's origin).
 import type { Stats } from '../../server/auth-server.mjs';
 
 /** A user as the server returns it. */
