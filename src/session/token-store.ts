@@ -1,4 +1,4 @@
-import { hashToken, RotationMarker } from './rotation-marker.js';
+import { RotationMarker } from './rotation-marker.js';
 import type { StrataLike } from './strata-like.js';
 import { ttlUntil } from './token-times.js';
 import type { HeldTokens } from './token-types.js';
@@ -80,12 +80,19 @@ type StoredAccess = Omit<HeldTokens, 'refreshToken' | 'idToken'>;
 /**
  * The tokens' persistence: the access record, refresh token (or, in memory mode, a flag)
  * and id token under `<prefix>:access|refresh|id`, encrypted and tagged `auth`; the
- * rotation marker in IndexedDB; and this tab's copy, the {@link TokenState}.
+ * rotation marker in IndexedDB (not in memory mode: nothing of the refresh token is at rest
+ * then); and this tab's copy, the {@link TokenState}.
  */
 export class TokenStore {
   readonly keys: { readonly access: string; readonly refresh: string; readonly id: string };
   readonly #options: TokenStoreOptions;
-  readonly #marker: RotationMarker;
+  /** `undefined` in memory mode: no other tab holds, so none can rotate, this tab's token. */
+  readonly #marker: RotationMarker | undefined;
+  readonly #markerName: string;
+  /** Memory mode: the access token saved with this tab's refresh token (in memory only). */
+  #pairedAccess: string | undefined;
+  /** Memory mode: what an earlier mode or release recorded of a refresh token is deleted. */
+  #discarded: Promise<void> | undefined;
   #state: TokenState = {
     held: undefined,
     memoryRefreshToken: undefined,
@@ -97,7 +104,8 @@ export class TokenStore {
     const prefix = options.keyPrefix;
     this.#options = options;
     this.keys = { access: `${prefix}:access`, refresh: `${prefix}:refresh`, id: `${prefix}:id` };
-    this.#marker = new RotationMarker(`${options.storage.namespace}/${prefix}`);
+    this.#markerName = `${options.storage.namespace}/${prefix}`;
+    this.#marker = this.#memory ? undefined : new RotationMarker(this.#markerName, options.now);
   }
 
   /** This tab's copy of the tokens. */
@@ -199,7 +207,7 @@ export class TokenStore {
         ? { type: 'saved', held, memoryRefreshToken: held.refreshToken }
         : { type: 'saved', held },
     );
-    await this.#marker.write(held.refreshToken);
+    await this.#recordCurrent(held);
   }
 
   /** Removes every key and the marker (every tab sees the sign-out); the state is the caller's. */
@@ -209,21 +217,31 @@ export class TokenStore {
       strata.remove(this.keys.access),
       strata.remove(this.keys.refresh),
       strata.remove(this.keys.id),
-      this.#marker.write(undefined),
+      this.#recordCurrent(undefined),
     ]);
   }
 
-  /** The hash of the refresh token last recorded as current, by any tab. */
-  readMarker(): Promise<string | undefined> {
-    return this.#marker.read();
+  /** The marker of the refresh token last recorded as current, by any tab (memory mode: none). */
+  async readMarker(): Promise<string | undefined> {
+    return this.#marker?.read();
   }
 
   /**
    * Whether `held`'s refresh token is the one the marker records (true when there is no marker).
+   * Memory mode: whether the stored access token is the one saved with it (true when unknown),
+   * as another tab's sign-in replaces it.
    */
   async matchesMarker(held: HeldTokens | undefined, marker: string | undefined): Promise<boolean> {
     const token = held && this.refreshTokenOf(held);
-    return !marker || !token || (await hashToken(token)) === marker;
+    if (this.#marker) return this.#marker.matches(token, marker);
+    return !token || !held.accessToken || held.accessToken === this.#pairedAccess;
+  }
+
+  /** Records `held`'s refresh token as current (`undefined`: signed out), wherever it is kept. */
+  async #recordCurrent(held: HeldTokens | undefined): Promise<void> {
+    if (this.#marker) return this.#marker.write(held?.refreshToken);
+    this.#pairedAccess = held?.accessToken;
+    await (this.#discarded ??= RotationMarker.discard(this.#markerName));
   }
 
   /**
@@ -236,7 +254,17 @@ export class TokenStore {
       .get<string>(this.keys.refresh)
       .catch(() => undefined);
     if (stored === undefined) return undefined;
-    return this.#memory ? stored !== null : stored === current.refreshToken;
+    if (!this.#memory) return stored === current.refreshToken;
+    return stored !== null && (await this.#accessHolds(current));
+  }
+
+  /** Memory mode: whether the stored access token is still `current`'s (true when unknown). */
+  async #accessHolds(current: HeldTokens): Promise<boolean> {
+    const stored = await this.#options.storage
+      .get<StoredAccess>(this.keys.access)
+      .catch(() => null);
+    // An expired access record says nothing; another tab's sign-in writes a different token.
+    return !stored?.accessToken || stored.accessToken === current.accessToken;
   }
 
   /**
