@@ -1,10 +1,12 @@
 import { deserialize } from './codec/serialize.js';
+import type { OpenedRecord as Opened } from './crypto/sealed-record.js';
 import { StrataError, toStorageError } from './errors.js';
 import type { LayerRef } from './layer-chain.js';
 import type { StoredRecord } from './record.js';
 import type { StoreContext } from './store-context.js';
 import type { KeyPattern } from './keys.js';
 import { shouldSlide } from './ttl.js';
+import type { StorageKind } from './types.js';
 import { compareWrites } from './write-clock.js';
 
 /** A record found for a key, where, and its decoded text when the cache had it. */
@@ -42,13 +44,21 @@ export class Reader {
       : undefined;
   }
 
+  /** {@link live}, and trusted: a sealed record that does not open (tampered) is not there. */
+  async verified(key: string): Promise<Found | undefined> {
+    const found = await this.live(key);
+    if (!found || found.text !== undefined) return found; // cached text was opened when cached
+    const opened = await this.open(key, found.record, found.layer.kind);
+    return opened && { ...found, text: opened.text };
+  }
+
   /**
    * The value of an unexpired record found for `key`: decrypted and parsed (`null`, reported,
    * when unreadable), its sliding expiry pushed, its decoded text cached.
    */
   async value(key: string, found: Found, now: number): Promise<unknown> {
     const { record } = found;
-    const text = found.text ?? (record.x === 1 ? await this.plaintext(key, record) : record.p);
+    const text = found.text ?? (await this.plaintext(key, record, found.layer.kind));
     if (text === undefined) return null;
     let value: unknown;
     try {
@@ -95,24 +105,58 @@ export class Reader {
     return [...found].sort();
   }
 
-  /** The JSON text of a record: decrypted when sealed. `undefined` (and a report) when unreadable. */
-  async plaintext(key: string, record: StoredRecord): Promise<string | undefined> {
-    if (record.x !== 1) return record.p;
-    try {
-      return await (await this.#ctx.key()).decrypt(key, record.p);
-    } catch (error) {
-      this.#ctx.report(
-        error instanceof StrataError
-          ? new StrataError(error.code, error.message, { cause: error.cause, key })
-          : toStorageError(error, 'Decrypting', key),
+  /**
+   * The value text and tags of a record, opened when sealed; a `StrataError` when it cannot
+   * be trusted: tampered, of a key not held, or clear where only sealed records are kept
+   * (an encrypted namespace, the `'secure'` layer), which is how a downgrade would look.
+   */
+  async opened(
+    key: string,
+    record: StoredRecord,
+    kind: StorageKind,
+  ): Promise<Opened | StrataError> {
+    if (record.x !== 1) {
+      if (!this.#ctx.sealedOnly && kind !== 'secure') return { text: record.p, tags: record.g };
+      return new StrataError(
+        'DECRYPT_FAILED',
+        'A clear record where only encrypted ones are kept was refused; it reads as null.',
+        { key },
       );
-      return undefined;
+    }
+    try {
+      return await (await this.#ctx.key()).open(key, record);
+    } catch (error) {
+      return error instanceof StrataError
+        ? new StrataError(error.code, error.message, { cause: error.cause, key })
+        : toStorageError(error, 'Decrypting', key);
     }
   }
 
+  /** {@link opened}, with an untrusted record reported and read as `undefined`. */
+  async open(key: string, record: StoredRecord, kind: StorageKind): Promise<Opened | undefined> {
+    const opened = await this.opened(key, record, kind);
+    if (!(opened instanceof StrataError)) return opened;
+    this.#ctx.report(opened);
+    return undefined;
+  }
+
+  /** The JSON text of a record (see {@link open}). */
+  async plaintext(
+    key: string,
+    record: StoredRecord,
+    kind: StorageKind,
+  ): Promise<string | undefined> {
+    return (await this.open(key, record, kind))?.text;
+  }
+
   /** The value of a record for change events; `null` when unreadable. */
-  async decode(key: string, record: StoredRecord, text?: string): Promise<unknown> {
-    const plain = text ?? (await this.plaintext(key, record));
+  async decode(
+    key: string,
+    record: StoredRecord,
+    kind: StorageKind,
+    text?: string,
+  ): Promise<unknown> {
+    const plain = text ?? (await this.plaintext(key, record, kind));
     if (plain === undefined) return null;
     try {
       return deserialize(plain);
@@ -124,7 +168,16 @@ export class Reader {
   /** The current value of `key` for change events; `null` when missing or unreadable. */
   async valueOf(key: string): Promise<unknown> {
     const found = await this.live(key);
-    return found ? this.decode(key, found.record, found.text) : null;
+    return found ? this.decode(key, found.record, found.layer.kind, found.text) : null;
+  }
+
+  /** A sealed record's new header sealed with its opened contents (the header is in the AEAD). */
+  async reseal(key: string, header: StoredRecord, opened: Opened): Promise<StoredRecord> {
+    const record: StoredRecord = { ...header, p: opened.text };
+    delete record.x;
+    if (opened.tags) record.g = opened.tags;
+    await (await this.#ctx.key()).seal(key, record);
+    return record;
   }
 
   /**
@@ -134,7 +187,8 @@ export class Reader {
    */
   async #slide(key: string, found: Found, now: number, text: string): Promise<void> {
     const { chain, cache, removals } = this.#ctx;
-    const record: StoredRecord = { ...found.record, e: now + (found.record.t ?? 0) };
+    const e = now + (found.record.t ?? 0);
+    let record: StoredRecord = { ...found.record, e };
     const layer = chain.at(found.layer);
     await this.#ctx
       .serially(async () => {
@@ -145,6 +199,11 @@ export class Reader {
           removals.removedSince(key, stored)
         )
           return;
+        if (stored.x === 1) {
+          const opened = await this.open(key, stored, found.layer.kind);
+          if (!opened) return;
+          record = await this.reseal(key, { ...stored, e }, opened);
+        }
         await layer.write(key, record);
         this.#ctx.deadlines.note(key, record, now);
         cache.fill(key, found.ticket, { record, layer: found.layer, text });

@@ -1,13 +1,17 @@
 import { StrataError } from './errors.js';
 import type { WriteStamp } from './write-clock.js';
 
-/** Format version written by this build. Records of a newer version are never read or overwritten by sweeps. */
-export const RECORD_VERSION = 1;
+/**
+ * Format version written by this build. Records of a newer version are never read or
+ * overwritten by sweeps. Version 2 seals the header into the AEAD and the tags into the
+ * ciphertext; a sealed record of version 1 is refused (its header is not authenticated).
+ */
+export const RECORD_VERSION = 2;
 
 /**
  * What an adapter stores for one key: the envelope. Short field names keep Web Storage
  * small. `p` is the value's JSON text, or, when `x` is set, base64 of IV ‖ AES-GCM
- * ciphertext. Tags of encrypted items are keyed hashes, never the tag text.
+ * ciphertext. A sealed record's tags are inside its ciphertext (see crypto/sealed-record.ts), never beside it.
  */
 export interface StoredRecord extends WriteStamp {
   /** Format version. */
@@ -22,7 +26,7 @@ export interface StoredRecord extends WriteStamp {
   t?: number;
   /** 1 when the expiry slides on read. */
   s?: 1;
-  /** Tags (plain) or tag hashes (encrypted items). */
+  /** Tags of a clear record (a sealed record keeps them inside `p`). */
   g?: string[];
 }
 

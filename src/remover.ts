@@ -2,6 +2,7 @@ import type { Reader } from './reader.js';
 import type { StoredRecord } from './record.js';
 import type { StoreContext } from './store-context.js';
 import type { SyncMessage } from './sync/messages.js';
+import { keysTagged } from './tags.js';
 import type { WriteStamp } from './write-clock.js';
 
 /** Removes items from every layer, notifies, remembers and broadcasts the removal. */
@@ -45,7 +46,7 @@ export class Remover {
         const found = everything
           ? await layer.allKeys()
           : tags
-            ? await layer.keysTagged(tags, prefix)
+            ? await keysTagged(this.#ctx, this.#reader, layer, tags, prefix)
             : await layer.keys(prefix, Number.NEGATIVE_INFINITY);
         for (const key of found) keys.add(key);
       });

@@ -27,6 +27,12 @@ export interface StoreContext {
   now(): number;
   /** The instance's timers (injectable). */
   readonly timers: Timers;
+  /** An encrypted namespace: a clear record in any layer is refused as a downgrade. */
+  readonly sealedOnly: boolean;
+  /** A namespace with a key: its cross-tab messages are sealed, and unsealed ones refused. */
+  readonly sealedSync: boolean;
+  /** Whether sealed records may be stored (a key is configured, held, or was set up before). */
+  mayHoldSealed(): Promise<boolean>;
   /** Tells the other tabs (a no-op without sync). */
   post(msg: SyncMessage): void;
   /** Runs removals and remote changes one at a time, in order. */
@@ -36,7 +42,15 @@ export interface StoreContext {
 /** What an instance gives its context; the rest is made here. */
 export type ContextParts = Pick<
   StoreContext,
-  'chain' | 'key' | 'heldKey' | 'report' | 'timers' | 'post'
+  | 'chain'
+  | 'key'
+  | 'heldKey'
+  | 'report'
+  | 'timers'
+  | 'post'
+  | 'sealedOnly'
+  | 'sealedSync'
+  | 'mayHoldSealed'
 >;
 
 /** The context of one instance: its parts, a fresh removal log, clock and subscribers, one queue. */

@@ -1,6 +1,7 @@
 import { createAdapter } from './adapters/create.js';
 import { deserialize, serialize } from './codec/serialize.js';
 import { KeyLoader } from './crypto/key-loader.js';
+import { hasKeyMeta } from './crypto/meta-copies.js';
 import { rotationTarget, secretOf } from './crypto/secret.js';
 import { isTransientError, StrataError, toStorageError } from './errors.js';
 import { askToPersist, EvictionWatch } from './eviction.js';
@@ -20,7 +21,7 @@ import { createStoreContext, type StoreContext } from './store-context.js';
 import { Sweeper } from './sweeper.js';
 import type { SyncChannel } from './sync/channel.js';
 import type { SyncMessage } from './sync/messages.js';
-import { tagsFor, tagsToMatch } from './tags.js';
+import { tagsFor } from './tags.js';
 import { guardFallback, type ChannelTransportFactory } from './sync/transport.js';
 import type {
   ChangeListener,
@@ -101,6 +102,12 @@ export class Strata {
       report,
       timers,
       post: (msg) => this.#post(msg),
+      sealedOnly: this.#options.encryptByDefault,
+      sealedSync: needsKey(this.#options),
+      mayHoldSealed: async () =>
+        needsKey(this.#options) ||
+        (await this.#keys.held()) !== undefined ||
+        hasKeyMeta(await this.#keys.metaLayers()),
     });
     this.#keys = new KeyLoader(this.#ctx, {
       namespace,
@@ -187,6 +194,12 @@ export class Strata {
     const text = await this.#enter(() => {
       assertKey(key);
       assertSetOptions(options);
+      if (options.encrypt === false && this.#options.encryptByDefault)
+        throw new StrataError(
+          'INVALID_OPTIONS',
+          'encrypt: false in an encrypted namespace: every item is encrypted (a clear one would read as a downgrade); use another namespace for clear items.',
+          { key },
+        );
       return serialize(value, key);
     });
     const { cache, subscribers } = this.#ctx;
@@ -203,7 +216,7 @@ export class Strata {
     const sliding = options.sliding ?? this.#options.slidingDefault;
     const record = newRecord(text, this.#ctx.clock.stamp(now), now, ttl, sliding);
     const from = (options as InternalSetOptions)[TAGS_OF] ?? [];
-    const tags = await tagsFor(this.#ctx, this.#reader, options.tags ?? [], from, encrypt);
+    const tags = await tagsFor(this.#reader, options.tags ?? [], from, encrypt);
     if (tags.length > 0) record.g = tags;
     if (encrypt) await (await this.#keys.load()).seal(key, record);
     const oldValue = subscribers.watches(key) ? await this.#reader.valueOf(key) : null;
@@ -214,7 +227,7 @@ export class Strata {
       subscribers.emit({ key, oldValue, newValue: deserialize(text), source: 'local' });
   }
 
-  /** True when the key holds an unexpired item (its value is not decrypted). */
+  /** True when the key holds an unexpired item that is not tampered with (a sealed one is opened to check). */
   async has(key: string): Promise<boolean> {
     return (await this.#live(key)) !== undefined;
   }
@@ -225,7 +238,7 @@ export class Strata {
     return found ? this.#ctx.deadlines.left(key, found.record, this.#ctx.now()) : null;
   }
 
-  /** How an item is stored (encrypted, sliding, TTL, layer), without reading or decrypting its value; `null` when missing or expired. */
+  /** How an item is stored (encrypted, sliding, TTL, layer); `null` when missing, expired or tampered with. */
   async info(key: string): Promise<ItemInfo | null> {
     const found = await this.#live(key);
     if (!found) return null;
@@ -244,12 +257,18 @@ export class Strata {
     const found = await this.#live(key, () => assertSetOptions({ ttl: ms }));
     if (!found || isFutureRecord(found.record)) return false;
     const now = this.#ctx.now();
-    const record: StoredRecord = {
+    let record: StoredRecord = {
       ...found.record,
       e: now + ms,
       t: ms,
       ...this.#ctx.clock.stamp(now),
     };
+    if (record.x === 1) {
+      // The header is sealed with the value: a new expiry is a new seal, never on a tampered record.
+      const opened = await this.#reader.open(key, found.record, found.layer.kind);
+      if (!opened) return false;
+      record = await this.#reader.reseal(key, record, opened);
+    }
     const layer = await this.#write(key, record);
     if (found.text !== undefined) this.#ctx.cache.set(key, { record, layer, text: found.text });
     else this.#ctx.cache.invalidate(key);
@@ -277,10 +296,9 @@ export class Strata {
    */
   async clear(filter: ClearFilter = {}): Promise<void> {
     await this.#enter(() => assertClearFilter(filter));
-    const tags =
-      filter.tags && filter.tags.length > 0
-        ? await tagsToMatch(this.#ctx, filter.tags, () => this.#keys.metaLayers())
-        : undefined;
+    const tags = filter.tags && filter.tags.length > 0 ? [...new Set(filter.tags)] : undefined;
+    // Sealed items are matched by opening them: without the key (a wrong password) nothing is cleared.
+    if (tags && (await this.#ctx.mayHoldSealed())) await (await this.#keys.load()).ring();
     await this.#remover.clear(filter.prefix ?? '', tags, filter.prefix !== undefined);
     // Cleared on purpose: an empty store at the next start-up is not eviction.
     if (tags === undefined && !filter.prefix) await this.#eviction.forget(this.#ctx.chain.adapters);
@@ -358,27 +376,23 @@ export class Strata {
     return checked;
   }
 
-  /** The record of an unexpired key, after the entry checks. */
+  /** The record of an unexpired key that opens (a tampered one is not there), after the entry checks. */
   async #live(key: string, check?: () => void): Promise<Found | undefined> {
     await this.#enter(() => {
       assertKey(key);
       check?.();
     });
-    return this.#reader.live(key);
+    return this.#reader.verified(key);
   }
 
   async #start(): Promise<void> {
-    const { chain, encryption, encryptByDefault, sync, namespace, persist } = this.#options;
+    const { chain, sync, namespace, persist } = this.#options;
     await this.#ctx.chain.open(chain);
     if (persist) askToPersist((answer) => (this.#persistence = answer));
     this.#evicted = await this.#eviction.lost(this.#ctx.chain.adapters);
     if (this.#evicted.length > 0) this.#reporter.evicted([...this.#evicted]);
-    const needsKey =
-      encryptByDefault ||
-      this.layers.includes('secure') ||
-      encryption?.password !== undefined ||
-      encryption?.key !== undefined;
-    if (needsKey) await (await this.#keys.load()).ring();
+    if (needsKey(this.#options) || this.layers.includes('secure'))
+      await (await this.#keys.load()).ring();
     if (sync) {
       const { connectReplica } = await import('./sync/replica.js');
       const options = { name: sync.channel, namespace, fallback: this.#fallback };
@@ -423,6 +437,11 @@ export class Strata {
   #assertOpen(): void {
     if (this.#closed) throw closedError();
   }
+}
+
+/** Whether the namespace has a key from the start: encrypted by default, or a password or key given. */
+function needsKey({ encryptByDefault, encryption }: ResolvedOptions): boolean {
+  return encryptByDefault || encryption?.password !== undefined || encryption?.key !== undefined;
 }
 
 function connectionClosed(): StrataError {

@@ -1,38 +1,58 @@
 import type { StorageAdapter } from './adapters/adapter.js';
-import { hasKeyMeta } from './crypto/meta-copies.js';
+import { StrataError } from './errors.js';
 import type { Reader } from './reader.js';
 import type { StoreContext } from './store-context.js';
 
+/** What a sealed record that cannot be trusted under the key held reads as. */
+const UNTRUSTED = new Set(['DECRYPT_FAILED', 'CORRUPT_RECORD']);
+
 /**
- * The tags a new record stores: its own, plus the stored tags of the keys in `from`; hashed
- * when the record is encrypted. Hashed tags cannot go into a clear record, so an encrypted
- * item's tags are not carried to an unencrypted one.
+ * The tags a new record stores: its own, plus those of the keys in `from` (a migration). A
+ * sealed item's tags go only into a sealed record: in a clear one they would be readable.
  */
 export async function tagsFor(
-  ctx: StoreContext,
   reader: Reader,
   own: readonly string[],
   from: readonly string[],
   encrypt: boolean,
 ): Promise<string[]> {
-  const hash = async (tags: readonly string[]) => (await ctx.key()).hashTags(tags);
-  const unique = [...new Set(own)];
-  const tags = new Set(encrypt && unique.length > 0 ? await hash(unique) : unique);
+  const tags = new Set(own);
   for (const key of from) {
-    const record = (await reader.find(key))?.record;
-    if (!record?.g || (record.x === 1 && !encrypt)) continue;
-    for (const tag of record.x === 1 || !encrypt ? record.g : await hash(record.g)) tags.add(tag);
+    const found = await reader.find(key);
+    if (!found || (found.record.x === 1 && !encrypt)) continue;
+    const opened = await reader.open(key, found.record, found.layer.kind);
+    for (const tag of opened?.tags ?? []) tags.add(tag);
   }
   return [...tags];
 }
 
-/** Tags as stored: the plain tag for clear items, plus its keyed hash when the namespace has a key. */
-export async function tagsToMatch(
+/**
+ * The keys under `prefix` in `layer` carrying any of `tags`: clear records through the
+ * layer's index, sealed ones opened (their tags are inside the ciphertext). A sealed record
+ * that does not open under the key held (tampered, or of a retired key) is counted in, so
+ * a tag clear at logout never keeps it. Without the key (a wrong password) the clear fails.
+ */
+export async function keysTagged(
   ctx: StoreContext,
+  reader: Reader,
+  layer: StorageAdapter,
   tags: readonly string[],
-  metaLayers: () => Promise<StorageAdapter[]>,
+  prefix: string,
 ): Promise<string[]> {
-  const held = (await ctx.heldKey()) !== undefined;
-  if (!held && !(await hasKeyMeta(await metaLayers()))) return [...tags];
-  return [...tags, ...(await (await ctx.key()).hashTags(tags))];
+  const keys = new Set(await layer.keysTagged(tags, prefix));
+  if (!(await ctx.mayHoldSealed())) return [...keys];
+  for (const key of await layer.keys(prefix, Number.NEGATIVE_INFINITY)) {
+    const record = keys.has(key) ? undefined : await layer.read(key).catch(() => undefined);
+    if (record?.x !== 1) continue;
+    const opened = await reader.opened(key, record, layer.kind);
+    if (opened instanceof StrataError && !UNTRUSTED.has(opened.code)) {
+      if (opened.code === 'KEY_ROTATED') continue; // of a newer key: the tab holding it clears it
+      throw opened; // no key here (wrong password…): nothing can be judged
+    }
+    if (opened instanceof StrataError) ctx.report(opened);
+    const tagged =
+      opened instanceof StrataError || opened.tags?.some((tag) => tags.includes(tag)) === true;
+    if (tagged) keys.add(key);
+  }
+  return [...keys];
 }

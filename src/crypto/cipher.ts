@@ -87,6 +87,25 @@ export class Cipher {
     return hash;
   }
 
+  /**
+   * A cipher under a key derived from this one for cross-tab messages, so a message
+   * never decrypts as a record (or the reverse) and the derived key changes with a rotation.
+   */
+  async channel(): Promise<Cipher> {
+    const iv = new Uint8Array(IV_BYTES);
+    iv[IV_BYTES - 1] = 1; // not the tag-key derivation's IV: the two keystreams stay independent
+    const stream = await crypto.subtle.encrypt(
+      { name: 'AES-GCM', iv },
+      this.#key,
+      encoder.encode(`strata channel key v1\u0000${this.#namespace}`.padEnd(32, '\u0000')),
+    );
+    const key = await crypto.subtle.importKey('raw', stream.slice(0, 32), 'AES-GCM', false, [
+      'encrypt',
+      'decrypt',
+    ]);
+    return new Cipher(key, this.#namespace, new Uint8Array(32));
+  }
+
   #aad(context: string): Uint8Array<ArrayBuffer> {
     return encoder.encode(`strata/1\u0000${this.#namespace}\u0000${context}`);
   }

@@ -11,6 +11,7 @@ import type { Cipher } from './cipher.js';
  */
 export class KeyRing {
   readonly #ciphers = new Map<number, Cipher>();
+  readonly #channels = new Map<number, Promise<Cipher>>();
   #writeGen: number;
   /** A generation announced by another tab that this ring does not hold. */
   #staleFor: number | undefined;
@@ -40,7 +41,10 @@ export class KeyRing {
   /** Keeps only the write generation: the older keys are forgotten. */
   retireOthers(): void {
     for (const gen of [...this.#ciphers.keys()])
-      if (gen !== this.#writeGen) this.#ciphers.delete(gen);
+      if (gen !== this.#writeGen) {
+        this.#ciphers.delete(gen);
+        this.#channels.delete(gen);
+      }
   }
 
   /** Marks the ring as behind another tab's rotation to `gen`: encrypting fails with `KEY_ROTATED`. */
@@ -68,6 +72,34 @@ export class KeyRing {
         'A stored record was encrypted with a key this namespace no longer holds; it reads as null.',
       ),
     );
+  }
+
+  /** Seals a cross-tab message under the write generation's channel key: `<gen>:<base64>`. */
+  async sealMessage(text: string, context: string): Promise<string> {
+    if (this.#staleFor !== undefined) throw rotated(this.#staleFor);
+    const gen = this.#writeGen;
+    return `${gen}:${await (await this.#channel(gen)).encrypt(text, context)}`;
+  }
+
+  /** Opens {@link sealMessage} output with the channel key of the generation it names. */
+  async openMessage(sealed: string, context: string): Promise<string> {
+    const colon = sealed.indexOf(':');
+    const gen = Number(sealed.slice(0, colon));
+    if (colon <= 0 || !this.#ciphers.has(gen))
+      throw new StrataError(
+        'DECRYPT_FAILED',
+        'A cross-tab message is sealed with a key not held here.',
+      );
+    return (await this.#channel(gen)).decrypt(sealed.slice(colon + 1), context);
+  }
+
+  #channel(gen: number): Promise<Cipher> {
+    let channel = this.#channels.get(gen);
+    if (!channel) {
+      channel = (this.#ciphers.get(gen) as Cipher).channel();
+      this.#channels.set(gen, channel);
+    }
+    return channel;
   }
 
   /** Keyed tag hash: the tag secret is the same in every generation. */

@@ -1,6 +1,6 @@
 import type { StorageAdapter } from '../adapters/adapter.js';
 import { isStrataError, isTransientError, StrataError, toStorageError } from '../errors.js';
-import type { StoredRecord } from '../record.js';
+import { RECORD_VERSION, type StoredRecord } from '../record.js';
 import type { StoreContext } from '../store-context.js';
 import type { ChannelTransportFactory } from '../sync/transport.js';
 import { openKeyChannel, type KeyChannel, type KeyEvent } from './key-channel.js';
@@ -13,6 +13,7 @@ import {
   type RotationScope,
 } from './rotate.js';
 import type { KeySecret } from './secret.js';
+import { packRecord, sealContext, unpackRecord, type OpenedRecord } from './sealed-record.js';
 import { readMeta, setupKeyRing } from './setup.js';
 
 /** What the namespace key needs beside the instance's context. */
@@ -64,7 +65,7 @@ export class NamespaceKey {
         const channel = await openKeyChannel(
           config.namespace,
           ctx.clock.id,
-          (event) => this.#onKeyEvent(event),
+          (event) => void this.#onKeyEvent(event).catch(() => undefined),
           config.fallback,
         );
         if (config.isClosed() || this.#channel) channel?.close();
@@ -83,34 +84,52 @@ export class NamespaceKey {
     return pending;
   }
 
-  /** Encrypts a record's payload in place. */
+  /**
+   * Seals a clear record in place: its value and tags go into the ciphertext, its header
+   * into the additional data, so neither can be changed or stripped unseen.
+   */
   async seal(key: string, record: StoredRecord): Promise<void> {
-    record.p = await (await this.ring()).encrypt(record.p, key);
+    const plain = packRecord(record.p, record.g);
+    delete record.g;
+    record.v = RECORD_VERSION;
     record.x = 1;
+    record.p = await (await this.ring()).encrypt(plain, sealContext(key, record));
   }
 
-  /** A sealed copy of a clear record, its tags hashed (what the `'secure'` layer stores). */
+  /** A sealed copy of a clear record (what the `'secure'` layer stores). */
   async sealedCopy(key: string, record: StoredRecord): Promise<StoredRecord> {
     const copy: StoredRecord = { ...record };
-    if (record.g) copy.g = await this.hashTags(record.g);
     await this.seal(key, copy);
     return copy;
   }
 
-  /** Decrypts a payload; a record of a newer key generation checks whether the key rotated. */
-  async decrypt(key: string, sealed: string): Promise<string> {
+  /** Decrypts a sealed record, checking its header; a newer key generation checks whether the key rotated. */
+  async open(key: string, record: StoredRecord): Promise<OpenedRecord> {
+    if (record.v < RECORD_VERSION)
+      throw new StrataError(
+        'CORRUPT_RECORD',
+        'A sealed record of format 1 has no authenticated header; it reads as null.',
+        { key },
+      );
     try {
-      return await (await this.ring()).decrypt(sealed, key);
+      return unpackRecord(
+        await (await this.ring()).decrypt(record.p, sealContext(key, record)),
+        key,
+      );
     } catch (error) {
       if (isStrataError(error, 'KEY_ROTATED')) await this.#checkRotation();
       throw error;
     }
   }
 
-  /** Keyed hashes of tags: what encrypted records store instead of the tag text. */
-  async hashTags(tags: readonly string[]): Promise<string[]> {
-    const ring = await this.ring();
-    return Promise.all(tags.map((tag) => ring.tagHash(tag)));
+  /** Seals a cross-tab message of this namespace (confidential and authenticated). */
+  async sealMessage(text: string, context: string): Promise<string> {
+    return (await this.ring()).sealMessage(text, context);
+  }
+
+  /** Opens a message {@link sealMessage} sealed; throws `DECRYPT_FAILED` for anything else. */
+  async openMessage(sealed: string, context: string): Promise<string> {
+    return (await this.ring()).openMessage(sealed, context);
   }
 
   /** Re-keys the namespace to `target` (see `Strata.rotateKey`). */
@@ -152,18 +171,18 @@ export class NamespaceKey {
     };
   }
 
-  /** Another tab rotated or destroyed the key: stop writing with ours, forget cached records. */
-  #onKeyEvent(event: KeyEvent): void {
+  /**
+   * Another tab says it rotated or destroyed the key. Any page script can post that, so the
+   * key metadata decides: only a rotation or a shredding it shows changes what this tab does.
+   */
+  async #onKeyEvent(event: KeyEvent): Promise<void> {
     this.#ctx.cache.invalidateAll();
-    if (event.phase === 'destroyed') {
-      this.#drop();
-      void this.#config.metaLayers().then(dropTabMeta);
-      return;
-    }
-    this.#ring?.then(
-      (ring) => ring.markStale(event.gen),
-      () => undefined,
-    );
+    if (event.phase !== 'destroyed') return this.#checkRotation();
+    const layers = await this.#config.metaLayers();
+    const shared = layers.filter((layer) => layer.shared); // per-tab copies are dropped below
+    if (shared.length > 0 && (await readMeta(shared).catch(() => undefined))) return;
+    this.#drop();
+    await dropTabMeta(layers);
   }
 
   /** A record of a newer generation was met, perhaps before the announcement: check the metadata. */

@@ -2,6 +2,7 @@ import type { StorageAdapter } from '../adapters/adapter.js';
 import { bytesToBase64 } from '../codec/base64.js';
 import { StrataError, toStorageError } from '../errors.js';
 import { isFutureRecord } from '../record.js';
+import { sealContext } from './sealed-record.js';
 import { withLock } from '../sync/lock.js';
 import type { KeyEvent } from './key-channel.js';
 import { generationOf, type KeyRing } from './keyring.js';
@@ -209,9 +210,10 @@ async function reencrypt(
         const record = await layer.read(key).catch(() => undefined);
         if (!record || record.x !== 1 || isFutureRecord(record) || generationOf(record.p) === gen)
           continue;
+        const context = sealContext(key, record); // the header stays: only the ciphertext changes
         let plain: string;
         try {
-          plain = await ring.decrypt(record.p, key);
+          plain = await ring.decrypt(record.p, context);
         } catch (error) {
           if (pass === 0)
             report(
@@ -225,7 +227,7 @@ async function reencrypt(
             );
           continue;
         }
-        const sealed = await ring.encrypt(plain, key);
+        const sealed = await ring.encrypt(plain, context);
         const latest = await layer.read(key).catch(() => undefined);
         if (latest?.p !== record.p) {
           busy++;

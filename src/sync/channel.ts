@@ -1,5 +1,6 @@
 import type { StrataError } from '../errors.js';
-import { parseEnvelope, SYNC_VERSION, type SyncMessage } from './messages.js';
+import type { MessageSeal } from './message-seal.js';
+import { parseEnvelope, SYNC_VERSION, type SyncEnvelope, type SyncMessage } from './messages.js';
 import {
   nativeBroadcastChannel,
   type ChannelTransport,
@@ -19,17 +20,27 @@ export interface SyncHandlers {
  * has `BroadcastChannel` it is used directly; elsewhere the `fallback` transport, if one
  * was given (`strata-storage/broadcast-channel`). Every message is validated by us, so
  * data posted on the channel by other code is reported and dropped. Our own messages are
- * recognised by sender id and never applied twice.
+ * recognised by sender id and never applied twice. With a `seal` (a namespace with a key),
+ * every message is sealed and only sealed ones are taken, in the order they arrived.
  */
 export class SyncChannel {
   readonly #transport: ChannelTransport;
   readonly #namespace: string;
   readonly #self: string;
+  readonly #seal: MessageSeal | undefined;
+  /** Posts in order: sealing is asynchronous, and receivers drop a number lower than one heard. */
+  #posting: Promise<unknown> = Promise.resolve();
 
-  private constructor(transport: ChannelTransport, namespace: string, self: string) {
+  private constructor(
+    transport: ChannelTransport,
+    namespace: string,
+    self: string,
+    seal: MessageSeal | undefined,
+  ) {
     this.#transport = transport;
     this.#namespace = namespace;
     this.#self = self;
+    this.#seal = seal;
   }
 
   /** Opens the channel `name`; `undefined` when the browser has no `BroadcastChannel` and no fallback was given. */
@@ -39,25 +50,42 @@ export class SyncChannel {
     self: string,
     handlers: SyncHandlers,
     fallback?: ChannelTransportFactory,
+    seal?: MessageSeal,
   ): Promise<SyncChannel | undefined> {
-    const receive = (data: unknown): void => {
+    const deliver = (data: unknown): void => {
       const parsed = parseEnvelope(data, namespace, self);
       if (parsed === null) return;
       if ('kind' in parsed) handlers.onMessage(parsed);
       else handlers.onInvalid(parsed);
     };
+    let opening: Promise<unknown> = Promise.resolve();
+    const receive = (data: unknown): void => {
+      const envelope = data as Partial<SyncEnvelope & { sealed: unknown }> | null;
+      if (!seal || envelope?.strata !== SYNC_VERSION || envelope.ns !== namespace)
+        return deliver(data);
+      if (envelope.from === self) return;
+      const from = String(envelope.from);
+      opening = opening.then(() =>
+        seal.open(envelope.sealed, from).then(
+          (msg) => deliver({ strata: SYNC_VERSION, ns: namespace, from, msg }),
+          (error: StrataError) => handlers.onInvalid(error),
+        ),
+      );
+    };
     const transport = nativeBroadcastChannel(name, receive) ?? (await fallback?.(name, receive));
-    return transport && new SyncChannel(transport, namespace, self);
+    return transport && new SyncChannel(transport, namespace, self, seal);
   }
 
   /** Posts a change; resolves when handed to the channel. */
   post(msg: SyncMessage): Promise<void> {
-    return this.#transport.post({
-      strata: SYNC_VERSION,
-      ns: this.#namespace,
-      from: this.#self,
-      msg,
-    });
+    const envelope = { strata: SYNC_VERSION, ns: this.#namespace, from: this.#self };
+    const seal = this.#seal;
+    if (!seal) return this.#transport.post({ ...envelope, msg });
+    const posted = this.#posting.then(async () =>
+      this.#transport.post({ ...envelope, sealed: await seal.seal(msg, this.#self) }),
+    );
+    this.#posting = posted.catch(() => undefined);
+    return posted;
   }
 
   close(): Promise<void> {

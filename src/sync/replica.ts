@@ -6,13 +6,17 @@ import { NO_CACHE } from '../record-cache.js';
 import { LAG_WINDOW_MS } from '../removal-log.js';
 import type { Reader } from '../reader.js';
 import type { StoreContext } from '../store-context.js';
+import { keysTagged } from '../tags.js';
 import { isExpired } from '../ttl.js';
 import { compareWrites } from '../write-clock.js';
 import { SyncChannel } from './channel.js';
+import { MessageSeal } from './message-seal.js';
 import type { SyncMessage } from './messages.js';
 import type { ChannelTransportFactory } from './transport.js';
 
 const CACHE_LIMIT = 5_000;
+/** How far ahead of this tab's clock another tab's write stamp may be. */
+const MAX_STAMP_AHEAD_MS = 60 * 60_000;
 /** Checks, one lag window apart, that a differing localStorage value must stay the same over. */
 const STABLE_CHECKS = 3;
 
@@ -47,6 +51,7 @@ export async function connectReplica(
       ctx.clock.id,
       { onMessage, onInvalid: (error) => ctx.report(error) },
       options.fallback,
+      ctx.sealedSync ? messageSeal(ctx) : undefined,
     );
   } catch (error) {
     ctx.cache = NO_CACHE;
@@ -62,6 +67,14 @@ export async function connectReplica(
     ),
   );
   return undefined;
+}
+
+/** Seals this namespace's messages under a key derived from its own. */
+function messageSeal(ctx: StoreContext): MessageSeal {
+  return new MessageSeal({
+    seal: async (text, context) => (await ctx.key()).sealMessage(text, context),
+    open: async (sealed, context) => (await ctx.key()).openMessage(sealed, context),
+  });
 }
 
 type ClearMessage = Extract<SyncMessage, { kind: 'clear' }>;
@@ -87,12 +100,22 @@ export class Replica {
   }
 
   apply(msg: SyncMessage): Promise<void> {
+    // Tabs share one clock: a stamp far ahead of it is forged, and would drag this tab's clock along.
+    if ((msg.kind === 'set' ? msg.record.u : msg.u) > this.#ctx.now() + MAX_STAMP_AHEAD_MS) {
+      this.#ctx.report(
+        new StrataError(
+          'INVALID_MESSAGE',
+          'Ignored a cross-tab message stamped far in the future.',
+        ),
+      );
+      return Promise.resolve();
+    }
     return msg.kind === 'set' ? this.#applySet(msg) : this.#applyRemoval(msg);
   }
 
   async #applySet({ key, layer: kind, record }: Extract<SyncMessage, { kind: 'set' }>) {
     const { chain, cache, subscribers } = this.#ctx;
-    const text = await this.#reader.plaintext(key, record);
+    const text = await this.#reader.plaintext(key, record, kind);
     if (text === undefined) {
       cache.invalidate(key); // forged, or sealed with a key this tab lacks: nothing cached is trusted
       return;
@@ -128,7 +151,7 @@ export class Replica {
     if (subscribers.watches(key)) {
       const newValue = isExpired(record, this.#ctx.now())
         ? null
-        : await this.#reader.decode(key, record);
+        : await this.#reader.decode(key, record, kind, text);
       if (chain.adapters.some((layer) => layer.shared && layer.kind === kind)) this.#settle(key);
       subscribers.emit({ key, oldValue, newValue, source: 'remote' });
     }
@@ -149,7 +172,7 @@ export class Replica {
       // Shared layers lost these keys with the sender's write; a lagging localStorage that
       // still shows them is skipped by reads (deleting could hit a newer write).
       if (layer.shared) continue;
-      const candidates = msg.kind === 'remove' ? msg.keys : await clearCandidates(layer, msg);
+      const candidates = msg.kind === 'remove' ? msg.keys : await this.#clearCandidates(layer, msg);
       for (const key of candidates) {
         const local = await layer.read(key).catch(() => undefined);
         if (!local) continue;
@@ -209,7 +232,7 @@ export class Replica {
     const checks = seen?.stamp === stamp ? seen.checks + 1 : 1;
     let value: unknown = null;
     if (found && !isExpired(found.record, this.#ctx.now())) {
-      const text = await this.#reader.plaintext(key, found.record);
+      const text = await this.#reader.plaintext(key, found.record, found.layer.kind);
       if (text === undefined) return; // unreadable here: nothing truer to tell
       try {
         value = deserialize(text);
@@ -226,6 +249,14 @@ export class Replica {
     }
     cache.invalidate(key);
     subscribers.emit({ key, oldValue: told.value, newValue: value, source: 'remote' });
+  }
+
+  /** The keys of a per-tab layer a clear message covers. */
+  #clearCandidates(layer: StorageAdapter, msg: ClearMessage): Promise<string[]> {
+    const prefix = msg.prefix ?? '';
+    if (msg.tags) return keysTagged(this.#ctx, this.#reader, layer, msg.tags, prefix);
+    if (prefix === '') return layer.allKeys();
+    return layer.keys(prefix, Number.NEGATIVE_INFINITY);
   }
 
   /** The value this tab last saw for a key changed elsewhere: known only when cached. */
@@ -247,12 +278,4 @@ function sameValue(a: unknown, b: unknown): boolean {
   } catch {
     return false;
   }
-}
-
-/** The keys of a per-tab layer a clear message covers. */
-function clearCandidates(layer: StorageAdapter, msg: ClearMessage): Promise<string[]> {
-  const prefix = msg.prefix ?? '';
-  if (msg.tags) return layer.keysTagged(msg.tags, prefix);
-  if (prefix === '') return layer.allKeys();
-  return layer.keys(prefix, Number.NEGATIVE_INFINITY);
 }

@@ -103,17 +103,20 @@ describe('encryption keys', () => {
     expect(stored.extractable).toBe(false);
   });
 
-  it('per-item encrypt overrides the global switch both ways', async () => {
+  it('per-item encrypt: true seals in a clear namespace; encrypt: false is refused in an encrypted one', async () => {
     const { strata, namespace } = makeStrata({
       defaultStorage: 'localStorage',
       encryption: { enabled: true },
     });
-    await strata.set('open', 'visible-value', { encrypt: false });
+    await expect(strata.set('open', 'visible-value', { encrypt: false })).rejects.toMatchObject({
+      code: 'INVALID_OPTIONS',
+    });
+    expect(await strata.has('open')).toBe(false);
     await strata.set('sealed', 'hidden-value');
     const { strata: plain, namespace: plainNs } = makeStrata({ defaultStorage: 'localStorage' });
     await plain.set('sealed', 'also-hidden', { encrypt: true, tags: ['t-hidden'] });
     const raw = (await rawDump(namespace)) + (await rawDump(plainNs));
-    expect(raw).toContain('visible-value');
+    expect(raw).not.toContain('visible-value');
     expect(raw).not.toContain('hidden-value');
     expect(raw).not.toContain('also-hidden');
     expect(raw).not.toContain('t-hidden');

@@ -36,6 +36,9 @@ async function replicaOverMemory(): Promise<{
     report: (error) => errors.push(error.code),
     timers: { ...platformTimers, now: () => NOW },
     post: () => undefined,
+    sealedOnly: false,
+    sealedSync: false,
+    mayHoldSealed: () => Promise.resolve(false),
   });
   const heard: StorageChange[] = [];
   ctx.subscribers.add('', (change) => heard.push(change));

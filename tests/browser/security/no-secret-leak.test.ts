@@ -162,19 +162,21 @@ describe('no secret in errors, events or logs', () => {
     }
   });
 
-  it('an item bound for the secure layer crosses the sync channel sealed, even with encrypt: false, and its tags hashed', async () => {
+  it('a secure-layer namespace seals its channel messages: no value, tag or record crosses in clear', async () => {
     const namespace = uniqueNamespace('secure-channel');
     const strata = new Strata({ namespace, defaultStorage: 'secure', sync: { enabled: true } });
     await strata.ready();
     const heard: unknown[] = [];
     const raw = new BroadcastChannel(`strata:${namespace}`);
     raw.onmessage = (event) => heard.push(event.data);
-    await strata.set('refresh', TOKEN, { encrypt: false, tags: ['auth-secret-tag'] });
+    await strata.set('refresh', TOKEN, { tags: ['auth-secret-tag'] });
     await expect.poll(() => heard.length).toBe(1);
     const text = JSON.stringify(heard);
     expect(text).not.toContain('rt-VALUE-7f3c9a');
     expect(text).not.toContain('auth-secret-tag');
-    expect((heard[0] as { msg: { record: { x?: number } } }).msg.record.x).toBe(1);
+    expect(text).not.toContain('"refresh"');
+    expect(heard[0]).toMatchObject({ sealed: expect.any(String) });
+    expect(heard[0]).not.toHaveProperty('msg');
     expect(await strata.get('refresh')).toBe(TOKEN);
     await strata.clear({ tags: ['auth-secret-tag'] });
     expect(await strata.get('refresh')).toBeNull();
