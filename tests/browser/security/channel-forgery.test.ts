@@ -121,15 +121,22 @@ describe('the sync channel of an encrypted namespace', () => {
       expect(text).not.toContain(secret);
   });
 
-  it('a fake rotation or shredding notice changes nothing: writes and reads go on', async () => {
-    const namespace = uniqueNamespace('fake-rotation');
+  it.each([
+    ['rotation', 'rotated', 7],
+    ['shredding', 'destroyed', 0],
+  ] as const)('a fake %s notice changes nothing: writes and reads go on', async (_, phase, gen) => {
+    const namespace = uniqueNamespace('fake-key-event');
     const { strata, errors } = tab(namespace, 'localStorage');
     await strata.set('before', 1);
-    const keys = attacker(`strata-keys:${namespace}`);
-    keys.post({ strataKeys: 1, ns: namespace, from: 'attacker', phase: 'rotated', gen: 7 });
-    keys.post({ strataKeys: 1, ns: namespace, from: 'attacker', phase: 'destroyed', gen: 0 });
-    // A malformed message after them on the data channel: once it is reported, the notices
-    // (queued before it, checked against the key metadata in microtasks) were handled.
+    attacker(`strata-keys:${namespace}`).post({
+      strataKeys: 1,
+      ns: namespace,
+      from: 'attacker',
+      phase,
+      gen,
+    });
+    // A malformed message after it on the data channel: once that is reported, the notice
+    // (queued before it, checked against the key metadata in microtasks) was handled.
     attacker(`strata:${namespace}`).post({ strata: 1, ns: namespace, from: 'attacker' });
     await expect.poll(() => codes(errors)).toContain('INVALID_MESSAGE');
     await strata.set('after', 2);
