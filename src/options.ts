@@ -1,3 +1,4 @@
+import { validIterations } from './crypto/meta-check.js';
 import { StrataError } from './errors.js';
 import { resolveTimers, type Timers } from './timers.js';
 import { isValidTtl } from './ttl.js';
@@ -65,6 +66,13 @@ export function resolveOptions(options: StrataOptions = {}): ResolvedOptions {
       fail('encryption.key must be an AES-GCM CryptoKey');
     if (encryption.password !== undefined && encryption.key !== undefined)
       fail('give encryption.password or encryption.key, not both');
+    if (encryption.wrappingKey !== undefined && typeof encryption.wrappingKey !== 'function')
+      fail('encryption.wrappingKey must be a function resolving to a CryptoKey');
+    if (
+      encryption.wrappingKey !== undefined &&
+      (encryption.password !== undefined || encryption.key !== undefined)
+    )
+      fail('give encryption.wrappingKey without encryption.password or encryption.key');
     if (encryption.algorithm !== undefined && encryption.algorithm !== 'AES-GCM')
       fail('encryption.algorithm: only AES-GCM is supported');
     if (
@@ -73,11 +81,8 @@ export function resolveOptions(options: StrataOptions = {}): ResolvedOptions {
       encryption.keySize !== 256
     )
       fail('encryption.keySize must be 128 or 256');
-    if (
-      encryption.iterations !== undefined &&
-      (!Number.isInteger(encryption.iterations) || encryption.iterations < 600_000)
-    )
-      fail('encryption.iterations must be an integer of at least 600,000');
+    if (encryption.iterations !== undefined && !validIterations(encryption.iterations))
+      fail('encryption.iterations must be an integer from 600,000 to 10,000,000');
   }
 
   const ttl = options.ttl ?? {};

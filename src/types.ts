@@ -24,8 +24,24 @@ export interface EncryptionOptions {
   algorithm?: 'AES-GCM';
   /** AES key size for password-derived and device keys. Default 256. */
   keySize?: 128 | 256;
-  /** PBKDF2 iterations for `password`; at least 600,000 (the default). */
+  /** PBKDF2 iterations for `password`: 600,000 (the default) to 10,000,000. */
   iterations?: number;
+  /**
+   * Protects a copy of the browser profile: the namespace's data key is a random AES-GCM key
+   * stored only wrapped (AES-KW or AES-GCM) by the `CryptoKey` this function resolves to, and
+   * unwrapped non-extractable in memory. The browser never persists the wrapping key: fetch
+   * it from your server after sign-in (for example as raw bytes, imported non-extractable
+   * with the `wrapKey` and `unwrapKey` usages). A profile copied without it decrypts
+   * nothing; once `destroyKey()` ran and the server forgot the wrapping key, no copy taken
+   * before decrypts either (crypto-shredding).
+   *
+   * Called once per key set-up, before the namespace's key lock is taken (a call that never
+   * settles holds up only this instance). Not with `password` or `key` (`INVALID_OPTIONS`).
+   * Another wrapping key than the namespace's rejects `ready()` with `WRONG_KEY`; a rejection of
+   * the function with `CRYPTO_UNAVAILABLE` (your error as `cause`); a result that is not an
+   * AES-KW or AES-GCM key with those usages with `INVALID_OPTIONS`.
+   */
+  wrappingKey?: () => Promise<CryptoKey>;
 }
 
 /** Time-to-live defaults, in milliseconds. */

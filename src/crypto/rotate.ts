@@ -40,16 +40,19 @@ const PASSES = 3;
 
 /**
  * Re-keys the namespace to `target`, resumably:
- * 1. the pending key is written to the metadata (`next`: salt, verifier, the tag secret,
- *    and each key's bytes wrapped under the other when they can be exported), and the
- *    ring starts writing with it;
+ * 1. the pending key is written to the metadata (`next`: salt, verifier, and the old key's
+ *    bytes wrapped under the new key when they can be exported; never the new key under
+ *    the old one, so a leaked old secret opens nothing written after the rotation), and
+ *    the ring starts writing with it;
  * 2. every encrypted record of every layer is re-encrypted, its ciphertext naming the new
  *    generation (a record changed meanwhile is left to the newer write and met again in
  *    the next pass);
  * 3. the metadata is committed (old key forgotten, a device key deleted from the keyring).
- * Interrupted anywhere, the next instance opened with the old or the new secret finishes
- * the pending rotation in `ready()`. A rotation already committed by another tab is
- * adopted when `target` is its key (this tab's per-tab layers are re-encrypted).
+ * Interrupted anywhere, the next instance opened with the new secret finishes the pending
+ * rotation in `ready()`; one opened with the old secret reads the old generation only and
+ * refuses encrypted writes (`KEY_ROTATED`) until `rotateKey(new secret)` finishes it. A
+ * rotation already committed by another tab is adopted when `target` is its key (this
+ * tab's per-tab layers are re-encrypted).
  */
 export async function rotateNamespaceKey(scope: RotationScope, target: KeySecret): Promise<void> {
   const { namespace, ring } = scope;
@@ -66,7 +69,7 @@ export async function rotateNamespaceKey(scope: RotationScope, target: KeySecret
       if (!ring.cipherOf(meta.gen ?? 1) || !ring.cipherOf(pending.gen)) {
         throw new StrataError(
           'KEY_ROTATED',
-          'A key rotation is pending that this instance cannot finish; open the namespace with the old or the new password or key.',
+          'A key rotation is pending that this instance cannot finish; call rotateKey() with the new password or key, or open the namespace with it.',
         );
       }
       meta = await commit(scope, meta, pending);
@@ -98,14 +101,12 @@ export async function rotateNamespaceKey(scope: RotationScope, target: KeySecret
         'The key this instance holds is not the namespace key; reopen the namespace before rotating.',
       );
     }
-    const created = await createSlot(namespace, target, gen + 1, await current.tagSecret());
-    const oldRaw = await exportSlotKey(meta, scope.secret).catch(() => undefined);
-    const pending: PendingSlot = { ...created.slot, gen: gen + 1, tags: created.slot.tags ?? '' };
-    if (created.raw)
-      pending.wrappedNew = await current.encrypt(bytesToBase64(created.raw), '#next-key');
+    const created = await createSlot(namespace, target, gen + 1);
+    const oldRaw = await exportSlotKey(namespace, meta, scope.secret).catch(() => undefined);
+    const pending: PendingSlot = { ...created.slot, gen: gen + 1 };
+    // The old key under the new one only: whoever holds the new secret may read the old items.
     if (oldRaw)
       pending.wrappedOld = await created.cipher.encrypt(bytesToBase64(oldRaw), '#prev-key');
-    created.raw?.fill(0);
     oldRaw?.fill(0);
     const started: KeyMeta = { ...meta, next: pending };
     await writeMeta(scope.metaLayers, started);
@@ -138,8 +139,10 @@ export async function finishPendingRotation(scope: RotationScope): Promise<void>
 
 /**
  * Crypto-shredding: deletes the key metadata (salt, verifier, wrapped keys) from every
- * layer and the namespace's device key from the keyring, so no ciphertext left anywhere
- * can be decrypted again, even with the password.
+ * layer and the namespace's device key from the keyring, so the ciphertext left behind
+ * cannot be decrypted from what remains. A copy taken before keeps what it copied: with a
+ * password, a copy holding the salt still opens with that password; with a wrapping key,
+ * nothing opens once the application's server has forgotten that key too.
  */
 export async function destroyNamespaceKey(
   namespace: string,
@@ -168,10 +171,12 @@ async function commit(scope: RotationScope, meta: KeyMeta, pending: PendingSlot)
     mode: pending.mode,
     verifier: pending.verifier,
     gen: pending.gen,
-    tags: pending.tags,
   };
+  // Legacy pending metadata carries the tag secret: kept with the key it was sealed under.
+  if (pending.tags !== undefined) committed.tags = pending.tags;
   if (pending.salt !== undefined) committed.salt = pending.salt;
   if (pending.iterations !== undefined) committed.iterations = pending.iterations;
+  if (pending.wrapped !== undefined) committed.wrapped = pending.wrapped;
   await writeMeta(scope.metaLayers, committed);
   if (meta.mode === 'device' && pending.mode !== 'device') {
     await destroyDeviceKey(scope.namespace).catch((error: unknown) =>

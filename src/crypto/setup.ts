@@ -1,33 +1,42 @@
 import type { StorageAdapter } from '../adapters/adapter.js';
-import { base64ToBytes, bytesToBase64 } from '../codec/base64.js';
+import { base64ToBytes } from '../codec/base64.js';
 import { StrataError, toStorageError } from '../errors.js';
 import { withLock } from '../sync/lock.js';
 import { Cipher } from './cipher.js';
 import { KeyRing } from './keyring.js';
+import { checkMeta, refuse } from './meta-check.js';
 import { META_NAME } from './meta-copies.js';
 import { derivePasswordKey, deviceKey, existingDeviceKey, newSalt, saltBytes } from './keys.js';
-import type { KeySecret } from './secret.js';
+import { resolveSecret, type KeySecret } from './secret.js';
+import { fetchWrappingKey, newWrappedKey, unwrapDataKey } from './wrapped-key.js';
 
 /** One key of a namespace as its metadata describes it: how to re-derive it and how to check it. */
 export interface KeySlot {
-  mode: 'password' | 'key' | 'device';
+  mode: 'password' | 'key' | 'device' | 'wrapped';
   salt?: string;
   iterations?: number;
+  /** `wrapped` mode: the data key's bytes wrapped by the application's wrapping key (never stored unwrapped). */
+  wrapped?: string;
   /** A constant encrypted under the key: decrypting it proves the key right. */
   verifier: string;
   /** Key generation; absent means 1. */
   gen?: number;
-  /** The namespace's tag secret encrypted under this key (generation 2 on; before, it is derived from the key). */
+  /**
+   * Legacy: the tag secret encrypted under this key, as earlier versions stored it (generation
+   * 2 on). Read when present, never written: sealed records carry their tags inside.
+   */
   tags?: string;
 }
 
 /** A rotation begun and not yet committed. */
 export interface PendingSlot extends KeySlot {
   gen: number;
-  tags: string;
-  /** The new key's bytes encrypted under the old key, when they could be exported. */
+  /**
+   * Legacy: the new key under the old one, as earlier versions wrote it (it let the old
+   * password learn the new key). Used to finish such a rotation, never written.
+   */
   wrappedNew?: string;
-  /** The old key's bytes encrypted under the new key, when they could be exported. */
+  /** The old key's bytes encrypted under the new key, when they could be exported (safe: the new secret opens the old key only). */
   wrappedOld?: string;
 }
 
@@ -40,6 +49,8 @@ export interface KeyMeta extends KeySlot {
 const VERIFIER_TEXT = 'strata-storage key verifier';
 const VERIFIER_CONTEXT = '#verifier';
 const TAGS_CONTEXT = '#tags';
+/** Key metadata is a few hundred bytes; a larger copy is refused before it is parsed. */
+const MAX_META_TEXT = 16_384;
 
 /** Name of the cross-tab lock every key change of a namespace runs under. */
 export function keyLockName(namespace: string): string {
@@ -53,16 +64,21 @@ export function keyLockName(namespace: string): string {
  * (generation 2 on) with `KEY_ROTATED`. A lost device key, or a verifier gone while
  * encrypted records remain, is reported as `KEY_LOST` (data under the old key reads as
  * null) and a new key is set up, without touching any record. After an interrupted
- * rotation, either the old or the new secret opens the namespace: the other key is
- * unwrapped from the pending metadata when it could be exported.
+ * rotation, the new secret opens the namespace and finishes it (the old key is unwrapped
+ * from the pending metadata when it could be exported); the old secret still reads the
+ * items of the old generation but never learns the new key: its encrypted writes are
+ * refused with `KEY_ROTATED`. Metadata outside the bounds this SDK writes rejects with
+ * `CORRUPT_RECORD` at once, and nothing is rewritten.
  */
 export async function setupKeyRing(
   namespace: string,
-  secret: KeySecret,
+  configured: KeySecret,
   layers: readonly StorageAdapter[],
   report: (error: StrataError) => void,
   dataLayers: readonly StorageAdapter[] = layers,
 ): Promise<KeyRing> {
+  // Fetched before the lock: a wrappingKey() that never settles must not hold the other tabs up.
+  const secret = await resolveSecret(configured);
   return withLock(keyLockName(namespace), async () => {
     const meta = await readMeta(layers);
     if (meta) {
@@ -75,7 +91,7 @@ export async function setupKeyRing(
           'The password does not match the one this namespace was encrypted with.',
         );
       }
-      if (secret.kind === 'key' && modes.includes('key')) {
+      if ((secret.kind === 'key' || secret.kind === 'wrapped') && modes.includes(secret.kind)) {
         throw new StrataError(
           'WRONG_KEY',
           'The encryption key does not match the one this namespace was encrypted with.',
@@ -92,7 +108,14 @@ export async function setupKeyRing(
         const [code, what] =
           meta.mode === 'password'
             ? (['WRONG_PASSWORD', 'a password'] as const)
-            : (['WRONG_KEY', meta.mode === 'key' ? 'a caller key' : "this device's key"] as const);
+            : ([
+                'WRONG_KEY',
+                meta.mode === 'key'
+                  ? 'a caller key'
+                  : meta.mode === 'wrapped'
+                    ? 'a wrapping key'
+                    : "this device's key",
+              ] as const);
         throw new StrataError(
           code,
           `This namespace is encrypted with ${what}; open it with the same kind of secret (rotateKey() changes it).`,
@@ -116,6 +139,7 @@ async function openRing(
   if (current) {
     const ring = new KeyRing(gen, current);
     if (meta.next) {
+      // Only metadata of an earlier version holds the new key under the old one.
       const next = await unwrapSlot(
         namespace,
         meta.next,
@@ -124,6 +148,8 @@ async function openRing(
         '#next-key',
       );
       if (next) ring.add(meta.next.gen, next, true);
+      // The old secret reads what the old key sealed; what it would write, the old secret would open.
+      else ring.markStale(meta.next.gen);
     }
     return ring;
   }
@@ -163,10 +189,20 @@ export async function openSlot(
     );
   } else if (secret.kind === 'key') {
     key = secret.key;
+  } else if (secret.kind === 'wrapped') {
+    if (!slot.wrapped) return undefined;
+    const unwrapped = await unwrapDataKey(await wrappingKeyOf(secret), namespace, slot.wrapped);
+    if (!unwrapped) return undefined;
+    key = unwrapped;
   } else {
     key = (await deviceKey(namespace, secret.keySize)).key;
   }
   return cipherForSlot(namespace, key, slot);
+}
+
+/** The wrapping key of a `wrapped` secret: the one fetched for this set-up, or a fresh call. */
+function wrappingKeyOf(secret: Extract<KeySecret, { kind: 'wrapped' }>): Promise<CryptoKey> {
+  return secret.resolved ? Promise.resolve(secret.resolved) : fetchWrappingKey(secret.wrappingKey);
 }
 
 /** Whether `cipher`'s key is the one `slot` describes (its verifier decrypts). */
@@ -176,7 +212,7 @@ export async function opensSlot(cipher: Cipher, slot: KeySlot): Promise<boolean>
   );
 }
 
-/** The cipher of `key` when it opens `slot` (verifier, tag secret). */
+/** The cipher of `key` when it opens `slot` (verifier; the tag secret of legacy metadata). */
 async function cipherForSlot(
   namespace: string,
   key: CryptoKey,
@@ -214,54 +250,52 @@ async function unwrapSlot(
 }
 
 /**
- * A new key for `secret` at generation `gen`: its slot (fresh salt for a password) and
- * cipher; `raw` holds the key bytes when they can be exported (password-derived keys are
- * derived extractable for this one purpose, then re-imported non-extractable).
- * `tagSecret` carries the namespace's tag secret over (generation 2 on).
+ * A new key for `secret` at generation `gen`: its slot (fresh salt for a password, the
+ * wrapped data key for a wrapping key) and cipher. No tag secret is created: sealed records
+ * carry their tags inside the ciphertext.
  */
 export async function createSlot(
   namespace: string,
   secret: KeySecret,
   gen: number,
-  tagSecret?: Uint8Array<ArrayBuffer>,
-): Promise<{ slot: KeySlot; cipher: Cipher; raw?: Uint8Array<ArrayBuffer> }> {
+): Promise<{ slot: KeySlot; cipher: Cipher }> {
   let key: CryptoKey;
-  let raw: Uint8Array<ArrayBuffer> | undefined;
   const slot: KeySlot = { mode: secret.kind, verifier: '' };
   if (secret.kind === 'password') {
     slot.salt = newSalt();
     slot.iterations = secret.iterations;
-    const exportable = await derivePasswordKey(
+    key = await derivePasswordKey(
       secret.password,
       saltBytes(slot.salt),
       secret.iterations,
       secret.keySize,
-      true,
     );
-    raw = new Uint8Array(await crypto.subtle.exportKey('raw', exportable));
-    key = await crypto.subtle.importKey('raw', raw, { name: 'AES-GCM' }, false, [
-      'encrypt',
-      'decrypt',
-    ]);
   } else if (secret.kind === 'key') {
     key = secret.key;
-    if (key.extractable) raw = new Uint8Array(await crypto.subtle.exportKey('raw', key));
+  } else if (secret.kind === 'wrapped') {
+    const fresh = await newWrappedKey(await wrappingKeyOf(secret), namespace, secret.keySize);
+    slot.wrapped = fresh.wrapped;
+    key = fresh.key;
   } else {
     key = (await deviceKey(namespace, secret.keySize)).key;
   }
-  const bare = new Cipher(key, namespace);
-  slot.verifier = await bare.encrypt(VERIFIER_TEXT, VERIFIER_CONTEXT);
+  const cipher = new Cipher(key, namespace);
+  slot.verifier = await cipher.encrypt(VERIFIER_TEXT, VERIFIER_CONTEXT);
   if (gen > 1) slot.gen = gen;
-  if (tagSecret) slot.tags = await bare.encrypt(bytesToBase64(tagSecret), TAGS_CONTEXT);
-  const cipher = tagSecret ? new Cipher(key, namespace, tagSecret) : bare;
-  return raw ? { slot, cipher, raw } : { slot, cipher };
+  return { slot, cipher };
 }
 
 /** The bytes of the key `secret` opens `slot` with, when they can be exported (never for a device key). */
 export async function exportSlotKey(
+  namespace: string,
   slot: KeySlot,
   secret: KeySecret,
 ): Promise<Uint8Array<ArrayBuffer> | undefined> {
+  if (secret.kind === 'wrapped' && slot.mode === 'wrapped' && slot.wrapped) {
+    const wrapping = await wrappingKeyOf(secret);
+    const key = await unwrapDataKey(wrapping, namespace, slot.wrapped, true);
+    return key && new Uint8Array(await crypto.subtle.exportKey('raw', key));
+  }
   if (secret.kind === 'password' && slot.mode === 'password' && slot.salt) {
     const key = await derivePasswordKey(
       secret.password,
@@ -281,6 +315,7 @@ export async function exportSlotKey(
  * Reads the key metadata from the first layer that has a well-formed copy. When none has
  * one and a layer failed to answer, it rejects (`STORAGE_UNAVAILABLE`) instead of reporting
  * "no metadata": a new key set up over metadata that could not be read would lose the data.
+ * A copy outside the bounds this SDK writes throws `CORRUPT_RECORD` at once ({@link checkMeta}).
  */
 export async function readMeta(layers: readonly StorageAdapter[]): Promise<KeyMeta | undefined> {
   let failure: unknown;
@@ -293,12 +328,16 @@ export async function readMeta(layers: readonly StorageAdapter[]): Promise<KeyMe
       continue;
     }
     if (text === undefined) continue;
+    if (text.length > MAX_META_TEXT) refuse('size');
+    let meta: Partial<KeyMeta> | undefined;
     try {
-      const meta = JSON.parse(text) as Partial<KeyMeta>;
-      if (meta.v === 1 && typeof meta.verifier === 'string' && typeof meta.mode === 'string')
-        return meta as KeyMeta;
+      meta = JSON.parse(text) as Partial<KeyMeta>;
     } catch {
-      // a malformed copy: try the next layer
+      continue; // a malformed copy: try the next layer
+    }
+    if (meta?.v === 1 && typeof meta.verifier === 'string' && typeof meta.mode === 'string') {
+      checkMeta(meta as Record<string, unknown>);
+      return meta as KeyMeta;
     }
   }
   if (failure !== undefined) throw toStorageError(failure, 'Reading the key metadata');

@@ -30,6 +30,16 @@ function localCiphertexts(namespace: string): string[] {
     .map((text) => text.slice(text.indexOf('\n') + 1));
 }
 
+/** The keys of a namespace's localStorage records sealed under key generation 2. */
+function newGeneration(namespace: string): Set<string> {
+  const prefix = `${encodeURIComponent(namespace)}:`;
+  const keys = Object.keys(localStorage).filter((k) => {
+    const text = localStorage.getItem(k) ?? '';
+    return k.startsWith(prefix) && text.slice(text.indexOf('\n') + 1).startsWith('2.');
+  });
+  return new Set(keys.map((k) => decodeURIComponent(k.slice(prefix.length))));
+}
+
 afterEach(async () => {
   await Promise.all(open.splice(0).map((s) => s.close()));
 });
@@ -43,7 +53,6 @@ describe('rotateKey', () => {
       const values = Array.from({ length: 25 }, (_, i) => ({ i, token: `t-${i}` }));
       for (const [i, value] of values.entries())
         await strata.set(`k${i}`, value, { tags: ['user'], ttl: 60_000 });
-      if (kind !== 'secure') await strata.set('clear-text', 'plain', { encrypt: false });
       await strata.rotateKey(NEW);
       for (const [i, value] of values.entries()) expect(await strata.get(`k${i}`)).toEqual(value);
       expect(await strata.getTTL('k0')).toBeGreaterThan(50_000);
@@ -54,10 +63,9 @@ describe('rotateKey', () => {
       const fresh = strataWith(namespace, NEW, { defaultStorage: kind });
       for (const [i, value] of values.entries())
         expect(await fresh.strata.get(`k${i}`)).toEqual(value);
-      if (kind !== 'secure') expect(await fresh.strata.get('clear-text')).toBe('plain');
       // Tag hashes survive the rotation: clear by tag still finds every item.
       await fresh.strata.clear({ tags: ['user'] });
-      expect(await fresh.strata.keys()).toEqual(kind === 'secure' ? [] : ['clear-text']);
+      expect(await fresh.strata.keys()).toEqual([]);
       expect(fresh.errors).toEqual([]);
     },
   );
@@ -138,15 +146,46 @@ describe('an interrupted rotation resumes', () => {
     expect(payloads.filter((p) => !p.startsWith('2.')).length).toBe(count - allowed);
   }
 
-  it('an instance opened with the old password reads everything and finishes it', async () => {
+  it('the pending metadata never holds the new key under the old one', async () => {
+    const namespace = uniqueNamespace('resume-meta');
+    await interrupted(namespace, 4, 2);
+    const meta = JSON.parse(localStorage.getItem(`${encodeURIComponent(namespace)}#keys`) ?? '{}');
+    expect(meta.next).toMatchObject({ mode: 'password', gen: 2 });
+    expect(meta.next.wrappedNew).toBeUndefined();
+    expect(meta.next.wrappedOld).toEqual(expect.any(String)); // the old key under the new one: safe
+    expect(meta.next.tags).toBeUndefined();
+  });
+
+  it('an instance opened with the old password reads the old generation only, refuses encrypted writes with KEY_ROTATED, and rotateKey(new) finishes it', async () => {
     const namespace = uniqueNamespace('resume-old');
     await interrupted(namespace, 12, 5);
     const resumed = strataWith(namespace, OLD);
+    await resumed.strata.ready();
+    // The 5 items re-encrypted under the new key must not open with the old password.
+    const rotated = newGeneration(namespace);
+    expect(rotated.size).toBe(5);
+    const read = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => resumed.strata.get(`k${i}`)),
+    );
+    expect(read).toEqual(
+      Array.from({ length: 12 }, (_, i) => (rotated.has(`k${i}`) ? null : { i })),
+    );
+    expect(resumed.errors.map((e) => e.code)).toContain('KEY_ROTATED');
+    await expect(resumed.strata.set('after', 'a refresh token')).rejects.toMatchObject({
+      code: 'KEY_ROTATED',
+    });
+    await expect(resumed.strata.rotateKey('a guess')).rejects.toMatchObject({
+      code: 'KEY_ROTATED',
+    });
+    // Nothing was finished with the old password alone.
+    expect(localCiphertexts(namespace).filter((p) => p.startsWith('2.')).length).toBe(5);
+    await resumed.strata.rotateKey(NEW);
     for (let i = 0; i < 12; i++) expect(await resumed.strata.get(`k${i}`)).toEqual({ i });
     expect(localCiphertexts(namespace).every((p) => p.startsWith('2.'))).toBe(true);
     await resumed.strata.close();
     const after = strataWith(namespace, NEW);
     for (let i = 0; i < 12; i++) expect(await after.strata.get(`k${i}`)).toEqual({ i });
+    expect(after.errors).toEqual([]);
     await expect(strataWith(namespace, OLD).strata.ready()).rejects.toMatchObject({
       code: 'WRONG_PASSWORD',
     });
@@ -164,7 +203,7 @@ describe('an interrupted rotation resumes', () => {
   it('rotating again while one is pending finishes the pending one first, then applies the new key on top', async () => {
     const namespace = uniqueNamespace('resume-third');
     await interrupted(namespace, 6, 2);
-    const other = strataWith(namespace, OLD);
+    const other = strataWith(namespace, NEW);
     await other.strata.rotateKey('third');
     for (let i = 0; i < 6; i++) expect(await other.strata.get(`k${i}`)).toEqual({ i });
     expect(localCiphertexts(namespace).every((p) => p.startsWith('3.'))).toBe(true);
