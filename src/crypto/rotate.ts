@@ -172,8 +172,6 @@ async function commit(scope: RotationScope, meta: KeyMeta, pending: PendingSlot)
     verifier: pending.verifier,
     gen: pending.gen,
   };
-  // Legacy pending metadata carries the tag secret: kept with the key it was sealed under.
-  if (pending.tags !== undefined) committed.tags = pending.tags;
   if (pending.salt !== undefined) committed.salt = pending.salt;
   if (pending.iterations !== undefined) committed.iterations = pending.iterations;
   if (pending.wrapped !== undefined) committed.wrapped = pending.wrapped;

@@ -23,7 +23,7 @@ export interface KeySlot {
   gen?: number;
   /**
    * Legacy: the tag secret encrypted under this key, as earlier versions stored it (generation
-   * 2 on). Read when present, never written: sealed records carry their tags inside.
+   * 2 on). Tolerated, never read nor written: sealed records carry their tags inside.
    */
   tags?: string;
 }
@@ -48,7 +48,6 @@ export interface KeyMeta extends KeySlot {
 
 const VERIFIER_TEXT = 'strata-storage key verifier';
 const VERIFIER_CONTEXT = '#verifier';
-const TAGS_CONTEXT = '#tags';
 /** Key metadata is a few hundred bytes; a larger copy is refused before it is parsed. */
 const MAX_META_TEXT = 16_384;
 
@@ -212,20 +211,15 @@ export async function opensSlot(cipher: Cipher, slot: KeySlot): Promise<boolean>
   );
 }
 
-/** The cipher of `key` when it opens `slot` (verifier; the tag secret of legacy metadata). */
+/** The cipher of `key` when it opens `slot` (its verifier decrypts). */
 async function cipherForSlot(
   namespace: string,
   key: CryptoKey,
   slot: KeySlot,
 ): Promise<Cipher | undefined> {
-  const bare = new Cipher(key, namespace);
-  try {
-    if (!(await opensSlot(bare, slot))) return undefined;
-    if (slot.tags === undefined) return bare;
-    return new Cipher(key, namespace, base64ToBytes(await bare.decrypt(slot.tags, TAGS_CONTEXT)));
-  } catch {
-    return undefined;
-  }
+  const cipher = new Cipher(key, namespace);
+  // A legacy tag secret (`slot.tags`) is neither needed nor read: sealed records carry their tags.
+  return (await opensSlot(cipher, slot)) ? cipher : undefined;
 }
 
 async function unwrapSlot(

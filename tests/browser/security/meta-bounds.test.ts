@@ -116,12 +116,17 @@ describe('stored key metadata out of bounds', () => {
     expect(error?.message).not.toContain(salt);
   });
 
-  it('metadata at the bounds still opens', async () => {
+  it('metadata within the bounds still opens, a legacy tag secret included', async () => {
     const namespace = uniqueNamespace('bounds-ok');
     const first = strataOn(namespace).strata;
     await first.set('a', 1);
     await first.rotateKey('second password'); // gen 2
     await first.close();
+    // As an earlier version wrote it: a sealed tag secret beside the key (tolerated, unused now).
+    const metaKey = `${encodeURIComponent(namespace)}#keys`;
+    const meta = JSON.parse(localStorage.getItem(metaKey) ?? '{}') as Meta;
+    meta.tags = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(72))));
+    localStorage.setItem(metaKey, JSON.stringify(meta));
     const errors: StrataError[] = [];
     const reopened = new Strata({
       namespace,

@@ -200,6 +200,59 @@ describe('an interrupted rotation resumes', () => {
     expect(resumed.errors).toEqual([]);
   });
 
+  it('a pending rotation an earlier version wrote (the new key under the old) is finished by the old password, and the leak leaves the metadata', async () => {
+    const namespace = uniqueNamespace('resume-legacy');
+    await interrupted(namespace, 6, 2);
+    const metaKey = `${encodeURIComponent(namespace)}#keys`;
+    const meta = JSON.parse(localStorage.getItem(metaKey) ?? '{}');
+    // What the earlier version stored: the new key's bytes sealed under the old key.
+    const derive = async (password: string, salt: string, iterations: number) => {
+      const material = await crypto.subtle.importKey(
+        'raw',
+        new TextEncoder().encode(password),
+        'PBKDF2',
+        false,
+        ['deriveKey'],
+      );
+      return crypto.subtle.deriveKey(
+        {
+          name: 'PBKDF2',
+          hash: 'SHA-256',
+          salt: Uint8Array.from(atob(salt), (c) => c.charCodeAt(0)),
+          iterations,
+        },
+        material,
+        { name: 'AES-GCM', length: 256 },
+        true,
+        ['encrypt', 'decrypt'],
+      );
+    };
+    const oldKey = await derive(OLD, meta.salt, meta.iterations);
+    const newKey = await derive(NEW, meta.next.salt, meta.next.iterations);
+    const newRaw = new Uint8Array(await crypto.subtle.exportKey('raw', newKey));
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    const sealed = new Uint8Array(
+      await crypto.subtle.encrypt(
+        {
+          name: 'AES-GCM',
+          iv,
+          additionalData: new TextEncoder().encode(`strata/1\u0000${namespace}\u0000#next-key`),
+        },
+        oldKey,
+        new TextEncoder().encode(btoa(String.fromCharCode(...newRaw))),
+      ),
+    );
+    meta.next.wrappedNew = btoa(String.fromCharCode(...iv, ...sealed));
+    localStorage.setItem(metaKey, JSON.stringify(meta));
+    const resumed = strataWith(namespace, OLD);
+    for (let i = 0; i < 6; i++) expect(await resumed.strata.get(`k${i}`)).toEqual({ i });
+    expect(localCiphertexts(namespace).every((p) => p.startsWith('2.'))).toBe(true);
+    const committed = JSON.parse(localStorage.getItem(metaKey) ?? '{}');
+    expect(committed.next).toBeUndefined();
+    expect(JSON.stringify(committed)).not.toContain(meta.next.wrappedNew);
+    expect(resumed.errors).toEqual([]);
+  });
+
   it('rotating again while one is pending finishes the pending one first, then applies the new key on top', async () => {
     const namespace = uniqueNamespace('resume-third');
     await interrupted(namespace, 6, 2);
