@@ -53,6 +53,11 @@ export class KeyRing {
       this.#staleFor = Math.max(this.#staleFor ?? 0, gen);
   }
 
+  /** Whether another tab's rotation left this ring behind (see {@link markStale}). */
+  get stale(): boolean {
+    return this.#staleFor !== undefined;
+  }
+
   /** Encrypts with the write generation's key. */
   async encrypt(plain: string, context: string): Promise<string> {
     if (this.#staleFor !== undefined) throw rotated(this.#staleFor);
@@ -85,6 +90,7 @@ export class KeyRing {
   async openMessage(sealed: string, context: string): Promise<string> {
     const colon = sealed.indexOf(':');
     const gen = Number(sealed.slice(0, colon));
+    if (colon > 0 && gen > this.#writeGen && this.#staleFor !== undefined) throw rotated(gen);
     if (colon <= 0 || !this.#ciphers.has(gen))
       throw new StrataError(
         'DECRYPT_FAILED',

@@ -129,7 +129,11 @@ export class NamespaceKey {
 
   /** Opens a message {@link sealMessage} sealed; throws `DECRYPT_FAILED` for anything else. */
   async openMessage(sealed: string, context: string): Promise<string> {
-    return (await this.ring()).openMessage(sealed, context);
+    const ring = await this.ring();
+    // A message of a newer generation may be the first sign of a rotation: the metadata says.
+    if (!ring.stale && /^\d+:/.test(sealed) && parseInt(sealed, 10) > ring.generation)
+      await this.#checkRotation();
+    return ring.openMessage(sealed, context);
   }
 
   /** Re-keys the namespace to `target` (see `Strata.rotateKey`). */

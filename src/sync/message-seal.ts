@@ -1,4 +1,4 @@
-import { StrataError } from '../errors.js';
+import { isStrataError, StrataError } from '../errors.js';
 
 /** How the namespace key seals and opens message text (the key is loaded on first use). */
 export interface MessageCipher {
@@ -46,7 +46,8 @@ export class MessageSeal {
     let inner: Partial<Sealed>;
     try {
       inner = JSON.parse(await this.#cipher.open(sealed, context(from))) as Partial<Sealed>;
-    } catch {
+    } catch (error) {
+      if (isStrataError(error, 'KEY_ROTATED')) throw error; // this tab is behind a rotation
       throw invalid('not sealed with this namespace key');
     }
     const now = this.#now();

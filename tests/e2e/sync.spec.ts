@@ -214,14 +214,14 @@ test('malformed and forged messages are ignored and reported, never applied', as
       from: 'x',
       msg: { kind: 'clear', keys: [], u: 8.64e15 + 1, w: 'x' },
     });
-    // Valid, at the latest Date: this tab's clock follows it, and its writes must stay readable.
+    // Well-formed, but not sealed (this namespace has a key): refused, its stamp not followed.
     raw.postMessage({
       strata: 1,
       ns,
       from: 'x',
       msg: { kind: 'remove', keys: [], u: 8.64e15, w: 'x', expired: false },
     });
-    // Well-formed, but not sealed with this namespace's key: must not be applied.
+    // A sealed-looking record in an unsealed message: refused the same way.
     raw.postMessage({
       strata: 1,
       ns,
@@ -244,7 +244,8 @@ test('malformed and forged messages are ignored and reported, never applied', as
       'INVALID_MESSAGE',
       'INVALID_MESSAGE',
       'INVALID_MESSAGE',
-      'DECRYPT_FAILED',
+      'INVALID_MESSAGE',
+      'INVALID_MESSAGE',
     ]);
   expect(await strata(b).keys()).toEqual([]);
   expect(await strata(b).changes()).toEqual([]);
