@@ -2,26 +2,61 @@
 //   DEMO_PORT        the demo page, default 5173
 //   DEMO_AUTH_PORT   the auth server the demo proxies /api to, default 5174
 //   DEMO_ACCESS_TTL  access token lifetime in seconds, default 60 (short, so refreshes show)
+// A port already in use ends it with one message naming the port and its variable (no stack).
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'vite';
 import { createAuthServer } from '../server/auth-server.mjs';
 
-const demoPort = Number(process.env.DEMO_PORT ?? 5173);
-const authPort = Number(process.env.DEMO_AUTH_PORT ?? 5174);
+const demoPort = port('DEMO_PORT', 5173);
+const authPort = port('DEMO_AUTH_PORT', 5174);
 const accessTtl = Number(process.env.DEMO_ACCESS_TTL ?? 60);
+if (demoPort === authPort)
+  fail(`DEMO_PORT and DEMO_AUTH_PORT are both ${demoPort}; give them two ports.`);
 process.env.DEMO_AUTH_PORT = String(authPort); // read by demo/vite.config.ts
+
+/** A port from the environment, or its default. */
+function port(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 65535)
+    fail(`${name}=${raw} is not a port (1-65535).`);
+  return value;
+}
+
+/** A message on stderr and exit 1: a start-up problem the user can fix, without a stack trace. */
+function fail(message) {
+  console.error(`npm start: ${message}`);
+  process.exit(1);
+}
+
+/** A port someone else holds: which one, which variable moves it, and an example. */
+function portInUse(error, what, name, value) {
+  const busy = error?.code === 'EADDRINUSE' || /already in use/i.test(String(error?.message));
+  if (!busy) throw error;
+  const other =
+    name === 'DEMO_PORT' ? `DEMO_AUTH_PORT (now ${authPort})` : `DEMO_PORT (now ${demoPort})`;
+  fail(
+    `port ${value} on 127.0.0.1 (${what}, ${name}) is already in use: another \`npm start\`?\n` +
+      `  Stop it, or pick another port: ${name}=${value + 100 > 65535 ? value - 100 : value + 100} npm start\n` +
+      `  (the other port, ${other}, is set the same way.)`,
+  );
+}
 
 // The demo page calls /api through its Vite proxy, which keeps the page's Origin header.
 const auth = await createAuthServer({
   port: authPort,
   accessTtl,
   allowedOrigins: [`http://127.0.0.1:${demoPort}`, `http://localhost:${demoPort}`],
-});
+}).catch((error) => portInUse(error, 'the auth server', 'DEMO_AUTH_PORT', authPort));
 const demo = await createServer({
   configFile: fileURLToPath(new URL('../demo/vite.config.ts', import.meta.url)),
   server: { port: demoPort },
 });
-await demo.listen();
+await demo.listen().catch(async (error) => {
+  await Promise.allSettled([demo.close(), auth.close()]);
+  portInUse(error, 'the demo page', 'DEMO_PORT', demoPort);
+});
 
 console.log(
   `strata-storage demo: http://127.0.0.1:${demoPort}/  (auth server ${auth.url}, access tokens live ${accessTtl} s)`,
