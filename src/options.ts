@@ -1,4 +1,4 @@
-import { validIterations } from './crypto/meta-check.js';
+import { validIterations } from './crypto/secret.js';
 import { StrataError } from './errors.js';
 import { resolveTimers, type Timers } from './timers.js';
 import { isValidTtl } from './ttl.js';

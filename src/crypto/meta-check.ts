@@ -1,9 +1,6 @@
 import { StrataError } from '../errors.js';
+import { validIterations } from './secret.js';
 
-/** The PBKDF2-SHA-256 floor (OWASP 2023 guidance): options and stored metadata below it are refused. */
-export const MIN_PBKDF2_ITERATIONS = 600_000;
-/** The PBKDF2 ceiling: a stored count above it would keep `ready()` (and the key lock) busy for minutes or more. */
-export const MAX_PBKDF2_ITERATIONS = 10_000_000;
 /** The highest key generation accepted (ciphertext names its generation in at most 10 digits). */
 export const MAX_GENERATION = 1_000_000_000;
 
@@ -58,16 +55,6 @@ function checkSlot(slot: Record<string, unknown>, what: string): void {
   if (slot.verifier === undefined) refuse(`${what}: verifier`);
   if (slot.mode === 'password' && slot.salt === undefined) refuse(`${what}: salt`);
   if (slot.mode === 'wrapped' && slot.wrapped === undefined) refuse(`${what}: wrapped`);
-}
-
-/** Whether `value` is a PBKDF2 iteration count within the SDK's bounds. */
-export function validIterations(value: unknown): value is number {
-  return (
-    typeof value === 'number' &&
-    Number.isInteger(value) &&
-    value >= MIN_PBKDF2_ITERATIONS &&
-    value <= MAX_PBKDF2_ITERATIONS
-  );
 }
 
 /** Bytes `text` decodes to as standard base64, or -1 when it is not base64 (checked before decoding, bounded). */

@@ -1,7 +1,20 @@
 import { StrataError } from '../errors.js';
 import type { EncryptionOptions } from '../types.js';
-import { MIN_PBKDF2_ITERATIONS } from './meta-check.js';
-import { fetchWrappingKey } from './wrapped-key.js';
+
+/** The PBKDF2-SHA-256 floor (OWASP 2023 guidance): options and stored metadata below it are refused. */
+export const MIN_PBKDF2_ITERATIONS = 600_000;
+/** The PBKDF2 ceiling: a stored count above it would keep `ready()` (and the key lock) busy for minutes or more. */
+export const MAX_PBKDF2_ITERATIONS = 10_000_000;
+
+/** Whether `value` is a PBKDF2 iteration count within the SDK's bounds (options and stored metadata alike). */
+export function validIterations(value: unknown): value is number {
+  return (
+    typeof value === 'number' &&
+    Number.isInteger(value) &&
+    value >= MIN_PBKDF2_ITERATIONS &&
+    value <= MAX_PBKDF2_ITERATIONS
+  );
+}
 
 /** What an instance knows to open its namespace key. */
 export type KeySecret =
@@ -30,12 +43,6 @@ export function secretOf(encryption: EncryptionOptions | undefined): KeySecret {
   if (encryption?.wrappingKey !== undefined)
     return { kind: 'wrapped', wrappingKey: encryption.wrappingKey, keySize };
   return { kind: 'device', keySize };
-}
-
-/** `secret` with its wrapping key fetched (a `wrapped` secret not yet resolved); other kinds as they are. */
-export async function resolveSecret(secret: KeySecret): Promise<KeySecret> {
-  if (secret.kind !== 'wrapped' || secret.resolved) return secret;
-  return { ...secret, resolved: await fetchWrappingKey(secret.wrappingKey) };
 }
 
 /** The secret `rotateKey(target)` rotates to; `INVALID_OPTIONS` for anything but a password or an AES-GCM key. */

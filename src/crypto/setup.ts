@@ -7,7 +7,7 @@ import { KeyRing } from './keyring.js';
 import { checkMeta, refuse } from './meta-check.js';
 import { META_NAME } from './meta-copies.js';
 import { derivePasswordKey, deviceKey, existingDeviceKey, newSalt, saltBytes } from './keys.js';
-import { resolveSecret, type KeySecret } from './secret.js';
+import type { KeySecret } from './secret.js';
 import { fetchWrappingKey, newWrappedKey, unwrapDataKey } from './wrapped-key.js';
 
 /** One key of a namespace as its metadata describes it: how to re-derive it and how to check it. */
@@ -197,6 +197,12 @@ export async function openSlot(
     key = (await deviceKey(namespace, secret.keySize)).key;
   }
   return cipherForSlot(namespace, key, slot);
+}
+
+/** `secret` with its wrapping key fetched (a `wrapped` secret not yet resolved); other kinds as they are. */
+async function resolveSecret(secret: KeySecret): Promise<KeySecret> {
+  if (secret.kind !== 'wrapped' || secret.resolved) return secret;
+  return { ...secret, resolved: await fetchWrappingKey(secret.wrappingKey) };
 }
 
 /** The wrapping key of a `wrapped` secret: the one fetched for this set-up, or a fresh call. */
