@@ -21,6 +21,8 @@ export default defineConfig({
   workers: 2,
   retries: 0,
   reporter: [['list'], ['json', { outputFile: 'test-results/playwright.json' }]],
+  // oidc-provider and its resource server for the OAuth specs (tests/e2e/oauth-*.spec.ts).
+  globalSetup: './tests/e2e/harness/oauth-provider.global.ts',
   use: {
     baseURL: `http://127.0.0.1:${HARNESS_PORT}`,
   },

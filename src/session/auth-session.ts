@@ -4,6 +4,7 @@ import { Emitter } from '../events.js';
 import { resolveTimers } from '../timers.js';
 import { BrowserSessionMark, browserSessionId } from './browser-session.js';
 import { signingOut, whileSigningOut } from './sign-out-lock.js';
+import { checkSameSubject, defaultUserFromClaims, idTokenClaims } from './oidc-user.js';
 import { isInvalidGrant } from './token-errors.js';
 import type { TokenManager, TokenResponse } from './token-manager.js';
 import type { AuthSessionOptions, AuthState, SessionUser, UserSession } from './auth-types.js';
@@ -45,6 +46,8 @@ export class AuthSession {
   #lastTouch = 0;
   /** Counts this tab's sign-outs: a restore that began before one does not sign in. */
   #signOuts = 0;
+  /** The `CLIENT_FAULT` of the last refresh: no new access token can be had until new tokens. */
+  #fault: StrataError | undefined;
   readonly #unsubscribe: () => void;
 
   constructor(options: AuthSessionOptions) {
@@ -70,6 +73,11 @@ export class AuthSession {
     options.tokens?.on('cleared', ({ reason }) => {
       if (reason === 'invalid_grant' || reason === 'remote') void this.#signedOutElsewhere();
     });
+    // A client fault is not retried: the state says so rather than a bare 'authenticated'.
+    options.tokens?.on('refreshFailed', ({ error }) => {
+      if (isStrataError(error, 'CLIENT_FAULT')) this.#setFault(error);
+    });
+    options.tokens?.on('refreshed', () => this.#setFault(undefined));
   }
 
   /** The tokens this session uses, when it was given a TokenManager. */
@@ -107,7 +115,27 @@ export class AuthSession {
     await this.#options.fingerprint?.create();
     await this.#write(session, duration);
     this.#lastTouch = now;
+    this.#fault = undefined;
     this.#setState({ status: 'authenticated', session });
+  }
+
+  /**
+   * Signs in from `OAuthClient.handleCallback`'s result: the user is
+   * `userFromClaims(result.claims)` (see {@link AuthSessionOptions.userFromClaims}), the tokens
+   * are stored as {@link login} stores them. `INVALID_OPTIONS` when there are no claims (no
+   * `openid` scope) or they map to no `userId`; nothing is stored then. Resolves with the session.
+   */
+  async loginFromCallback(
+    result: { tokens: TokenResponse; claims: Record<string, unknown> | null },
+    options: { rememberMe?: boolean } = {},
+  ): Promise<UserSession> {
+    if (result?.claims === null || typeof result?.claims !== 'object')
+      throw new StrataError(
+        'INVALID_OPTIONS',
+        'loginFromCallback needs id_token claims: request the openid scope, or call login() with a user.',
+      );
+    await this.login(this.#userFrom(result.claims), { ...options, tokens: result.tokens });
+    return this.#state.session as UserSession;
   }
 
   /**
@@ -215,6 +243,7 @@ export class AuthSession {
       return removeAll();
     });
     if (options.destroyKey === true) await strata.destroyKey();
+    this.#fault = undefined;
     this.#setState({ status: 'unauthenticated', session: null });
     if (tokensFailure !== undefined) throw tokensFailure;
   }
@@ -267,7 +296,7 @@ export class AuthSession {
 
   async #restore(): Promise<UserSession | null> {
     const { restore, tokens, fingerprint, storage } = this.#options;
-    if (!restore) return null;
+    if (!restore && !(tokens && (await tokens.getTokens())?.idToken)) return null;
     if (fingerprint && !(await fingerprint.validate())) return null;
     const sessionNow = async (): Promise<UserSession | null> => {
       const session = await storage.get<UserSession>(this.#key);
@@ -281,7 +310,8 @@ export class AuthSession {
       );
     };
     try {
-      if (tokens) {
+      if (tokens && !restore) return await this.#restoreFromIdToken(tokens, sessionNow);
+      if (tokens && restore) {
         if (!(await tokens.getTokens())?.refreshToken) return null;
         // Stores the tokens, then signs in, under the refresh lock; dropped when superseded.
         await tokens.exchange(
@@ -291,6 +321,7 @@ export class AuthSession {
         );
         return sessionNow();
       }
+      if (!restore) return null;
       const signOuts = this.#signOuts;
       return await this.#underRestoreLock(async () => {
         const already = await sessionNow();
@@ -315,6 +346,47 @@ export class AuthSession {
     } catch {
       return null; // a failed restore is a signed-out state; TokenManager reports why
     }
+  }
+
+  /**
+   * The OpenID Connect restore: under the restore lock (one tab restores for all), a refresh
+   * through `tokens`, then a sign-in as the user of the id_token held after it (the refresh's own
+   * when it returned one, which must name the same subject).
+   */
+  #restoreFromIdToken(
+    tokens: TokenManager,
+    sessionNow: () => Promise<UserSession | null>,
+  ): Promise<UserSession | null> {
+    const signOuts = this.#signOuts;
+    const voided = async () =>
+      signOuts !== this.#signOuts || (await signingOut(this.#signOutLock()));
+    return this.#underRestoreLock(async () => {
+      const already = await sessionNow();
+      if (already) return already;
+      const before = await tokens.getTokens();
+      if (!before?.refreshToken || (await voided())) return null;
+      const after = await tokens.refresh({ force: true });
+      if (!after.idToken || (await voided())) return null;
+      checkSameSubject(before.idToken, after.idToken);
+      await this.login(this.#userFrom(idTokenClaims(after.idToken)), {
+        rememberMe: await this.#mark.remembered(),
+      });
+      return (await voided()) ? null : sessionNow();
+    });
+  }
+
+  /** The session user of id_token `claims`, through the `userFromClaims` option. */
+  #userFrom(claims: Record<string, unknown>): SessionUser {
+    return (this.#options.userFromClaims ?? defaultUserFromClaims)(claims);
+  }
+
+  /** Records (or, `undefined`, ends) a client fault of the tokens, in the state. */
+  #setFault(fault: StrataError | undefined): void {
+    if (this.#fault === fault) return;
+    this.#fault = fault;
+    if (this.#state.status !== 'authenticated') return;
+    const { error: _previous, ...rest } = this.#state;
+    this.#setState(rest);
   }
 
   /** The lock a tab holds while it logs out (see `sign-out-lock.ts`). */
@@ -369,6 +441,7 @@ export class AuthSession {
   }
 
   async #signedOutElsewhere(): Promise<void> {
+    this.#fault = undefined;
     await this.#options.storage.remove(this.#key).catch(() => undefined);
     this.#setState({ status: 'unauthenticated', session: null });
   }
@@ -380,7 +453,9 @@ export class AuthSession {
     return this.#options.storage.set(this.#key, session, withTtl);
   }
 
-  #setState(state: AuthState): void {
+  #setState(next: AuthState): void {
+    const state =
+      next.status === 'authenticated' && this.#fault ? { ...next, error: this.#fault } : next;
     // Each read gives a new object: only a real change is news to subscribers.
     if (
       state.status === this.#state.status &&

@@ -5,9 +5,9 @@ export interface JwtTimes {
 }
 
 /**
- * Reads `exp` and `iat` (seconds) from a JWT's payload; `undefined` for anything that is not a JWT.
+ * The payload of a JWT as an object, unverified; `undefined` for anything that is not a JWT.
  */
-export function readJwtTimes(token: string): JwtTimes | undefined {
+export function readJwtPayload(token: string): Record<string, unknown> | undefined {
   const part = token.split('.')[1];
   if (part === undefined) return undefined;
   try {
@@ -17,12 +17,23 @@ export function readJwtTimes(token: string): JwtTimes | undefined {
         .replace(/_/g, '/')
         .padEnd(Math.ceil(part.length / 4) * 4, '='),
     );
-    const claims = JSON.parse(json) as Record<string, unknown>;
-    const times: JwtTimes = {};
-    if (typeof claims.exp === 'number') times.exp = claims.exp;
-    if (typeof claims.iat === 'number') times.iat = claims.iat;
-    return times;
+    const claims: unknown = JSON.parse(json);
+    return typeof claims === 'object' && claims !== null && !Array.isArray(claims)
+      ? (claims as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Reads `exp` and `iat` (seconds) from a JWT's payload; `undefined` for anything that is not a JWT.
+ */
+export function readJwtTimes(token: string): JwtTimes | undefined {
+  const claims = readJwtPayload(token);
+  if (claims === undefined) return undefined;
+  const times: JwtTimes = {};
+  if (typeof claims.exp === 'number') times.exp = claims.exp;
+  if (typeof claims.iat === 'number') times.iat = claims.iat;
+  return times;
 }

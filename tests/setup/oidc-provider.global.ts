@@ -1,12 +1,16 @@
 // Vitest globalSetup: an unmodified oidc-provider (an OpenID-certified authorization server) on
 // 127.0.0.1, a resource server that checks its access tokens and DPoP proofs with jose, and
-// test-only helpers. Provides `oidcIssuer` and `resourceServerUrl` to the tests.
+// test-only helpers. Provides `oidcIssuer` and `resourceServerUrl` to the tests. The Playwright
+// multi-tab specs start the same servers through `startOidcServers`
+// (tests/e2e/harness/oauth-provider.global.ts).
 //
 // The provider: public clients (token_endpoint_auth_method 'none', PKCE required) whose redirect
 // URI is the Vitest page's `<origin>/callback` (CORS admits exactly those origins), refresh
 // token rotation without grace (a spent token is refused and revokes the grant), revocation and
 // introspection, DPoP (nonces required for `strata-spa-dpop`), JWT access tokens of 30 s for the
-// resource server, one account `alice` / `password`.
+// resource server (`strata-spa-short`: a few seconds, for proactive refresh in real time), one
+// account `alice` / `password`. `POST /test/grant-stats` counts each grant's refreshes and
+// refused reuses of a rotated token, as the provider reports them in its events.
 //
 // The sign-in interaction: the test page cannot navigate away, so `POST /test/authorize` plays
 // the user's browser from Node: it requests the authorization URL the page built (PKCE, state,
@@ -43,6 +47,10 @@ export const DPOP_CLIENT_ID = 'strata-spa-dpop';
 /** A confidential client the helpers introspect with (a resource server's registration). */
 const RS_CLIENT = { id: 'strata-rs', secret: randomBytes(24).toString('base64url') };
 const ACCESS_TOKEN_TTL = 30;
+/** A public client whose access tokens live {@link OidcServerOptions.shortAccessTtl} seconds. */
+export const SHORT_CLIENT_ID = 'strata-spa-short';
+/** The description oidc-provider gives the `invalid_grant` of a rotated (spent) refresh token. */
+const REUSE = 'refresh token already used';
 
 interface OidcProvider {
   callback(): (req: IncomingMessage, res: ServerResponse) => void;
@@ -73,19 +81,56 @@ interface Grant {
   save(): Promise<string>;
 }
 
+/** Options of {@link startOidcServers}. */
+export interface OidcServerOptions {
+  /** Port of the provider; default 0 (any free port). */
+  port?: number;
+  /** Port of the resource server; default 0 (any free port). */
+  resourcePort?: number;
+  /** Access-token lifetime of `strata-spa-short` in seconds. Default 6. */
+  shortAccessTtl?: number;
+}
+
+/** The running servers of {@link startOidcServers}. */
+export interface OidcServers {
+  issuer: string;
+  /** With a trailing slash. */
+  resourceServerUrl: string;
+  close(): Promise<void>;
+}
+
 /** Starts the servers; the returned function stops them after the run. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const servers = await startOidcServers();
+  project.provide('oidcIssuer', servers.issuer);
+  project.provide('resourceServerUrl', servers.resourceServerUrl);
+  return () => servers.close();
+}
+
+/** Per grant: refresh grants the provider answered, and refused reuses of a spent token. */
+interface GrantStats {
+  refreshes: number;
+  reuse: number;
+  errors: Record<string, number>;
+}
+
+/** Starts the provider and the resource server on 127.0.0.1. */
+export async function startOidcServers(options: OidcServerOptions = {}): Promise<OidcServers> {
   const providerServer = createServer();
   const resourceServer = createServer();
-  const issuer = await listen(providerServer);
-  const rsUrl = `${await listen(resourceServer)}/`;
+  const issuer = await listen(providerServer, options.port);
+  const rsUrl = `${await listen(resourceServer, options.resourcePort)}/`;
+  const shortTtl = options.shortAccessTtl ?? 6;
 
   const signing = await generateKeyPair('RS256', { extractable: true });
   const kid = randomUUID();
   const privateJwk = { ...(await exportJWK(signing.privateKey)), kid, alg: 'RS256', use: 'sig' };
 
   const { default: Provider, errors } = (await import('oidc-provider' as string)) as {
-    default: new (issuer: string, configuration: Record<string, unknown>) => OidcProvider;
+    default: new (
+      issuer: string,
+      configuration: Record<string, unknown>,
+    ) => OidcProvider & EventSource;
     errors: { InvalidTarget: new () => Error };
   };
   const spa = (clientId: string, extra: Record<string, unknown> = {}) => ({
@@ -103,6 +148,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     clients: [
       spa(CLIENT_ID),
       spa(DPOP_CLIENT_ID, { dpop_bound_access_tokens: true }),
+      spa(SHORT_CLIENT_ID),
       {
         client_id: RS_CLIENT.id,
         client_secret: RS_CLIENT.secret,
@@ -132,7 +178,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
         : undefined,
     claims: { openid: ['sub'], profile: ['name'], email: ['email'] },
     ttl: {
-      AccessToken: ACCESS_TOKEN_TTL,
+      // Applies over the resource server's accessTokenTTL (as a number would too).
+      AccessToken: (_ctx: unknown, _token: unknown, client: { clientId: string }) =>
+        client.clientId === SHORT_CLIENT_ID ? shortTtl : ACCESS_TOKEN_TTL,
       IdToken: 3600,
       RefreshToken: 86_400,
       Grant: 86_400,
@@ -167,6 +215,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     },
   });
   const providerCallback = provider.callback();
+  const stats = grantStats(provider);
 
   providerServer.on('request', (req, res) => {
     const url = new URL(req.url ?? '/', issuer);
@@ -179,6 +228,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
         if (req.method === 'OPTIONS') return void res.writeHead(204).end();
         if (url.pathname === '/test/authorize') return testAuthorize(issuer, req, res);
         if (url.pathname === '/test/introspect') return testIntrospect(issuer, req, res);
+        if (url.pathname === '/test/grant-stats') return stats(req, res);
         if (url.pathname.startsWith('/evil/'))
           return evilToken(issuer, url, signing.privateKey, kid, res);
         return void json(res, 404, { error: 'not_found' });
@@ -200,10 +250,74 @@ export default async function setup(project: TestProject): Promise<() => Promise
     });
   });
 
-  project.provide('oidcIssuer', issuer);
-  project.provide('resourceServerUrl', rsUrl);
-  return async () => {
-    await Promise.all([close(providerServer), close(resourceServer)]);
+  return {
+    issuer,
+    resourceServerUrl: rsUrl,
+    close: async () => {
+      await Promise.all([close(providerServer), close(resourceServer)]);
+    },
+  };
+}
+
+/** What the provider's events hand over (see oidc-provider's `grant.*` events). */
+interface EventSource {
+  on(event: 'grant.success', listener: (ctx: TokenContext) => void): void;
+  on(
+    event: 'grant.error',
+    listener: (ctx: TokenContext, error: { error?: string; error_description?: string }) => void,
+  ): void;
+  RefreshToken: {
+    find(
+      token: string,
+      options: { ignoreExpiration: true },
+    ): Promise<{ grantId: string } | undefined>;
+  };
+}
+interface TokenContext {
+  oidc: {
+    params?: { grant_type?: string };
+    entities: { RotatedRefreshToken?: { grantId: string }; RefreshToken?: { grantId: string } };
+  };
+}
+
+/**
+ * Counts, per grant, the refresh grants answered and the reuses of a spent refresh token refused
+ * (oidc-provider then revokes the grant). Answers `POST /test/grant-stats` with `{ grantId }` or
+ * `{ token }` (any refresh token of the grant, spent ones included, while the grant lives).
+ */
+function grantStats(
+  provider: EventSource,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  const byGrant = new Map<string, GrantStats>();
+  const of = (grantId: string): GrantStats => {
+    let stats = byGrant.get(grantId);
+    if (!stats) byGrant.set(grantId, (stats = { refreshes: 0, reuse: 0, errors: {} }));
+    return stats;
+  };
+  provider.on('grant.success', (ctx) => {
+    const rotated = ctx.oidc.entities.RotatedRefreshToken ?? ctx.oidc.entities.RefreshToken;
+    if (ctx.oidc.params?.grant_type === 'refresh_token' && rotated) of(rotated.grantId).refreshes++;
+  });
+  provider.on('grant.error', (ctx, error) => {
+    const token = ctx.oidc.entities.RefreshToken;
+    if (ctx.oidc.params?.grant_type !== 'refresh_token' || !token) return;
+    const stats = of(token.grantId);
+    if (error.error_description === REUSE) stats.reuse++;
+    const code = error.error ?? 'unknown';
+    stats.errors[code] = (stats.errors[code] ?? 0) + 1;
+  });
+  return async (req, res) => {
+    const { token, grantId } = JSON.parse(await readBody(req)) as {
+      token?: string;
+      grantId?: string;
+    };
+    const id =
+      grantId ??
+      (token === undefined
+        ? undefined
+        : (await provider.RefreshToken.find(token, { ignoreExpiration: true }))?.grantId);
+    if (id === undefined) return json(res, 404, { error: 'no such grant' });
+    return json(res, 200, { grantId: id, ...of(id) });
   };
 }
 
@@ -512,10 +626,10 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function listen(server: Server): Promise<string> {
+function listen(server: Server, port = 0): Promise<string> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(port, '127.0.0.1', () => {
       const { port } = server.address() as AddressInfo;
       resolve(`http://127.0.0.1:${port}`);
     });
