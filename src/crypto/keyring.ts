@@ -107,11 +107,6 @@ export class KeyRing {
     }
     return channel;
   }
-
-  /** Keyed tag hash: the tag secret is the same in every generation. */
-  tagHash(tag: string): Promise<string> {
-    return (this.#ciphers.get(this.#writeGen) as Cipher).tagHash(tag);
-  }
 }
 
 /** The generation a ciphertext was written with (1 for unprefixed ciphertext). */
