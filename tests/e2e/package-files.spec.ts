@@ -17,6 +17,41 @@ test('the core entry pulls in neither React nor zustand; only the opt-in entry i
   expect(react).toMatch(/from\s*["']react["']/);
 });
 
+test('broadcast-channel and zustand are optional peers, and dist/ imports only declared packages', () => {
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as {
+    dependencies: Record<string, string>;
+    peerDependencies: Record<string, string>;
+    peerDependenciesMeta: Record<string, { optional?: boolean }>;
+    devDependencies: Record<string, string>;
+  };
+  for (const peer of ['broadcast-channel', 'zustand', 'react']) {
+    expect(pkg.dependencies[peer], `${peer} is not a dependency`).toBeUndefined();
+    expect(pkg.peerDependencies[peer], `${peer} is a peer`).toBeDefined();
+    expect(pkg.peerDependenciesMeta[peer]?.optional, `${peer} is optional`).toBe(true);
+    // Still installed for the repo's own tests.
+    expect(pkg.devDependencies[peer], `${peer} is a devDependency`).toBeDefined();
+  }
+  const declared = new Set([
+    ...Object.keys(pkg.dependencies),
+    ...Object.keys(pkg.peerDependencies),
+  ]);
+  const importers = new Map<string, string[]>();
+  for (const file of readdirSync('dist').filter((name) => name.endsWith('.js'))) {
+    const code = readFileSync(`dist/${file}`, 'utf8');
+    for (const [, specifier] of code.matchAll(/(?:from|import)\s*\(?\s*["']([^."'/][^"']*)["']/g)) {
+      const name = specifier!
+        .split('/')
+        .slice(0, specifier!.startsWith('@') ? 2 : 1)
+        .join('/');
+      importers.set(name, [...(importers.get(name) ?? []), file]);
+    }
+  }
+  expect([...importers.keys()].filter((name) => !declared.has(name))).toEqual([]);
+  // An optional peer is imported by its own entry only: the others load without it installed.
+  expect(importers.get('broadcast-channel')).toEqual(['broadcast-channel.js']);
+  expect(importers.get('zustand')).toEqual(['react.js']);
+});
+
 test('the published declarations type a consumer through the exports map', () => {
   // Throws (and fails the test with tsc's diagnostics) when the types do not resolve.
   const output = execFileSync('npx', ['tsc', '-p', 'tests/e2e/consumer/tsconfig.json'], {
