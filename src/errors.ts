@@ -11,6 +11,7 @@ export type StrataErrorCode =
   | 'KEY_LOST'
   | 'KEY_ROTATED'
   | 'CRYPTO_UNAVAILABLE'
+  | 'WRAPPING_KEY_UNAVAILABLE'
   | 'DECRYPT_FAILED'
   | 'CORRUPT_RECORD'
   | 'UNSUPPORTED_VERSION'
@@ -103,7 +104,8 @@ export function isTransientError(error: unknown): boolean {
     if (
       error.code === 'TIMEOUT' ||
       error.code === 'LOCK_TIMEOUT' ||
-      error.code === 'QUOTA_EXCEEDED'
+      error.code === 'QUOTA_EXCEEDED' ||
+      error.code === 'WRAPPING_KEY_UNAVAILABLE' // the app's server may answer next time
     )
       return true;
     return (

@@ -439,9 +439,14 @@ export class Strata {
   }
 }
 
-/** Whether the namespace has a key from the start: encrypted by default, or a password or key given. */
+/** Whether the namespace has a key from the start: encrypted by default, or a secret given. */
 function needsKey({ encryptByDefault, encryption }: ResolvedOptions): boolean {
-  return encryptByDefault || encryption?.password !== undefined || encryption?.key !== undefined;
+  return (
+    encryptByDefault ||
+    encryption?.password !== undefined ||
+    encryption?.key !== undefined ||
+    encryption?.wrappingKey !== undefined
+  );
 }
 
 function connectionClosed(): StrataError {

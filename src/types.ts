@@ -38,7 +38,8 @@ export interface EncryptionOptions {
    * Called once per key set-up, before the namespace's key lock is taken (a call that never
    * settles holds up only this instance). Not with `password` or `key` (`INVALID_OPTIONS`).
    * Another wrapping key than the namespace's rejects `ready()` with `WRONG_KEY`; a rejection of
-   * the function with `CRYPTO_UNAVAILABLE` (your error as `cause`); a result that is not an
+   * the function with `WRAPPING_KEY_UNAVAILABLE` (your error as `cause`; the next call asks
+   * again); a result that is not an
    * AES-KW or AES-GCM key with those usages with `INVALID_OPTIONS`.
    */
   wrappingKey?: () => Promise<CryptoKey>;

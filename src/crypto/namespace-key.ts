@@ -184,7 +184,8 @@ export class NamespaceKey {
     if (event.phase !== 'destroyed') return this.#checkRotation();
     const layers = await this.#config.metaLayers();
     const shared = layers.filter((layer) => layer.shared); // per-tab copies are dropped below
-    if (shared.length > 0 && (await readMeta(shared).catch(() => undefined))) return;
+    // Metadata still there, or unreadable (corrupt, storage failing): not shown to be shredded.
+    if (shared.length > 0 && (await readMeta(shared).then(Boolean, () => true))) return;
     this.#drop();
     await dropTabMeta(layers);
   }

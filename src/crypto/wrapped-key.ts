@@ -11,7 +11,8 @@ const DATA_KEY_USAGES: KeyUsage[] = ['encrypt', 'decrypt'];
 /**
  * Calls the application's `wrappingKey()` and checks what it resolves to: an AES-KW or
  * AES-GCM `CryptoKey` with the `wrapKey` and `unwrapKey` usages (`INVALID_OPTIONS`
- * otherwise). A rejection becomes `CRYPTO_UNAVAILABLE` (the app's error as `cause`).
+ * otherwise). A rejection becomes `WRAPPING_KEY_UNAVAILABLE` (the app's error as `cause`;
+ * transient: the next call asks again).
  */
 export async function fetchWrappingKey(get: () => Promise<CryptoKey>): Promise<CryptoKey> {
   let key: unknown;
@@ -19,7 +20,7 @@ export async function fetchWrappingKey(get: () => Promise<CryptoKey>): Promise<C
     key = await get();
   } catch (cause) {
     throw new StrataError(
-      'CRYPTO_UNAVAILABLE',
+      'WRAPPING_KEY_UNAVAILABLE',
       'encryption.wrappingKey() rejected: the namespace key cannot be opened without the wrapping key.',
       { cause },
     );

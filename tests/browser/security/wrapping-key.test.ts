@@ -146,12 +146,19 @@ describe('encryption.wrappingKey', () => {
     expect(await strataWith(namespace, async () => server.key).strata.get('a')).toBe(1);
   });
 
-  it('a rejected wrappingKey() rejects ready() with CRYPTO_UNAVAILABLE; an unfit key with INVALID_OPTIONS', async () => {
+  it('a rejected wrappingKey() rejects ready() with WRAPPING_KEY_UNAVAILABLE and is asked again next time; an unfit key gives INVALID_OPTIONS', async () => {
     const namespace = uniqueNamespace('wrap-fail');
-    const failing = strataWith(namespace, () => Promise.reject(new Error('offline')));
+    const server = await serverKey();
+    let calls = 0;
+    const failing = strataWith(namespace, () =>
+      ++calls === 1 ? Promise.reject(new Error('offline')) : Promise.resolve(server.key),
+    );
     const error = await failing.strata.ready().catch((e: unknown) => e as StrataError);
-    expect(error).toMatchObject({ name: 'StrataError', code: 'CRYPTO_UNAVAILABLE' });
+    expect(error).toMatchObject({ name: 'StrataError', code: 'WRAPPING_KEY_UNAVAILABLE' });
     expect(metaOf(namespace)).toBeNull(); // no key was set up
+    await failing.strata.set('after', 1); // the server answers now: the instance recovers
+    expect(await failing.strata.get('after')).toBe(1);
+    expect(calls).toBe(2);
     const hmac = await crypto.subtle.generateKey({ name: 'HMAC', hash: 'SHA-256' }, false, [
       'sign',
     ]);
