@@ -4,7 +4,8 @@
 // (WebKit's provider runs one file at a time and mostly waits on its driver, so the two
 // share a 2-core machine well; their output is printed as each finishes); then Playwright
 // (multi-tab and end-to-end in Chromium, Firefox and WebKit); then the type check, the
-// formatting and the bundle-size ceilings. Skipped tests count as failed.
+// formatting, the bundle-size ceilings and the packed package's attw and publint checks.
+// Skipped tests count as failed.
 //   node scripts/test.mjs [--only vitest-chromium,vitest-firefox,vitest-webkit,playwright]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
@@ -106,6 +107,24 @@ for (const [what, cmd, args] of only
   else {
     console.error(`${what} check failed.`);
     failed++;
+  }
+}
+
+// The packed package: attw (--profile esm-only) and publint (--strict) on one tarball of
+// `npm pack` (scripts/package-check.mjs), one check each.
+if (!only) {
+  const report = 'test-results/package-check.json';
+  if (existsSync(report)) rmSync(report);
+  spawnSync('node', ['scripts/package-check.mjs', '--report', report], { stdio: 'inherit' });
+  const results = existsSync(report)
+    ? JSON.parse(readFileSync(report, 'utf8'))
+    : { attw: false, publint: false };
+  for (const [what, ok] of Object.entries(results)) {
+    if (ok) passed++;
+    else {
+      console.error(`${what} check failed.`);
+      failed++;
+    }
   }
 }
 

@@ -52,6 +52,25 @@ test('broadcast-channel and zustand are optional peers, and dist/ imports only d
   expect(importers.get('zustand')).toEqual(['react.js']);
 });
 
+test('ESM only: CommonJS loads every entry with import(), and require() where Node can require ESM', () => {
+  // A CommonJS script in the package root: 'strata-storage' is the package itself there
+  // (self-reference through the exports map).
+  const script = `
+    const entries = ['strata-storage', 'strata-storage/react', 'strata-storage/oauth', 'strata-storage/broadcast-channel'];
+    Promise.all(entries.map((entry) => import(entry))).then((modules) => {
+      const imported = modules.map((m) => Object.keys(m).length > 0);
+      let required;
+      try { required = typeof require('strata-storage').Strata; } catch (error) { required = error.code; }
+      console.log(JSON.stringify({ imported, required, canRequireEsm: process.features.require_module === true }));
+    });`;
+  const result = JSON.parse(
+    execFileSync(process.execPath, ['--input-type=commonjs', '-e', script], { encoding: 'utf8' }),
+  ) as { imported: boolean[]; required: string; canRequireEsm: boolean };
+  expect(result.imported).toEqual([true, true, true, true]);
+  // Node 20.19+ / 22.12+ require() an ES module; older ones refuse it with ERR_REQUIRE_ESM.
+  expect(result.required).toBe(result.canRequireEsm ? 'function' : 'ERR_REQUIRE_ESM');
+});
+
 test('the published declarations type a consumer through the exports map', () => {
   // Throws (and fails the test with tsc's diagnostics) when the types do not resolve.
   const output = execFileSync('npx', ['tsc', '-p', 'tests/e2e/consumer/tsconfig.json'], {
