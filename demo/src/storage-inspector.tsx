@@ -65,8 +65,9 @@ export function StorageInspector() {
     <section className="card wide">
       <h2>Storage inspector</h2>
       <p className="hint">
-        Raw entries as the browser holds them. Values and tags are AES-GCM ciphertext; the device
-        key is a non-extractable CryptoKey.
+        Raw entries as the browser holds them. Values and tags are inside AES-GCM ciphertext; key
+        names, write times and expiry are in the clear. The device key is a non-extractable
+        CryptoKey: page script cannot read it, though its bytes are in the profile&apos;s files.
       </p>
       <button className="secondary" onClick={reload}>
         Reload
