@@ -4,9 +4,15 @@ import type { SessionUser } from './auth-session.js';
 import { isOAuthErrorCode, meansGrantRejected } from './grant-rejection.js';
 import type { TokenResponse } from './token-manager.js';
 
-/** Options of {@link httpRefresh} and {@link httpRestore}. */
+/** Options of {@link httpRefresh}, {@link httpRestore} and {@link httpRevoke}. */
 export interface HttpRefreshOptions {
+  /** The fetch to send with. Default `globalThis.fetch`. */
   fetch?: typeof fetch;
+  /**
+   * Merged into every request (`credentials`, `mode`, a `method` other than POST, an abort
+   * `signal`, …); its `headers` are added to `Content-Type: application/json`. The `body` is
+   * always the SDK's, and the signal the SDK's timeout joined with yours.
+   */
   init?: RequestInit;
   /**
    * Milliseconds to wait for the answer before failing with `TIMEOUT` (a refresh holds the
@@ -22,11 +28,15 @@ type RefreshBody = {
 } & Partial<TokenResponse>;
 
 /**
- * A `refresh` function for {@link TokenManager} that POSTs `{ refreshToken }` as JSON to
- * `url` and reads `{ tokens: { accessToken, refreshToken, idToken, expiresIn } }` or the
- * same fields at the top level. A 400/401 throws `INVALID_GRANT` unless its OAuth error
- * code blames the client (`invalid_client`, `invalid_request`, …: `REFRESH_FAILED`, the
- * token is kept); other failures `REFRESH_FAILED` or `NETWORK`, none with a token in the message.
+ * A `refresh` function for {@link TokenManager}, for a backend that speaks the SDK's own JSON
+ * shape (not an OAuth token endpoint: that is `OAuthClient` from `strata-storage/oauth`). What
+ * it sends, exactly: `POST url` with `Content-Type: application/json` (plus `init.headers`) and
+ * the body `{"refreshToken":"<the refresh token>"}`; no `grant_type`, no `client_id`, no
+ * `Authorization` header, no cookie unless `init.credentials` says so. It reads
+ * `{ tokens: { accessToken, refreshToken, idToken, expiresIn } }` or the same fields at the top
+ * level. A 400/401 throws `INVALID_GRANT` unless its OAuth error code blames the client
+ * (`invalid_client`, `invalid_request`, …: `REFRESH_FAILED`, the token is kept); other failures
+ * `REFRESH_FAILED`, `NETWORK` or `TIMEOUT`, none with a token in the message.
  */
 export function httpRefresh(
   url: string,
@@ -36,8 +46,9 @@ export function httpRefresh(
 }
 
 /**
- * A `restore` function for {@link AuthSession}: the same request as {@link httpRefresh},
- * answering `{ user, tokens }`. The user's `userId` is taken from `userId`, `id` or `sub`.
+ * A `restore` function for {@link AuthSession}: exactly the request of {@link httpRefresh}
+ * (`POST url`, JSON body `{"refreshToken":"…"}`), answering `{ user, tokens }`. The user's
+ * `userId` is taken from `userId`, `id` or `sub`; no user with one is `REFRESH_FAILED`.
  */
 export function httpRestore(
   url: string,
@@ -54,9 +65,13 @@ export function httpRestore(
 }
 
 /**
- * A `revoke` function for {@link TokenManager}: POSTs `{ refreshToken }` to a logout
- * endpoint so the server revokes the token's family. Rejects with `NETWORK` or
- * `REFRESH_FAILED` (the TokenManager ignores a failed revoke and signs out anyway).
+ * A `revoke` function for {@link TokenManager}: the request of {@link httpRefresh} (`POST url`,
+ * JSON body `{"refreshToken":"…"}`) to a logout endpoint, so the server revokes the token's
+ * family; not RFC 7009 (that is `OAuthClient`). Any 2xx is success. Otherwise it rejects with
+ * `REVOCATION_FAILED` (a non-2xx answer, its HTTP status in the message), `NETWORK` or `TIMEOUT`,
+ * naming no token; the TokenManager signs out everywhere anyway, then `clear()` (and
+ * `AuthSession.logout()`) rejects with that error, so a token the server may still honour is
+ * never dropped silently.
  */
 export function httpRevoke(
   url: string,
@@ -65,9 +80,12 @@ export function httpRevoke(
   return (refreshToken) =>
     post(url, refreshToken, options, async (response) => {
       if (!response.ok)
-        throw new StrataError(
-          'REFRESH_FAILED',
-          `The logout request failed (HTTP ${response.status}).`,
+        throw Object.assign(
+          new StrataError(
+            'REVOCATION_FAILED',
+            `The logout request failed (HTTP ${response.status}); the refresh token may still be valid at the server.`,
+          ),
+          { status: response.status },
         );
     });
 }

@@ -94,6 +94,7 @@ export class TokenManager {
     this.#store.apply({ type: 'supersede' });
     await this.#store.save(held);
     this.#events.renewed();
+    this.#statusOf(held); // a cut refresh buffer is told at sign-in
     this.#schedule.plan();
   }
 
@@ -179,8 +180,9 @@ export class TokenManager {
   }
 
   /**
-   * Listens to `refreshed`, `refreshFailed`, `expired` or `cleared`. `refreshed` and `cleared`
-   * are heard in every tab; `refreshFailed` and `expired` only in the tab they happened in.
+   * Listens to `refreshed`, `refreshFailed`, `expired`, `cleared` or `adjusted`. `refreshed` and
+   * `cleared` are heard in every tab; `refreshFailed`, `expired` and `adjusted` (an option cut,
+   * e.g. `refreshBuffer` to a quarter of the token's lifetime) only in the tab they happened in.
    */
   on<E extends keyof TokenEvents>(
     event: E,
@@ -223,7 +225,8 @@ export class TokenManager {
 
   /**
    * Forgets every token here and in every tab, revoking the refresh token at the server first
-   * when `revoke` is set. It waits for a refresh in flight in any tab (under the refresh lock),
+   * when `revoke` (or `oauth`) is set; a failed revocation signs out all the same, then rejects
+   * with its error (never swallowed: the token may still be valid at the server). It waits for a refresh in flight in any tab (under the refresh lock),
    * so no refresh finishing later can bring the tokens back; when the lock does not come in
    * time, it signs out anyway. From the moment it is called, a refresh in flight in any tab
    * rejects with `NOT_AUTHENTICATED` instead of resolving with tokens this revokes.
@@ -240,10 +243,11 @@ export class TokenManager {
     const signOut = async (): Promise<void> => {
       const stored = await this.#store.load({ fresh: true, strict: true }).catch(() => undefined);
       const refreshToken = this.#store.refreshTokenOf(stored ?? this.#store.held);
+      // RFC 7009 (and the DPoP key destroyed), or `revoke`: a failure is reported once signed out.
       if (oauth && !revoke)
-        // RFC 7009 and the DPoP key destroyed; a failure is reported once signed out.
         await oauth.signOut(refreshToken).catch((error: unknown) => (revokeFailure = error));
-      else if (refreshToken && revoke) await revoke(refreshToken).catch(() => undefined);
+      else if (refreshToken && revoke)
+        await revoke(refreshToken).catch((error: unknown) => (revokeFailure = error));
       await this.#forget();
     };
     try {
@@ -405,8 +409,11 @@ export class TokenManager {
     }
   }
 
+  /** The status of `held`; a refresh buffer it cuts is reported (`adjusted`). */
   #statusOf(held: HeldTokens | undefined): TokenStatus {
     const { refreshBuffer } = this.#options;
-    return statusOf(held, this.#timers.now(), refreshBuffer, this.#schedule.running);
+    const status = statusOf(held, this.#timers.now(), refreshBuffer, this.#schedule.running);
+    this.#events.refreshBufferUsed(held, status, refreshBuffer);
+    return status;
   }
 }

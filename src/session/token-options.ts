@@ -36,7 +36,8 @@ export interface TokenManagerOptions {
    */
   oauth?: TokenManagerOAuth;
   /**
-   * Refresh this long before expiry; clamped to a quarter of the token's lifetime. Default 60,000.
+   * Refresh this long before expiry; cut to a quarter of the token's lifetime when longer (the
+   * `adjusted` event says so, with the buffer applied). Default 60,000.
    */
   refreshBuffer?: number;
   /** Longest pause between proactive checks. Default 30,000. */
@@ -59,8 +60,8 @@ export interface TokenManagerOptions {
   /** Timer functions (the proactive check, the catch-up poll), injectable for tests. */
   timers?: Pick<Timers, 'setTimeout' | 'clearTimeout'>;
   /**
-   * Revokes a refresh token at the server on `clear()` (best effort: a failure is ignored). See
-   * `httpRevoke`.
+   * Revokes a refresh token at the server on `clear()`. A failure does not keep the user signed
+   * in: `clear()` signs out everywhere, then rejects with it. See `httpRevoke`.
    */
   revoke?: (refreshToken: string) => Promise<void>;
   /** The fetch used by {@link TokenManager.fetch}. Default `globalThis.fetch`. */
