@@ -98,8 +98,12 @@ test('the 401 retry, 3 tabs × 5 concurrent fetch(): 1 refresh grant, every call
   const statuses = (
     await Promise.all(tabs.map((tab) => tab.evaluate((url) => window.app.fetchAll(url, 5), apiMe)))
   ).flat();
-  expect(statuses).toEqual(Array.from({ length: 15 }, () => 200));
-  expect(await grantStats(grantId)).toEqual({ grantId, refreshes: 1, reuse: 0, errors: {} });
+  const events = await Promise.all(tabs.map((tab) => tab.evaluate(() => window.app.events())));
+  const stats = await grantStats(grantId);
+  expect(statuses, JSON.stringify({ events, stats })).toEqual(
+    Array.from({ length: 15 }, () => 200),
+  );
+  expect(stats).toEqual({ grantId, refreshes: 1, reuse: 0, errors: {} });
 });
 
 test('logout in one tab: every tab signed out, the provider says the refresh token is inactive', async ({
