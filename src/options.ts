@@ -17,6 +17,8 @@ export interface ResolvedOptions {
   chain: StorageKind[];
   encryption: NonNullable<StrataOptions['encryption']> | undefined;
   encryptByDefault: boolean;
+  /** A key from the start: encrypted by default, or a secret given (its channel is sealed). */
+  keyed: boolean;
   ttlDefault: number | undefined;
   slidingDefault: boolean;
   cleanupInterval: number;
@@ -129,11 +131,17 @@ export function resolveOptions(options: StrataOptions = {}): ResolvedOptions {
   if (options.onError !== undefined && typeof options.onError !== 'function')
     fail('onError must be a function');
 
+  const encryptByDefault = encryption?.enabled === true || defaultStorage === 'secure';
   return {
     namespace,
     chain,
     encryption,
-    encryptByDefault: encryption?.enabled === true || defaultStorage === 'secure',
+    encryptByDefault,
+    keyed:
+      encryptByDefault ||
+      encryption?.password !== undefined ||
+      encryption?.key !== undefined ||
+      encryption?.wrappingKey !== undefined,
     ttlDefault: ttl.default,
     slidingDefault: ttl.sliding ?? false,
     cleanupInterval,
@@ -147,9 +155,13 @@ export function resolveOptions(options: StrataOptions = {}): ResolvedOptions {
   };
 }
 
-/** Validates `set` options. */
-export function assertSetOptions(options: SetOptions): void {
+/** Validates `set` options (`encrypt: false` is refused where every item is encrypted). */
+export function assertSetOptions(options: SetOptions, encryptByDefault = false): void {
   if (typeof options !== 'object' || options === null) fail('set options must be an object');
+  if (options.encrypt === false && encryptByDefault)
+    fail(
+      'encrypt: false in an encrypted namespace (a clear item there reads as a downgrade); use another namespace for clear items',
+    );
   if (options.ttl !== undefined && !isValidTtl(options.ttl))
     fail('ttl must be a positive number of milliseconds');
   if (options.sliding !== undefined && typeof options.sliding !== 'boolean')

@@ -103,9 +103,9 @@ export class Strata {
       timers,
       post: (msg) => this.#post(msg),
       sealedOnly: this.#options.encryptByDefault,
-      sealedSync: needsKey(this.#options),
+      sealedSync: this.#options.keyed,
       mayHoldSealed: async () =>
-        needsKey(this.#options) ||
+        this.#options.keyed ||
         (await this.#keys.held()) !== undefined ||
         hasKeyMeta(await this.#keys.metaLayers()),
     });
@@ -193,13 +193,7 @@ export class Strata {
   async set(key: string, value: unknown, options: SetOptions = {}): Promise<void> {
     const text = await this.#enter(() => {
       assertKey(key);
-      assertSetOptions(options);
-      if (options.encrypt === false && this.#options.encryptByDefault)
-        throw new StrataError(
-          'INVALID_OPTIONS',
-          'encrypt: false in an encrypted namespace: every item is encrypted (a clear one would read as a downgrade); use another namespace for clear items.',
-          { key },
-        );
+      assertSetOptions(options, this.#options.encryptByDefault);
       return serialize(value, key);
     });
     const { cache, subscribers } = this.#ctx;
@@ -391,7 +385,7 @@ export class Strata {
     if (persist) askToPersist((answer) => (this.#persistence = answer));
     this.#evicted = await this.#eviction.lost(this.#ctx.chain.adapters);
     if (this.#evicted.length > 0) this.#reporter.evicted([...this.#evicted]);
-    if (needsKey(this.#options) || this.layers.includes('secure'))
+    if (this.#options.keyed || this.layers.includes('secure'))
       await (await this.#keys.load()).ring();
     if (sync) {
       const { connectReplica } = await import('./sync/replica.js');
@@ -437,16 +431,6 @@ export class Strata {
   #assertOpen(): void {
     if (this.#closed) throw closedError();
   }
-}
-
-/** Whether the namespace has a key from the start: encrypted by default, or a secret given. */
-function needsKey({ encryptByDefault, encryption }: ResolvedOptions): boolean {
-  return (
-    encryptByDefault ||
-    encryption?.password !== undefined ||
-    encryption?.key !== undefined ||
-    encryption?.wrappingKey !== undefined
-  );
 }
 
 function connectionClosed(): StrataError {
