@@ -47,4 +47,10 @@ export interface TokenEvents {
   expired: { expiresAt: number | null };
   /** Signed out, heard in every tab (`'remote'` where another tab signed out). */
   cleared: { reason: 'logout' | 'invalid_grant' | 'key_lost' | 'remote' };
+  /**
+   * An option the manager does not apply as given, heard in this tab once (again after tokens
+   * it applied as given): `refreshBuffer` longer than a quarter of the token's lifetime is cut
+   * to that quarter (`applied`), so short tokens never refresh in a loop. All values in ms.
+   */
+  adjusted: { option: 'refreshBuffer'; requested: number; applied: number; lifetime: number };
 }
