@@ -514,6 +514,9 @@ async function evilToken(
 // ── the resource server ───────────────────────────────────────────────────────────────────
 
 /**
+ * `POST /test/refuse` `{ jti }`: from then on the access token with that `jti` is refused (a
+ * denylist, as after a revocation the resource server heard of).
+ *
  * `GET /api/me`: accepts an access token of the provider (JWT, signature against the provider's
  * JWKS, `iss`, `aud`). A DPoP-bound one (`cnf.jkt`) needs `Authorization: DPoP` and a proof
  * signed by that key with `htm`, `htu`, `ath`, a fresh `iat`, an unseen `jti` and this server's
@@ -524,6 +527,8 @@ class ResourceServer {
   readonly #issuer: string;
   readonly #jwks: ReturnType<typeof createRemoteJWKSet>;
   readonly #seen = new Set<string>();
+  /** Access tokens (by `jti`) this server refuses from now on, as a denylist would. */
+  readonly #refused = new Set<string>();
   readonly #nonce = randomBytes(16).toString('base64url');
 
   constructor(url: string, issuer: string, jwks: ReturnType<typeof createRemoteJWKSet>) {
@@ -538,6 +543,11 @@ class ResourceServer {
     res.setHeader('Access-Control-Expose-Headers', 'DPoP-Nonce, WWW-Authenticate');
     if (req.method === 'OPTIONS') return void res.writeHead(204).end();
     const url = new URL(req.url ?? '/', this.#url);
+    if (url.pathname === '/test/refuse' && req.method === 'POST') {
+      const { jti } = JSON.parse(await readBody(req)) as { jti?: string };
+      if (typeof jti === 'string') this.#refused.add(jti);
+      return void res.writeHead(204).end();
+    }
     if (url.pathname !== '/api/me') return json(res, 404, { error: 'not_found' });
     const [scheme = '', token = ''] = (req.headers.authorization ?? '').split(' ');
     let claims: JWTPayload & { cnf?: { jkt?: string }; scope?: string };
@@ -550,6 +560,8 @@ class ResourceServer {
     } catch {
       return this.#refuse(res, scheme === 'DPoP' ? 'DPoP' : 'Bearer', 'invalid_token');
     }
+    if (typeof claims.jti === 'string' && this.#refused.has(claims.jti))
+      return this.#refuse(res, scheme === 'DPoP' ? 'DPoP' : 'Bearer', 'invalid_token');
     const jkt = claims.cnf?.jkt;
     if (jkt === undefined) {
       if (scheme !== 'Bearer') return this.#refuse(res, 'Bearer', 'invalid_token');

@@ -7,7 +7,8 @@ import type { AppConfig } from './oauth.js';
 
 /** The provider and resource server started by tests/e2e/harness/oauth-provider.global.ts. */
 export const issuer = process.env.STRATA_E2E_OIDC_ISSUER ?? '';
-export const apiMe = `${process.env.STRATA_E2E_OIDC_RS ?? ''}api/me`;
+export const resourceServer = process.env.STRATA_E2E_OIDC_RS ?? '';
+export const apiMe = `${resourceServer}api/me`;
 export const SCOPE = 'openid offline_access api:read';
 export const CLIENT_ID = 'strata-spa';
 /** Its access tokens live 6 s (the setup's `shortAccessTtl`). */

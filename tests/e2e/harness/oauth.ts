@@ -120,6 +120,18 @@ const app = {
     })();
     load = running;
   },
+  /**
+   * Has the resource server at `rsUrl` refuse the access token held now (by its `jti`, which
+   * is not a secret) while the SDK still counts it valid.
+   */
+  async refuseAtResource(rsUrl: string): Promise<void> {
+    const held = (await tokens.getTokens())?.accessToken ?? '';
+    const payload = held.split('.')[1] ?? '';
+    const { jti } = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/'))) as {
+      jti?: string;
+    };
+    await fetch(`${rsUrl}test/refuse`, { method: 'POST', body: JSON.stringify({ jti }) });
+  },
   /** Stops proactive refresh. */
   stopRefreshing: () => tokens.stop(),
   async stopCalling(): Promise<Call[]> {
