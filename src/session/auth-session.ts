@@ -4,7 +4,7 @@ import { Emitter } from '../events.js';
 import { resolveTimers } from '../timers.js';
 import { BrowserSessionMark, browserSessionId } from './browser-session.js';
 import { signingOut, whileSigningOut } from './sign-out-lock.js';
-import { checkSameSubject, defaultUserFromClaims, idTokenClaims } from './oidc-user.js';
+import { callbackClaims, defaultUserFromClaims, restoreFromIdToken } from './oidc-user.js';
 import { isInvalidGrant } from './token-errors.js';
 import type { TokenManager, TokenResponse } from './token-manager.js';
 import type { AuthSessionOptions, AuthState, SessionUser, UserSession } from './auth-types.js';
@@ -129,12 +129,7 @@ export class AuthSession {
     result: { tokens: TokenResponse; claims: Record<string, unknown> | null },
     options: { rememberMe?: boolean } = {},
   ): Promise<UserSession> {
-    if (result?.claims === null || typeof result?.claims !== 'object')
-      throw new StrataError(
-        'INVALID_OPTIONS',
-        'loginFromCallback needs id_token claims: request the openid scope, or call login() with a user.',
-      );
-    await this.login(this.#userFrom(result.claims), { ...options, tokens: result.tokens });
+    await this.login(this.#userFrom(callbackClaims(result)), { ...options, tokens: result.tokens });
     return this.#state.session as UserSession;
   }
 
@@ -348,30 +343,19 @@ export class AuthSession {
     }
   }
 
-  /**
-   * The OpenID Connect restore: under the restore lock (one tab restores for all), a refresh
-   * through `tokens`, then a sign-in as the user of the id_token held after it (the refresh's own
-   * when it returned one, which must name the same subject).
-   */
+  /** The OpenID Connect restore (see `restoreFromIdToken`), voided by a sign-out meanwhile. */
   #restoreFromIdToken(
     tokens: TokenManager,
     sessionNow: () => Promise<UserSession | null>,
   ): Promise<UserSession | null> {
     const signOuts = this.#signOuts;
-    const voided = async () =>
-      signOuts !== this.#signOuts || (await signingOut(this.#signOutLock()));
-    return this.#underRestoreLock(async () => {
-      const already = await sessionNow();
-      if (already) return already;
-      const before = await tokens.getTokens();
-      if (!before?.refreshToken || (await voided())) return null;
-      const after = await tokens.refresh({ force: true });
-      if (!after.idToken || (await voided())) return null;
-      checkSameSubject(before.idToken, after.idToken);
-      await this.login(this.#userFrom(idTokenClaims(after.idToken)), {
-        rememberMe: await this.#mark.remembered(),
-      });
-      return (await voided()) ? null : sessionNow();
+    return restoreFromIdToken({
+      tokens,
+      sessionNow,
+      underLock: (work) => this.#underRestoreLock(work),
+      voided: async () => signOuts !== this.#signOuts || (await signingOut(this.#signOutLock())),
+      signIn: async (claims) =>
+        this.login(this.#userFrom(claims), { rememberMe: await this.#mark.remembered() }),
     });
   }
 
