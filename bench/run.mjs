@@ -40,6 +40,7 @@ const results = {
   workload: {},
   coldStart: {},
   ready: {},
+  dpop: {},
   hotKey: {},
   flat: {},
   crossTab: {},
@@ -134,6 +135,17 @@ try {
     }
     for (const k of ['rawPbkdf2', 'firstReady', 'laterReady'])
       results.ready[k] = median(readyRuns.map((r) => r[k]));
+
+    // ── DPoP: one proof on a resource call, against a raw Web Crypto sign ───────────────
+    const dpopReps = quick ? 50 : 300;
+    const dpopRuns = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      await load(page);
+      dpopRuns.push(await page.evaluate((reps) => window.bench.dpopCost(reps), dpopReps));
+    }
+    results.dpop = { reps: dpopReps };
+    for (const k of ['rawSign', 'bearerCall', 'dpopCall', 'proofInMemory'])
+      results.dpop[k] = median(dpopRuns.map((r) => r[k]));
 
     // ── hot key ─────────────────────────────────────────────────────────────────────────
     const hotNames = [
@@ -341,6 +353,11 @@ function printReport(r) {
   console.log('\n## ready() with a password (PBKDF2-SHA-256, 600k), median ms\n');
   console.log(
     `| raw deriveKey | strata ready() new namespace | strata ready() existing |\n|---|---|---|\n| ${fmt(r.ready.rawPbkdf2)} | ${fmt(r.ready.firstReady)} | ${fmt(r.ready.laterReady)} |`,
+  );
+  const d = r.dpop;
+  console.log('\n## DPoP (RFC 9449) per resource call, median µs\n');
+  console.log(
+    `| raw ECDSA P-256 sign | resourceFetch Bearer | resourceFetch DPoP | one DPoP proof (DPoP − Bearer) | oauth4webapi proof, key in memory |\n|---|---|---|---|---|\n| ${fmt(d.rawSign)} | ${fmt(d.bearerCall)} | ${fmt(d.dpopCall)} | ${fmt(d.dpopCall - d.bearerCall)} | ${fmt(d.proofInMemory)} |`,
   );
   console.log('\n## Hot key (same key read repeatedly), µs/get\n');
   console.log('| contender | reps | µs/get |\n|---|---|---|');

@@ -20,7 +20,12 @@ export async function startBench(port, engine = 'chromium') {
     root: root('bench/pages'),
     cacheDir: root('node_modules/.vite-bench'),
     logLevel: 'warn',
-    resolve: { alias: { 'strata-storage': root('src/index.ts') } },
+    resolve: {
+      alias: [
+        { find: 'strata-storage/oauth', replacement: root('src/oauth/index.ts') },
+        { find: 'strata-storage', replacement: root('src/index.ts') },
+      ],
+    },
     server: {
       host: '127.0.0.1',
       port,
@@ -38,6 +43,8 @@ export async function startBench(port, engine = 'chromium') {
         'localforage',
         'secure-ls',
         'strata-storage-published',
+        'idb',
+        'oauth4webapi',
       ],
     },
   });

@@ -11,6 +11,7 @@ import {
   type Contender,
   type Entry,
 } from './contenders.js';
+import { dpopCost } from './dpop.js';
 import { sessionValue } from './value.js';
 
 const PREFIX = 'sess:';
@@ -375,6 +376,7 @@ const api = {
   workload,
   coldStart,
   readyCost,
+  dpopCost,
   hotKey,
   xtabOpen,
   xtabSend,
