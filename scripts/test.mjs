@@ -14,6 +14,9 @@ mkdirSync('test-results', { recursive: true });
 // Each browser project's own API port from this base (vite.config.ts): the Firefox and WebKit
 // runs go side by side, and globalSetup files read their page origin from it.
 process.env.STRATA_VITEST_PORT ??= '63615';
+// Each test namespace that writes a persistent layer leaves its eviction cookie on the test
+// origin: a full run's hundreds outgrow Node's 16 kB request-header limit (Vite answers 431).
+process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --max-http-header-size=262144`.trim();
 const vitestCount = (r) => ({
   passed: r.numPassedTests,
   failed: r.numFailedTests + r.numPendingTests + r.numTodoTests,
