@@ -141,17 +141,19 @@ const ENTRIES = [
     name: 'strata: import { Strata }',
     code: "export { Strata } from 'strata-storage';",
     budget: 14 * KB,
-    ceiling: 22.1 * KB,
+    // Ceilings at the figures after the security work (authenticated records, sealed messages,
+    // wrapping keys, parameter bounds) plus a margin; the targets stay where they were.
+    ceiling: 24.7 * KB,
     // What loads at start-up in a code-split build: the entry chunk and its static imports.
     eagerBudget: 7 * KB,
-    eagerCeiling: 14.4 * KB,
+    eagerCeiling: 15.2 * KB,
     deps: true,
   },
   {
     name: 'strata: core entry (export *)',
     code: "export * from 'strata-storage';",
     budget: 22 * KB,
-    ceiling: 34.1 * KB,
+    ceiling: 37.8 * KB,
     deps: true,
   },
   {
