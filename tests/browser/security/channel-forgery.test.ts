@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Strata, type StorageKind, type StrataError } from 'strata-storage';
-import { uniqueNamespace } from '../helpers.js';
+import type { StorageKind, StrataError } from 'strata-storage';
+import { makeStrata, uniqueNamespace } from '../helpers.js';
 import { readRaw } from './raw-edit.js';
 
 // A same-origin script (another tab, an iframe, an injected widget) posts to the SDK's
@@ -16,21 +16,19 @@ const PASSWORD = 'channel-test-password';
 function tab(
   namespace: string,
   kind: StorageKind = 'memory',
-  encryption: { enabled: boolean; password?: string } | undefined = {
+  encryption: { enabled: true; password: string } | undefined = {
     enabled: true,
     password: PASSWORD,
   },
-): { strata: Strata; errors: StrataError[] } {
-  const errors: StrataError[] = [];
-  const strata = new Strata({
+): ReturnType<typeof makeStrata> {
+  const made = makeStrata({
     namespace,
     defaultStorage: kind,
     sync: { enabled: true },
     ...(encryption ? { encryption } : {}),
-    onError: (error) => errors.push(error),
   });
-  open.push(strata);
-  return { strata, errors };
+  open.push(made.strata);
+  return made;
 }
 
 /** The attacker's end of a channel: posts anything, records everything. */

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Strata, type StorageKind, type StrataError } from 'strata-storage';
-import { manualClock, uniqueNamespace } from '../helpers.js';
+import { makeStrata, manualClock, uniqueNamespace } from '../helpers.js';
 import { readRaw, writeRaw, type RawRecord } from './raw-edit.js';
 
 // An attacker with raw access to the browser's storage (devtools, an extension, a disk
@@ -14,25 +14,16 @@ afterEach(async () => {
 const PASSWORD = 'tamper-test-password';
 const clock = manualClock();
 
-function strataOn(
-  kind: StorageKind,
-  namespace: string,
-  encryption: { enabled: boolean; password?: string } = {
-    enabled: true,
-    password: PASSWORD,
-  },
-): { strata: Strata; errors: StrataError[] } {
-  const errors: StrataError[] = [];
-  const strata = new Strata({
+function strataOn(kind: StorageKind, namespace: string): ReturnType<typeof makeStrata> {
+  const made = makeStrata({
     namespace,
     defaultStorage: kind,
-    encryption,
+    encryption: { enabled: true, password: PASSWORD },
     timers: { now: clock.now },
     ttl: { cleanupInterval: 0 },
-    onError: (error) => errors.push(error),
   });
-  open.push(strata);
-  return { strata, errors };
+  open.push(made.strata);
+  return made;
 }
 
 async function edit(
