@@ -31,14 +31,14 @@ export {
   type TokenStatus,
   type TokenEvents,
 } from './session/token-manager.js';
-export {
-  AuthSession,
-  type AuthSessionOptions,
-  type AuthState,
-  type SessionUser,
-  type UserSession,
-  type RestoreGuard,
-} from './session/auth-session.js';
+export { AuthSession } from './session/auth-session.js';
+export type {
+  AuthSessionOptions,
+  AuthState,
+  SessionUser,
+  UserSession,
+  RestoreGuard,
+} from './session/auth-types.js';
 export {
   httpRefresh,
   httpRestore,

@@ -7,7 +7,8 @@ import {
   type ReactNode,
 } from 'react';
 import type { StoreApi } from 'zustand/vanilla';
-import type { AuthSession, AuthState } from '../session/auth-session.js';
+import type { AuthSession } from '../session/auth-session.js';
+import type { AuthState } from '../session/auth-types.js';
 import type { TokenManager } from '../session/token-manager.js';
 import { sessionStore } from './session-store.js';
 

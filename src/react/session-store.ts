@@ -1,5 +1,6 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { AuthSession, AuthState } from '../session/auth-session.js';
+import type { AuthSession } from '../session/auth-session.js';
+import type { AuthState } from '../session/auth-types.js';
 
 /** What `useSession()` reads before the session is known, and on the server. */
 export const LOADING_STATE: AuthState = Object.freeze({

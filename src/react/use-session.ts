@@ -1,6 +1,6 @@
 import { useCallback, useContext, useMemo, useSyncExternalStore } from 'react';
 import { StrataError } from '../errors.js';
-import type { AuthState, SessionUser, UserSession } from '../session/auth-session.js';
+import type { AuthState, SessionUser, UserSession } from '../session/auth-types.js';
 import type { TokenResponse } from '../session/token-manager.js';
 import { SessionContext } from './session-context.js';
 import { LOADING_STATE } from './session-store.js';

@@ -9,22 +9,11 @@ import { isInvalidGrant } from './token-errors.js';
 import type { TokenManager, TokenResponse } from './token-manager.js';
 import type { AuthSessionOptions, AuthState, SessionUser, UserSession } from './auth-types.js';
 
-export type {
-  AuthSessionOptions,
-  AuthState,
-  RestoreGuard,
-  SessionUser,
-  UserSession,
-} from './auth-types.js';
-
 const DAY = 24 * 60 * 60 * 1000;
 const REFRESH_KEY = 'auth:refresh-token';
 /** Longer than `httpRestore`'s default request timeout (15 s). */
 const RESTORE_LOCK_MS = 20_000;
-/**
- * How long a session touch waits for the restore lock before it is skipped (it only records
- * activity).
- */
+/** How long a session touch (it only records activity) waits for the restore lock. */
 const TOUCH_LOCK_MS = 2_000;
 
 /**

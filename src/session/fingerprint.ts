@@ -1,6 +1,6 @@
 import { bytesToHex } from '../codec/base64.js';
 import { StrataError } from '../errors.js';
-import type { RestoreGuard } from './auth-session.js';
+import type { RestoreGuard } from './auth-types.js';
 import type { StrataLike } from './strata-like.js';
 
 /**

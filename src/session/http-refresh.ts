@@ -1,6 +1,6 @@
 import { StrataError } from '../errors.js';
 import { platformTimers } from '../timers.js';
-import type { SessionUser } from './auth-session.js';
+import type { SessionUser } from './auth-types.js';
 import { isOAuthErrorCode, meansGrantRejected } from './grant-rejection.js';
 import type { TokenResponse } from './token-manager.js';
 
