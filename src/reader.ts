@@ -14,6 +14,8 @@ export interface Found {
   record: StoredRecord;
   layer: LayerRef;
   text?: string;
+  /** The record opened, when {@link Reader.verified} just decrypted it (tags included). */
+  opened?: Opened;
   /** Cache ticket taken before the read: a fill with it is dropped if the key changed since. */
   ticket: number;
 }
@@ -49,7 +51,14 @@ export class Reader {
     const found = await this.live(key);
     if (!found || found.text !== undefined) return found; // cached text was opened when cached
     const opened = await this.open(key, found.record, found.layer.kind);
-    return opened && { ...found, text: opened.text };
+    if (!opened) return undefined;
+    // Cached, so has/getTTL/info on a sealed item decrypt once, not on every call.
+    this.#ctx.cache.fill(key, found.ticket, {
+      record: found.record,
+      layer: found.layer,
+      text: opened.text,
+    });
+    return { ...found, text: opened.text, opened };
   }
 
   /**

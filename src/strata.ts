@@ -259,7 +259,7 @@ export class Strata {
     };
     if (record.x === 1) {
       // The header is sealed with the value: a new expiry is a new seal, never on a tampered record.
-      const opened = await this.#reader.open(key, found.record, found.layer.kind);
+      const opened = found.opened ?? (await this.#reader.open(key, found.record, found.layer.kind));
       if (!opened) return false;
       record = await this.#reader.reseal(key, record, opened);
     }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Strata, type StorageKind } from 'strata-storage';
 import { makeStrata, rawDump, uniqueNamespace } from './helpers.js';
 
@@ -196,5 +196,39 @@ describe('tampered or misplaced ciphertext', () => {
     expect(await b.strata.get('k')).toBeNull();
     expect(b.errors.at(-1)?.code).toBe('DECRYPT_FAILED');
     await Promise.all([a.strata.close(), b.strata.close()]);
+  });
+});
+
+describe('sealed items read for their metadata', () => {
+  it('has, getTTL and info decrypt once between them; extendTTL keeps the sealed tags', async () => {
+    const { strata, namespace } = makeStrata({
+      encryption: { enabled: true },
+      sync: { enabled: true },
+    });
+    await strata.set('token', SECRET, { ttl: 60_000, tags: [TAG] });
+    await strata.close();
+    const reader = makeStrata({
+      namespace,
+      encryption: { enabled: true },
+      sync: { enabled: true },
+    });
+    await reader.strata.ready();
+    const decrypt = vi.spyOn(crypto.subtle, 'decrypt');
+    try {
+      expect(await reader.strata.has('token')).toBe(true);
+      decrypt.mockClear(); // the first read opens the record (and may load the key)
+      expect(await reader.strata.getTTL('token')).toBeGreaterThan(0);
+      expect(await reader.strata.info('token')).toMatchObject({ encrypted: true, ttl: 60_000 });
+      expect(await reader.strata.has('token')).toBe(true);
+      expect(decrypt).not.toHaveBeenCalled();
+    } finally {
+      decrypt.mockRestore();
+    }
+    expect(await reader.strata.extendTTL('token', 120_000)).toBe(true);
+    expect(await reader.strata.getTTL('token')).toBeGreaterThan(60_000);
+    await reader.strata.clear({ tags: [TAG] });
+    expect(await reader.strata.get('token')).toBeNull();
+    expect(reader.errors).toEqual([]);
+    await reader.strata.close();
   });
 });
