@@ -1,31 +1,22 @@
 import { afterEach, expect, inject, it } from 'vitest';
-import { commands } from 'vitest/browser';
 import type { AuthSession, Strata, TokenManager } from 'strata-storage';
-import { readmeBlock } from '../../readme/blocks.mjs';
 import { stats, uniqueUser } from '../../setup/auth-client.js';
+import { runReadmeBlock } from './run-block.js';
 
-// The README's quick starts run as written: each block is read out of README.md (not copied),
-// written as a module under test-results/, and imported, so the page runs exactly the README's
-// code; the names the README's preamble declares are provided here. The sign-in block's
+// The README's quick starts run as written (run-block.ts: each block read out of README.md and
+// imported as a module); the names the README's preamble declares are provided here. The sign-in block's
 // relative URLs reach the reference auth server through a <base> element.
 const authServer = inject('authServerUrl');
-const engine = inject('engine');
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** Runs README block `name` as a module that also exports `names`; returns its exports. */
+/** Runs README block `name` (run-block.ts), removing its file after the test. */
 async function runBlock<T>(name: string, names: string[]): Promise<T> {
-  // The commands take paths from the project root; import() from this file.
-  const file = `test-results/readme-run/${engine}-${name}.ts`;
-  const readme = await commands.readFile('README.md');
-  await commands.writeFile(
-    file,
-    `${readmeBlock(readme, name).code}\nexport { ${names.join(', ')} };\n`,
-  );
-  cleanups.push(() => commands.removeFile(file));
-  return (await import(/* @vite-ignore */ `../../../${file}?t=${Date.now()}`)) as T;
+  const { exports, remove } = await runReadmeBlock<T>(name, names);
+  cleanups.push(remove);
+  return exports;
 }
 
 /** The preamble's globals this test provides: `report` collects the codes it is given. */
