@@ -3,18 +3,20 @@
 // cross-origin isolation so performance.now() has 5 µs resolution instead of 100 µs.
 // The browser is Playwright's Chromium, or (`engine` 'firefox' / 'webkit') the tests' driver
 // layer (tests/e2e/driver.ts, compiled here with esbuild) behind the few Playwright calls
-// the bench makes.
+// the bench makes. The peer libraries are installed in bench/node_modules on first use (deps.mjs).
 import { build } from 'esbuild';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright';
 import { createServer } from 'vite';
 import { chromiumLaunchOptions } from '../scripts/browsers.mjs';
+import { ensureBenchDeps } from './deps.mjs';
 
 /** A path from the repository root. */
 export const root = (p) => fileURLToPath(new URL(`../${p}`, import.meta.url));
 
 /** Starts the bench page server on `port` and the engine, launched as the tests launch it. */
 export async function startBench(port, engine = 'chromium') {
+  ensureBenchDeps();
   const server = await createServer({
     configFile: false,
     root: root('bench/pages'),

@@ -4,7 +4,8 @@
 // (WebKit's provider runs one file at a time and mostly waits on its driver, so the two
 // share a 2-core machine well; their output is printed as each finishes); then Playwright
 // (multi-tab and end-to-end in Chromium, Firefox and WebKit); then the type check, the
-// formatting, the bundle-size ceilings and the packed package's attw and publint checks.
+// formatting, the bundle-size ceilings, the README blocks, the API reference and the packed
+// package's attw and publint checks.
 // Skipped tests count as failed.
 //   node scripts/test.mjs [--only vitest-chromium,vitest-firefox,vitest-webkit,playwright]
 import { spawn, spawnSync } from 'node:child_process';
@@ -97,13 +98,17 @@ for (let i = 0; i < suites.length;) {
   group.forEach((suite, j) => count(suite, statuses[j]));
   i += group.length;
 }
-// Single checks: the types of src and tests (strict), the formatting, and the bundle-size ceilings.
+// Single checks: the types of src and tests (strict), the formatting, the bundle-size ceilings,
+// the README's TypeScript blocks compiled against the built package, and the API reference
+// (every public export documented, docs/api/ up to date).
 for (const [what, cmd, args] of only
   ? []
   : [
       ['typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']],
       ['format', 'npx', ['prettier', '--check', '.']],
       ['size', 'node', ['scripts/size.mjs', '--check']],
+      ['readme', 'node', ['tests/readme/check.mjs']],
+      ['api-docs', 'node', ['scripts/api-docs.mjs', '--check']],
     ]) {
   const run = spawnSync(cmd, args, { stdio: 'inherit' });
   if (run.status === 0) passed++;

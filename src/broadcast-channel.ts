@@ -5,6 +5,7 @@
  * where the browser has `BroadcastChannel` the native one is used and this costs nothing
  * but its download (about 5 kB min+gzip, kept out of the main entry for that reason).
  * @packageDocumentation
+ * @module strata-storage/broadcast-channel
  */
 import { BroadcastChannel as PackageChannel } from 'broadcast-channel';
 import type { ChannelTransportFactory } from './sync/transport.js';

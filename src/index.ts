@@ -3,6 +3,7 @@
  * AES-GCM at rest, TTL, tags, cross-tab sync, and the session layer built on it.
  * React bindings live in `strata-storage/react`.
  * @packageDocumentation
+ * @module strata-storage
  */
 export { Strata, type StrataEvents, type StrataStatus, type LayerStatus } from './strata.js';
 export { StrataError, isStrataError, type StrataErrorCode } from './errors.js';

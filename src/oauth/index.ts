@@ -2,6 +2,7 @@
  * strata-storage/oauth: an OAuth 2.0 / OpenID Connect public client on `oauth4webapi`
  * (authorization code + PKCE, refresh, revocation, DPoP) for `TokenManager`.
  * @packageDocumentation
+ * @module strata-storage/oauth
  */
 export { OAuthClient } from './oauth-client.js';
 export type {

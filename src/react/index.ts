@@ -3,6 +3,7 @@
  * `useStrataValue()`. State lives in a zustand vanilla store per AuthSession, read through
  * React's external-store subscription; nothing here touches a browser API during render.
  * @packageDocumentation
+ * @module strata-storage/react
  */
 export {
   SessionProvider,

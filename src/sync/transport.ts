@@ -1,9 +1,10 @@
 import { StrataError } from '../errors.js';
 
-/** What a cross-tab channel must do for {@link SyncChannel}: post a message to the other tabs, close. */
+/** What a cross-tab channel must do for the store's sync channel: post a message to the other tabs, close. */
 export interface ChannelTransport {
   /** Posts structured-clonable data to every other tab listening on the same name. */
   post(data: unknown): Promise<void>;
+  /** Stops listening and releases the channel; nothing is posted or heard afterwards. */
   close(): Promise<void>;
 }
 
