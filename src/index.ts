@@ -27,6 +27,7 @@ export {
   TokenManager,
   isInvalidGrant,
   type TokenManagerOptions,
+  type TokenManagerOAuth,
   type TokenResponse,
   type HeldTokens,
   type TokenStatus,
@@ -85,6 +86,6 @@ export {
   type FlushResult,
 } from './session/analytics.js';
 export { RetryQueue, type RetryQueueOptions, type QueuedItem } from './session/retry-queue.js';
-export type { IntervalTimers } from './timers.js';
+export type { IntervalTimers, Timers } from './timers.js';
 export type { StrataLike } from './session/strata-like.js';
 export type { FetchLike, AuthenticatedFetcher } from './session/transport.js';

@@ -10,9 +10,13 @@ export interface Timers {
   now(): number;
   /** A clock nobody can set, in milliseconds (`performance.now()`): measures durations. */
   monotonic(): number;
+  /** Runs `callback` once after `ms` milliseconds. */
   setTimeout(callback: () => void, ms: number): TimerHandle;
+  /** Cancels a {@link Timers.setTimeout}. */
   clearTimeout(handle: TimerHandle): void;
+  /** Runs `callback` every `ms` milliseconds. */
   setInterval(callback: () => void, ms: number): TimerHandle;
+  /** Cancels a {@link Timers.setInterval}. */
   clearInterval(handle: TimerHandle): void;
 }
 

@@ -8,8 +8,11 @@ import type { TokenResponse } from './token-types.js';
  * the sign-out (RFC 7009 revocation, DPoP key destroyed) and resource calls (Bearer or DPoP).
  */
 export interface TokenManagerOAuth {
+  /** The RFC 6749 §6 refresh grant: the server's answer as a {@link TokenResponse}. */
   refreshTokens(refreshToken: string): Promise<TokenResponse>;
+  /** Sign-out at the server: revokes the refresh token (RFC 7009) and drops any DPoP key. */
   signOut(refreshToken?: string): Promise<void>;
+  /** A resource request with `accessToken` in the scheme the token asks for (Bearer or DPoP). */
   resourceFetch(
     accessToken: string,
     input: RequestInfo | URL,
