@@ -76,6 +76,7 @@ export class Strata {
   #closed = false;
   readonly #keys: KeyLoader;
   #channel: SyncChannel | undefined;
+  readonly #posting = new Set<Promise<void>>();
   readonly #eviction: EvictionWatch;
   #evicted: StorageKind[] = [];
   #persistence: StrataStatus['persistence'] = 'not requested';
@@ -358,6 +359,7 @@ export class Strata {
     this.#sweeper.stop();
     this.#ctx.subscribers.clear();
     await this.#ready?.catch(() => undefined);
+    await Promise.all(this.#posting); // changes made before close() still reach the other tabs
     await this.#keys.close();
     await Promise.all([this.#channel?.close(), this.#ctx.chain.close()]);
   }
@@ -421,11 +423,14 @@ export class Strata {
   }
 
   #post(msg: SyncMessage): void {
-    this.#channel
+    const posting = this.#channel
       ?.post(msg)
       .catch((error: unknown) =>
         this.#reporter.report(toStorageError(error, 'Broadcasting a change')),
       );
+    if (!posting) return;
+    this.#posting.add(posting);
+    void posting.finally(() => this.#posting.delete(posting));
   }
 
   #assertOpen(): void {

@@ -232,3 +232,18 @@ describe('sealed items read for their metadata', () => {
     await reader.strata.close();
   });
 });
+
+describe('close() right after a change in an encrypted namespace', () => {
+  it('still tells the other tabs, and reports nothing', async () => {
+    const options = { encryption: { enabled: true }, sync: { enabled: true } } as const;
+    const writer = makeStrata(options);
+    const listener = makeStrata({ ...options, namespace: writer.namespace });
+    await Promise.all([writer.strata.ready(), listener.strata.ready()]);
+    const heard = new Promise((resolve) => listener.strata.subscribe('k', resolve));
+    await writer.strata.set('k', 'v');
+    await writer.strata.close(); // the sealed broadcast may still be in flight
+    expect(await heard).toMatchObject({ key: 'k', newValue: 'v', source: 'remote' });
+    expect(writer.errors).toEqual([]);
+    await listener.strata.close();
+  });
+});
