@@ -68,7 +68,7 @@ export function createAppApi({ issuer, audience, origins, jwks, clock = Date.now
     const ath = createHash('sha256').update(token).digest('base64url');
     const failed = [
       payload.htm !== req.method && 'htm',
-      payload.htu !== expectedHtu(req, url, allowed) && 'htu',
+      !htuOf(allowed, url).has(payload.htu) && 'htu',
       payload.ath !== ath && 'ath',
       (typeof payload.iat !== 'number' || Math.abs(now - payload.iat) > PROOF_WINDOW) && 'iat',
       (await calculateJwkThumbprint(header.jwk)) !== jkt && 'jkt',
@@ -130,12 +130,11 @@ export function createAppApi({ issuer, audience, origins, jwks, clock = Date.now
 }
 
 /**
- * The URL a proof for this request must name: the page's origin (the request's Host, when it
- * is one of the API's origins; the demo reaches the API through its Vite proxy) and path.
+ * The URLs a proof for this request may name: its path on one of the API's origins (the demo
+ * page reaches the API through its Vite proxy, so the page's origin is the API's too).
  */
-function expectedHtu(req, url, allowed) {
-  const origin = `http://${req.headers.host}`;
-  return allowed.has(origin) ? `${origin}${url.pathname}` : undefined;
+function htuOf(allowed, url) {
+  return new Set([...allowed].map((origin) => `${origin}${url.pathname}`));
 }
 
 /** A 401 with the RFC 9449 challenge; `reason` names the failed check, never a token. */
