@@ -9,7 +9,6 @@
 // A port already in use ends it with one message naming the port and its variable (no stack).
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'vite';
-import { startOidcDemo } from '../server/oidc-demo.mjs';
 
 const demoPort = port('DEMO_PORT', 5173);
 const authPort = port('DEMO_AUTH_PORT', 5174);
@@ -47,7 +46,9 @@ function portInUse(error, what, name, value) {
   );
 }
 
-// The demo page calls /api through its Vite proxy, which keeps the page's Origin and Host.
+// Imported once the ports are known good: oidc-provider prints its warnings on import.
+const { startOidcDemo } = await import('../server/oidc-demo.mjs');
+// The demo page calls /api through its Vite proxy, which keeps the page's Origin.
 const introspectionSecret = process.env.DEMO_INTROSPECTION_SECRET || undefined;
 const auth = await startOidcDemo({
   port: authPort,

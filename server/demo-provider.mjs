@@ -133,13 +133,15 @@ export async function createDemoProvider({
 }
 
 /**
- * The grant the sign-in continues with: the session's for this client, else a new one with
+ * The grant the sign-in continues with: the session's for this client while it lives, else a new one with
  * everything the demo asks for (it would be a consent page for a third-party app).
  */
 async function firstPartyGrant(ctx) {
   const { client, session, result, provider } = ctx.oidc;
   const grantId = result?.consent?.grantId ?? session.grantIdFor(client.clientId);
-  if (grantId) return provider.Grant.find(grantId);
+  // A sign-out revoked the session's last grant: the next sign-in gets a new one.
+  const existing = grantId ? await provider.Grant.find(grantId) : undefined;
+  if (existing) return existing;
   if (client.clientId !== DEMO_CLIENT_ID || !session.accountId) return undefined;
   const grant = new provider.Grant({ clientId: client.clientId, accountId: session.accountId });
   grant.addOIDCScope('openid profile email roles');

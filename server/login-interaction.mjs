@@ -38,11 +38,11 @@ export function loginInteraction(provider, options = {}) {
     const wait = limiter.retryAfter(login, address);
     if (wait > 0) {
       res.setHeader('Retry-After', String(Math.ceil(wait / 1000)));
-      return form(res, 429, uid, 'Too many failed sign-ins. Wait a minute and try again.');
+      return form(res, 429, uid, 'Too many failed sign-ins. Wait a minute and try again.', login);
     }
     if (findAccount(login) === undefined || fields.get('password') !== PASSWORD) {
       limiter.failed(login, address);
-      return form(res, 401, uid, 'Wrong username or password.');
+      return form(res, 401, uid, 'Wrong username or password.', login);
     }
     limiter.succeeded(login);
     await provider.interactionFinished(
@@ -73,8 +73,9 @@ const escape = (text) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`
  * @param {number} status
  * @param {string} uid
  * @param {string} [error]
+ * @param {string} [login] the username typed last, typed again for the user
  */
-function form(res, status, uid, error) {
+function form(res, status, uid, error, login = '') {
   const alert = error ? `<p class="error" role="alert">${escape(error)}</p>` : '';
   page(
     res,
@@ -84,7 +85,7 @@ function form(res, status, uid, error) {
     demo never sees your password.</p>
     ${alert}
     <form method="post" action="/interaction/${escape(uid)}/login">
-      <label>Username <input name="login" autocomplete="username" required autofocus /></label>
+      <label>Username <input name="login" value="${escape(login)}" autocomplete="username" required autofocus /></label>
       <label>Password <input name="password" type="password" autocomplete="current-password" required /></label>
       <button type="submit">Sign in</button>
     </form>

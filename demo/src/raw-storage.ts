@@ -11,7 +11,6 @@ export interface Entry {
 
 const PREVIEW = 120;
 const preview = (text: string) => (text.length > PREVIEW ? `${text.slice(0, PREVIEW)}…` : text);
-const time = (at: number) => new Date(at).toLocaleTimeString();
 
 /** `12 s`, `24 h`, `30 d`: a duration in ms, roughly. */
 function span(ms: number): string {
@@ -23,13 +22,11 @@ function span(ms: number): string {
 }
 
 /** The fields of a strata record header (see src/record.ts) anyone can read. */
-function recordFacts(fields: { u: unknown; x: unknown; e: unknown; t: unknown; s: unknown }) {
+function recordFacts(fields: { e: unknown; s: unknown }) {
   const facts: string[] = [];
   if (typeof fields.e === 'number' && fields.e > 0)
-    facts.push(
-      `expires ${time(fields.e)} (TTL ${span(Number(fields.t))}${fields.s === 1 ? ', sliding' : ''})`,
-    );
-  else if (typeof fields.u === 'number') facts.push(`written ${time(fields.u)}, no expiry`);
+    facts.push(`expires in ${span(fields.e - Date.now())}${fields.s === 1 ? ', sliding' : ''}`);
+  else facts.push('no expiry');
   return facts;
 }
 
@@ -44,9 +41,9 @@ function webStorageEntry(area: string, key: string, text: string): Entry {
   }
   if (!Array.isArray(header) || header.length < 8)
     return { area, key, kind: 'clear', facts: [metadata(key)], raw: preview(text) };
-  const [, u, , x, e, t, s] = header as unknown[];
+  const [, , , x, e, , s] = header as unknown[];
   const sealed = x === 1;
-  const facts = recordFacts({ u, x, e, t, s });
+  const facts = recordFacts({ e, s });
   if (key.includes('oauth:pending:'))
     return {
       area,
@@ -61,10 +58,8 @@ function webStorageEntry(area: string, key: string, text: string): Entry {
 
 /** What a namespace's metadata entry is for (src/crypto/meta-copies.ts, src/eviction.ts). */
 function metadata(key: string): string {
-  if (key.endsWith('keys'))
-    return 'key metadata: mode and a check value, not the key itself (in strata-keyring)';
-  if (key.endsWith('held'))
-    return 'marks that this storage held data: tells eviction from a first visit';
+  if (key.endsWith('keys')) return 'key metadata (mode, check value), not the key';
+  if (key.endsWith('held')) return 'eviction marker: this storage held data';
   return 'metadata';
 }
 
@@ -79,7 +74,7 @@ function indexedDbEntry(area: string, key: string, value: unknown): Entry {
       area,
       key,
       kind: 'hashed',
-      facts: ['rotation counter and an HMAC-SHA-256 of the refresh token'],
+      facts: ['rotation counter, HMAC-SHA-256 of the refresh token'],
       raw: preview(String(value)),
     };
   if (value instanceof CryptoKey)
