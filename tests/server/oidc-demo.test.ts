@@ -34,6 +34,10 @@ const call = (url: string, token: string, dpop?: string, scheme = 'DPoP') =>
     headers: { authorization: `${scheme} ${token}`, ...(dpop === undefined ? {} : { dpop }) },
   });
 
+/** GET `url` with alice's token and a good proof for it. */
+const meWithProof = async (url: string) =>
+  call(url, alice.accessToken, await proof(alice.keys, 'GET', url, alice.accessToken));
+
 async function refusedWith(response: Response, error: string, reason?: string) {
   expect(response.status).toBe(401);
   expect(response.headers.get('www-authenticate')).toContain(`error="${error}"`);
@@ -46,11 +50,7 @@ describe('the app API', () => {
   test("accepts the provider's DPoP-bound access token with a matching proof", async () => {
     expect(decodeProtectedHeader(alice.accessToken).typ).toBe('at+jwt');
     expect(decodeJwt(alice.accessToken)).toMatchObject({ aud: API_AUDIENCE, sub: 'alice' });
-    const response = await call(
-      me(),
-      alice.accessToken,
-      await proof(alice.keys, 'GET', me(), alice.accessToken),
-    );
+    const response = await meWithProof(me());
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({
       user: { id: 'alice', name: 'Alice Example' },
@@ -103,23 +103,9 @@ describe('the app API', () => {
     const later = await apiServer({ clock: () => Date.now() + 3_600_000 });
     const otherAudience = await apiServer({ audience: 'urn:another:api' });
     try {
-      const laterUrl = `${later.url}/api/me`;
+      await refusedWith(await meWithProof(`${later.url}/api/me`), 'invalid_token', 'expired');
       await refusedWith(
-        await call(
-          laterUrl,
-          alice.accessToken,
-          await proof(alice.keys, 'GET', laterUrl, alice.accessToken),
-        ),
-        'invalid_token',
-        'expired',
-      );
-      const otherUrl = `${otherAudience.url}/api/me`;
-      await refusedWith(
-        await call(
-          otherUrl,
-          alice.accessToken,
-          await proof(alice.keys, 'GET', otherUrl, alice.accessToken),
-        ),
+        await meWithProof(`${otherAudience.url}/api/me`),
         'invalid_token',
         'not valid',
       );
