@@ -2,6 +2,8 @@ import { Fragment, useCallback, useEffect, useState } from 'react';
 import { readRaw, type Entry } from './raw-storage.js';
 import { store } from './sdk.js';
 
+const WIDE = '(min-width: 760px)';
+
 const SHOWN: Record<Entry['kind'], string> = {
   sealed: 'encrypted',
   clear: 'in the clear',
@@ -27,6 +29,14 @@ function KeyName({ name }: { name: string }) {
 /** Shows what actually sits in the browser, and what of it an attacker with the profile reads. */
 export function StorageInspector() {
   const [entries, setEntries] = useState<Entry[] | null>(null);
+  // The legend is open where it fits beside the entries, folded on a phone.
+  const [wide, setWide] = useState(() => matchMedia(WIDE).matches);
+  useEffect(() => {
+    const query = matchMedia(WIDE);
+    const follow = () => setWide(query.matches);
+    query.addEventListener('change', follow);
+    return () => query.removeEventListener('change', follow);
+  }, []);
   const reload = useCallback(() => void readRaw().then(setEntries), []);
   useEffect(() => {
     reload();
@@ -47,26 +57,29 @@ export function StorageInspector() {
           Reload
         </button>
       </div>
-      <ul className="legend">
-        <li>
-          <span className="badge sealed">encrypted</span> Values, and the tags they carry, are
-          sealed with AES-GCM under the device key (the tags are inside the ciphertext).
-        </li>
-        <li>
-          <span className="badge clear">in the clear</span> Key names (so the user id in{' '}
-          <code>user:alice:cart</code>), write times, expiry and TTL: anyone with the profile reads
-          them.
-        </li>
-        <li>
-          <span className="badge hashed">hashed</span> A pending sign-in is stored under a SHA-256
-          of its state; the rotation marker is an HMAC under a non-extractable key.
-        </li>
-        <li>
-          <span className="badge key">key</span> The device key and the DPoP private key are
-          non-extractable CryptoKeys: page script cannot export them, though their bytes are in the
-          profile&apos;s files.
-        </li>
-      </ul>
+      <details className="legend" open={wide}>
+        <summary>What is encrypted, hashed and in the clear</summary>
+        <ul>
+          <li>
+            <span className="badge sealed">encrypted</span> Values, and the tags they carry, are
+            sealed with AES-GCM under the device key (the tags are inside the ciphertext).
+          </li>
+          <li>
+            <span className="badge clear">in the clear</span> Key names (so the user id in{' '}
+            <code>user:alice:cart</code>), write times, expiry and TTL: anyone with the profile
+            reads them.
+          </li>
+          <li>
+            <span className="badge hashed">hashed</span> A pending sign-in is stored under a SHA-256
+            of its state; the rotation marker is an HMAC under a non-extractable key.
+          </li>
+          <li>
+            <span className="badge key">key</span> The device key and the DPoP private key are
+            non-extractable CryptoKeys: page script cannot export them, though their bytes are in
+            the profile&apos;s files.
+          </li>
+        </ul>
+      </details>
       {entries !== null && entries.length === 0 && (
         <p className="hint" data-testid="inspector-empty">
           Nothing stored yet. Add something to the cart or sign in: the device key, the cart and the

@@ -143,8 +143,12 @@ test('sign-in at the provider, DPoP tokens, cart merge, inspector, and sign-out 
     expect(raw).not.toContain(plain);
   await a.screenshot({ path: `${SHOTS}/demo-1440.png`, fullPage: true });
   await a.setViewportSize({ width: 375, height: 812 });
-  // No horizontal scrolling at 375 px: every card fits.
+  // No horizontal scrolling at 375 px: every card fits; the inspector folds its legend.
   expect(await a.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+  const inspectorCard = a.locator('section', { has: inspector });
+  await expect(inspectorCard.locator('details.legend')).not.toHaveAttribute('open');
+  const height = await inspectorCard.evaluate((card) => card.getBoundingClientRect().height);
+  expect(height).toBeLessThan(1200); // 1,044 px with this run's 15 entries (it was 1,540)
   await a.screenshot({ path: `${SHOTS}/demo-375.png`, fullPage: true });
   await a.setViewportSize({ width: 1440, height: 900 });
 
