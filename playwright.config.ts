@@ -9,7 +9,8 @@ const HARNESS_PORT = Number(process.env.STRATA_E2E_PORT ?? 5183);
 const AUTH_PORT = Number(process.env.STRATA_E2E_AUTH_PORT ?? 5184);
 //   STRATA_E2E_CONSUMER_PORT  a consumer app of the built package (tests/e2e/consumer), default 5187
 const CONSUMER_PORT = Number(process.env.STRATA_E2E_CONSUMER_PORT ?? 5187);
-//   STRATA_E2E_DEMO_PORT / STRATA_E2E_DEMO_AUTH_PORT  the demo (npm start) and its auth server, 5185 / 5186
+//   STRATA_E2E_DEMO_PORT / STRATA_E2E_DEMO_AUTH_PORT  the demo (npm start) and its provider with
+//   the app API (server/oidc-demo.mjs), 5185 / 5186
 const DEMO_PORT = Number(process.env.STRATA_E2E_DEMO_PORT ?? 5185);
 const DEMO_AUTH_PORT = Number(process.env.STRATA_E2E_DEMO_AUTH_PORT ?? 5186);
 
@@ -73,12 +74,15 @@ export default defineConfig({
       timeout: 120_000,
     },
     {
-      // The demo exactly as `npm start` runs it, with 10-second access tokens so refreshes show.
+      // The demo exactly as `npm start` runs it, with 10-second access tokens so refreshes show,
+      // and an introspection client the spec asks whether a refresh token is still good.
       command: 'node scripts/start.mjs',
       env: {
         DEMO_PORT: String(DEMO_PORT),
         DEMO_AUTH_PORT: String(DEMO_AUTH_PORT),
         DEMO_ACCESS_TTL: '10',
+        DEMO_INTROSPECTION_SECRET:
+          process.env.STRATA_E2E_DEMO_INTROSPECTION_SECRET ?? 'e2e-demo-introspection',
       },
       url: `http://127.0.0.1:${DEMO_PORT}/`,
       reuseExistingServer: false,

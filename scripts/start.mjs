@@ -1,11 +1,14 @@
-// `npm start`: the reference auth server and the demo SPA (Vite, from source) on 127.0.0.1.
+// `npm start`: the demo's authorization server (oidc-provider) with the app API, and the demo
+// SPA (Vite, from source), on 127.0.0.1.
 //   DEMO_PORT        the demo page, default 5173
-//   DEMO_AUTH_PORT   the auth server the demo proxies /api to, default 5174
+//   DEMO_AUTH_PORT   the provider, its login page and the app API (the demo proxies /api to
+//                    it), default 5174
 //   DEMO_ACCESS_TTL  access token lifetime in seconds, default 60 (short, so refreshes show)
+//   DEMO_INTROSPECTION_SECRET  registers the confidential client `strata-demo-introspection`
+//                    with this secret (RFC 7662 introspection; the e2e spec uses it), default none
 // A port already in use ends it with one message naming the port and its variable (no stack).
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'vite';
-import { createAuthServer } from '../server/auth-server.mjs';
 
 const demoPort = port('DEMO_PORT', 5173);
 const authPort = port('DEMO_AUTH_PORT', 5174);
@@ -43,11 +46,15 @@ function portInUse(error, what, name, value) {
   );
 }
 
-// The demo page calls /api through its Vite proxy, which keeps the page's Origin header.
-const auth = await createAuthServer({
+// Imported once the ports are known good: oidc-provider prints its warnings on import.
+const { startOidcDemo } = await import('../server/oidc-demo.mjs');
+// The demo page calls /api through its Vite proxy, which keeps the page's Origin.
+const introspectionSecret = process.env.DEMO_INTROSPECTION_SECRET || undefined;
+const auth = await startOidcDemo({
   port: authPort,
   accessTtl,
-  allowedOrigins: [`http://127.0.0.1:${demoPort}`, `http://localhost:${demoPort}`],
+  demoOrigins: [`http://127.0.0.1:${demoPort}`, `http://localhost:${demoPort}`],
+  ...(introspectionSecret ? { introspectionSecret } : {}),
 }).catch((error) => portInUse(error, 'the auth server', 'DEMO_AUTH_PORT', authPort));
 const demo = await createServer({
   configFile: fileURLToPath(new URL('../demo/vite.config.ts', import.meta.url)),
@@ -59,10 +66,10 @@ await demo.listen().catch(async (error) => {
 });
 
 console.log(
-  `strata-storage demo: http://127.0.0.1:${demoPort}/  (auth server ${auth.url}, access tokens live ${accessTtl} s)`,
+  `strata-storage demo: http://127.0.0.1:${demoPort}/  (auth server ${auth.url}: oidc-provider and the app API, access tokens live ${accessTtl} s)`,
 );
 console.log(
-  'Sign in as alice / password. Open the page in two tabs to see sync and sign-out everywhere. Ctrl+C stops.',
+  "Sign in at the provider's page as alice / password. Open the page in two tabs to see sync and sign-out everywhere. Ctrl+C stops.",
 );
 
 let stopping = false;

@@ -1,4 +1,5 @@
 import { useSession, useStrataValue } from 'strata-storage/react';
+import type { MergeNote } from './callback.js';
 import { cartKey, store, type CartItem } from './sdk.js';
 
 const PRODUCTS = [
@@ -7,8 +8,22 @@ const PRODUCTS = [
   { id: 'plum', name: 'Plum' },
 ];
 
+/** What a sign-in's cart merge did, in a sentence. */
+function describe(note: MergeNote): string {
+  const parts = [
+    ...note.added.map(
+      (line) =>
+        `${line.name}: your ${line.total - line.guest} + ${line.guest} from the guest cart = ${line.total}`,
+    ),
+    ...note.moved.map((line) => `${line.name} × ${line.qty} moved over`),
+  ];
+  return parts.length === 0
+    ? 'The guest cart was empty: nothing to merge.'
+    : `Your guest cart was merged into your cart. ${parts.join('; ')}.`;
+}
+
 /** The cart of the guest or of the signed-in user, live across tabs. */
-export function Cart() {
+export function Cart(props: { merge: MergeNote | null }) {
   const { session } = useSession();
   const [cart, setCart] = useStrataValue<CartItem[]>(store, cartKey(session?.userId));
   const items = cart ?? [];
@@ -24,6 +39,11 @@ export function Cart() {
   return (
     <section className="card">
       <h2>{session ? 'Your cart' : 'Guest cart'}</h2>
+      {session && props.merge && (
+        <p className="note" data-testid="merge-note">
+          {describe(props.merge)}
+        </p>
+      )}
       <div className="buttons">
         {PRODUCTS.map((product) => (
           <button key={product.id} onClick={() => add(product)}>
@@ -49,6 +69,10 @@ export function Cart() {
           ))}
         </ul>
       )}
+      <p className="hint">
+        Stored under <code>{cartKey(session?.userId)}</code>, encrypted, and synced to your other
+        tabs.
+      </p>
     </section>
   );
 }

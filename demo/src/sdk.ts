@@ -1,16 +1,13 @@
-import {
-  AuthSession,
-  Strata,
-  TokenManager,
-  httpRefresh,
-  httpRestore,
-  httpRevoke,
-} from 'strata-storage';
+import { AuthSession, Strata, TokenManager } from 'strata-storage';
+import { OAuthClient } from 'strata-storage/oauth';
+
+declare const __DEMO_ISSUER__: string;
 
 /**
  * The demo's session layer: one encrypted, synced Strata (device key, localStorage with
- * IndexedDB as fallback), a TokenManager talking to the reference server, and an
- * AuthSession that restores from the refresh token.
+ * IndexedDB as fallback), an OAuthClient for the demo's oidc-provider with DPoP-bound tokens,
+ * a TokenManager refreshing and revoking through it, and an AuthSession signed in from the
+ * id_token's claims (restored by a refresh when the session is gone).
  */
 export const store = new Strata({
   namespace: 'strata-demo',
@@ -21,10 +18,20 @@ export const store = new Strata({
   ttl: { cleanupInterval: 60_000 },
 });
 
+/** The authorization server (its login page, token and revocation endpoints). */
+export const ISSUER = __DEMO_ISSUER__;
+
+export const oauth = new OAuthClient({
+  issuer: ISSUER,
+  clientId: 'strata-demo',
+  scope: 'openid profile email roles',
+  storage: store,
+  dpop: true,
+});
+
 export const tokens = new TokenManager({
   storage: store,
-  refresh: httpRefresh('/api/auth/refresh'),
-  revoke: httpRevoke('/api/auth/logout'),
+  oauth,
   refreshBuffer: 60_000,
   checkInterval: 5_000,
 });
@@ -32,7 +39,14 @@ export const tokens = new TokenManager({
 export const auth = new AuthSession({
   storage: store,
   tokens,
-  restore: httpRestore('/api/auth/refresh'),
+  // The provider puts the profile and email scopes' claims into the id_token.
+  userFromClaims: (claims) => ({
+    userId: String(claims.sub),
+    username: String(claims.preferred_username ?? claims.sub),
+    name: String(claims.name ?? claims.sub),
+    ...(typeof claims.email === 'string' ? { email: claims.email } : {}),
+    roles: Array.isArray(claims.roles) ? claims.roles.map(String) : [],
+  }),
 });
 
 /** A cart line. */

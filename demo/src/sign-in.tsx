@@ -1,49 +1,27 @@
-import { useState, type FormEvent } from 'react';
-import { migrateGuestToUser, mergeArrayBy } from 'strata-storage';
-import { useSession } from 'strata-storage/react';
-import { store, type CartItem } from './sdk.js';
+import { useState } from 'react';
+import { startSignIn } from './callback.js';
+import { REASONS, type SignOutReason } from './sign-out-reason.js';
 
-/** Signs in against the reference server, then merges the guest cart into the user's. */
-export function SignIn() {
-  const { login } = useSession();
-  const [error, setError] = useState<string | null>(null);
+/**
+ * Signs in at the demo's authorization server (oidc-provider): the browser goes to its login
+ * page and comes back with a code. Says why this tab was signed out, when it was.
+ */
+export function SignIn(props: {
+  completing: boolean;
+  error: string | null;
+  reason: SignOutReason | null;
+}) {
+  const [remember, setRemember] = useState(false);
   const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
 
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
+  async function go() {
     setBusy(true);
     setError(null);
     try {
-      const response = await fetch('/api/auth/login', {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({
-          username: form.get('username'),
-          password: form.get('password'),
-          rememberMe: form.get('remember') === 'on',
-        }),
-      });
-      if (!response.ok) {
-        setError('Wrong username or password.');
-        return;
-      }
-      const { user, tokens } = await response.json();
-      await migrateGuestToUser(store, user.id, {
-        merge: {
-          cart: mergeArrayBy<CartItem>('id', (guest, mine) => ({
-            ...mine,
-            qty: mine.qty + guest.qty,
-          })),
-        },
-      });
-      await login(
-        { ...user, userId: user.id, username: form.get('username') as string },
-        { rememberMe: form.get('remember') === 'on', tokens },
-      );
+      await startSignIn(remember);
     } catch {
-      setError('The sign-in request failed.');
-    } finally {
+      setError('The authorization server did not answer. Is `npm start` running?');
       setBusy(false);
     }
   }
@@ -51,32 +29,33 @@ export function SignIn() {
   return (
     <section className="card">
       <h2>Sign in</h2>
-      <form onSubmit={(event) => void submit(event)}>
-        <label>
-          Username <input name="username" defaultValue="alice" autoComplete="username" required />
-        </label>
-        <label>
-          Password{' '}
-          <input
-            name="password"
-            type="password"
-            defaultValue="password"
-            autoComplete="current-password"
-            required
-          />
-        </label>
-        <label className="inline">
-          <input name="remember" type="checkbox" /> Remember me (30 days)
-        </label>
-        <button type="submit" disabled={busy}>
-          Sign in
+      {props.reason && (
+        <p className="note" data-testid="signed-out-reason" data-reason={props.reason}>
+          {REASONS[props.reason]}
+        </p>
+      )}
+      <p>
+        The demo signs in at its authorization server (oidc-provider on this machine): you type the
+        password on the provider&apos;s page, and the demo gets DPoP-bound tokens back.
+      </p>
+      <label className="inline">
+        <input
+          type="checkbox"
+          checked={remember}
+          onChange={(event) => setRemember(event.target.checked)}
+        />{' '}
+        Remember me (30 days)
+      </label>
+      <div className="buttons">
+        <button onClick={() => void go()} disabled={busy || props.completing}>
+          {props.completing ? 'Completing sign-in…' : 'Sign in with the demo provider'}
         </button>
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
-      </form>
+      </div>
+      {(error ?? props.error) && (
+        <p className="error" role="alert">
+          {error ?? props.error}
+        </p>
+      )}
       <p className="hint">
         Demo user: alice / password. Items you add as a guest move to your cart when you sign in.
       </p>

@@ -1,11 +1,14 @@
 import { useEffect, useState } from 'react';
 import type { TokenStatus } from 'strata-storage';
-import { tokens } from './sdk.js';
+import { oauth, tokens } from './sdk.js';
 
 const seconds = (ms: number | null) => (ms === null ? '–' : `${Math.round(ms / 1000)} s`);
 const clock = (at: number | null) => (at === null ? '–' : new Date(at).toLocaleTimeString());
 
-/** The access token's life: countdown, proactive and forced refreshes, and an API call through TokenManager.fetch. */
+/**
+ * The access token's life: its type (DPoP: bound to the key in the storage inspector), countdown,
+ * proactive and forced refreshes, and an API call through TokenManager.fetch with a DPoP proof.
+ */
 export function TokenPanel() {
   const [status, setStatus] = useState<TokenStatus>(() => tokens.status());
   const [refreshes, setRefreshes] = useState(0);
@@ -39,14 +42,24 @@ export function TokenPanel() {
 
   async function callMe() {
     const response = await tokens.fetch('/api/me');
-    const body = response.ok ? ((await response.json()) as { user: { name: string } }) : null;
-    setMe(body ? `HTTP ${response.status}: ${body.user.name}` : `HTTP ${response.status}`);
+    const body = (await response.json().catch(() => null)) as {
+      user?: { name: string };
+      tokenType?: string;
+      reason?: string;
+    } | null;
+    setMe(
+      response.ok
+        ? `HTTP ${response.status}: ${body?.user?.name} (${body?.tokenType} token, proof checked)`
+        : `HTTP ${response.status}${body?.reason ? `: ${body.reason}` : ''}`,
+    );
   }
 
   return (
     <section className="card">
       <h2>Access token</h2>
       <dl>
+        <dt>Token type</dt>
+        <dd data-testid="token-type">{oauth.tokenType}</dd>
         <dt>Valid</dt>
         <dd data-testid="token-valid">{status.isValid ? 'yes' : 'no'}</dd>
         <dt>Expires in</dt>
@@ -64,6 +77,12 @@ export function TokenPanel() {
         <dt>Proactive refresh</dt>
         <dd>{status.isRunning ? 'on' : 'off'}</dd>
       </dl>
+      {oauth.dpop && (
+        <p className="hint">
+          DPoP: the tokens are bound to this browser&apos;s key pair (in the inspector below), and
+          every request carries a proof signed by it: a copied token is useless without the key.
+        </p>
+      )}
       <div className="buttons">
         <button onClick={() => void forceRefresh()}>Force refresh</button>
         <button onClick={() => void callMe()}>Call /api/me</button>

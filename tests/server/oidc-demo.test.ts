@@ -1,0 +1,187 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SignJWT, decodeJwt, decodeProtectedHeader, generateKeyPair } from 'jose';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createAppApi } from '../../server/app-api.mjs';
+import { API_AUDIENCE } from '../../server/demo-provider.mjs';
+import { startOidcDemo, type OidcDemo } from '../../server/oidc-demo.mjs';
+import {
+  DEMO_ORIGIN,
+  proof,
+  refresh,
+  signIn,
+  startSignIn,
+  submitLogin,
+  type SignedIn,
+} from './oidc-demo-flow.js';
+
+// The demo's back end: oidc-provider signs alice in at its own login page, and the app API
+// accepts its DPoP-bound access tokens only with a proof that matches them. Every token here
+// comes from the provider through the real authorization code flow.
+let demo: OidcDemo;
+let alice: SignedIn;
+const me = () => `${demo.url}/api/me`;
+
+beforeAll(async () => {
+  demo = await startOidcDemo({ demoOrigins: [DEMO_ORIGIN] });
+  alice = await signIn(demo.issuer);
+});
+afterAll(() => demo.close());
+
+/** GET `url` with `alice`'s token as `scheme` and the DPoP header `dpop` when given. */
+const call = (url: string, token: string, dpop?: string, scheme = 'DPoP') =>
+  fetch(url, {
+    headers: { authorization: `${scheme} ${token}`, ...(dpop === undefined ? {} : { dpop }) },
+  });
+
+/** GET `url` with alice's token and a good proof for it. */
+const meWithProof = async (url: string) =>
+  call(url, alice.accessToken, await proof(alice.keys, 'GET', url, alice.accessToken));
+
+async function refusedWith(response: Response, error: string, reason?: string) {
+  expect(response.status).toBe(401);
+  expect(response.headers.get('www-authenticate')).toContain(`error="${error}"`);
+  const body = (await response.json()) as { error: string; reason: string };
+  expect(body.error).toBe(error);
+  if (reason !== undefined) expect(body.reason).toBe(reason);
+}
+
+describe('the app API', () => {
+  test("accepts the provider's DPoP-bound access token with a matching proof", async () => {
+    expect(decodeProtectedHeader(alice.accessToken).typ).toBe('at+jwt');
+    expect(decodeJwt(alice.accessToken)).toMatchObject({ aud: API_AUDIENCE, sub: 'alice' });
+    const response = await meWithProof(me());
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({
+      user: { id: 'alice', name: 'Alice Example' },
+      tokenType: 'DPoP',
+    });
+  });
+
+  test('session sync and analytics check the token and proof too', async () => {
+    const url = `${demo.url}/api/session/sync`;
+    const sync = await fetch(url, {
+      method: 'POST',
+      headers: {
+        authorization: `DPoP ${alice.accessToken}`,
+        dpop: await proof(alice.keys, 'POST', url, alice.accessToken),
+      },
+      body: JSON.stringify({ session: { page: 'cart' } }),
+    });
+    expect(sync.status).toBe(200);
+    expect(await sync.json()).toMatchObject({ session: { user: { id: 'alice' } } });
+    const analytics = `${demo.url}/api/analytics`;
+    const anonymous = await fetch(analytics, {
+      method: 'POST',
+      body: JSON.stringify({ events: [{ type: 'page_view' }] }),
+    });
+    expect(await anonymous.json()).toEqual({ received: 1 });
+    const badProof = await fetch(analytics, {
+      method: 'POST',
+      headers: {
+        authorization: `DPoP ${alice.accessToken}`,
+        dpop: await proof(alice.keys, 'GET', analytics, alice.accessToken),
+      },
+      body: JSON.stringify({ events: [] }),
+    });
+    await refusedWith(badProof, 'invalid_dpop_proof', 'wrong htm');
+  });
+
+  test('refuses a token whose signature is not the provider’s', async () => {
+    const other = await generateKeyPair('RS256');
+    const forged = await new SignJWT(decodeJwt(alice.accessToken))
+      .setProtectedHeader(decodeProtectedHeader(alice.accessToken) as { alg: string })
+      .sign(other.privateKey);
+    await refusedWith(
+      await call(me(), forged, await proof(alice.keys, 'GET', me(), forged)),
+      'invalid_token',
+      'not valid',
+    );
+  });
+
+  test('refuses an expired token and a token for another audience', async () => {
+    const later = await apiServer({ clock: () => Date.now() + 3_600_000 });
+    const otherAudience = await apiServer({ audience: 'urn:another:api' });
+    try {
+      await refusedWith(await meWithProof(`${later.url}/api/me`), 'invalid_token', 'expired');
+      await refusedWith(
+        await meWithProof(`${otherAudience.url}/api/me`),
+        'invalid_token',
+        'not valid',
+      );
+    } finally {
+      await Promise.all([later.close(), otherAudience.close()]);
+    }
+  });
+
+  test('refuses a missing proof, and a bound token sent as Bearer', async () => {
+    await refusedWith(await call(me(), alice.accessToken), 'invalid_dpop_proof', 'no DPoP proof');
+    await refusedWith(await call(me(), alice.accessToken, undefined, 'Bearer'), 'invalid_token');
+  });
+
+  test('refuses a proof with the wrong ath, htu, key or an old iat', async () => {
+    const token = alice.accessToken;
+    const cases: Array<[Record<string, unknown>, string, CryptoKeyPair?]> = [
+      [{ ath: 'dGhpcyBpcyBub3QgdGhlIGhhc2g' }, 'wrong ath'],
+      [{ htu: `${demo.url}/api/other` }, 'wrong htu'],
+      [{ iat: Math.floor(Date.now() / 1000) - 600 }, 'wrong iat'],
+      [{}, 'wrong jkt', await generateKeyPair('ES256')],
+    ];
+    for (const [claims, reason, keys] of cases)
+      await refusedWith(
+        await call(me(), token, await proof(keys ?? alice.keys, 'GET', me(), token, claims)),
+        'invalid_dpop_proof',
+        reason,
+      );
+  });
+
+  test('refuses a replayed proof (its jti was seen)', async () => {
+    const once = await proof(alice.keys, 'GET', me(), alice.accessToken);
+    expect((await call(me(), alice.accessToken, once)).status).toBe(200);
+    await refusedWith(await call(me(), alice.accessToken, once), 'invalid_dpop_proof', 'wrong jti');
+  });
+});
+
+describe('the provider', () => {
+  test('its login page refuses a wrong password and shows the form again', async () => {
+    const flow = await startSignIn(demo.issuer);
+    expect(flow.page).toContain('alice');
+    const wrong = await submitLogin(flow.browser, demo.issuer, flow.page, 'alice', 'nope');
+    expect(wrong.status).toBe(401);
+    const page = await wrong.text();
+    expect(page).toContain('Wrong username or password.');
+    expect(page).not.toContain('nope');
+  });
+
+  test('rotates refresh tokens strictly: a spent one is refused and ends the grant', async () => {
+    const session = await signIn(demo.issuer);
+    const next = await refresh(session, session.refreshToken);
+    expect(next.refresh_token).toBeDefined();
+    expect(next.refresh_token).not.toBe(session.refreshToken);
+    await expect(refresh(session, session.refreshToken)).rejects.toMatchObject({
+      error: 'invalid_grant',
+    });
+    // The reuse revoked the grant: the token it had just issued is dead too.
+    await expect(refresh(session, next.refresh_token!)).rejects.toMatchObject({
+      error: 'invalid_grant',
+    });
+  });
+});
+
+/** Another app API on its own port, over the same provider. */
+async function apiServer(options: {
+  clock?: () => number;
+  audience?: string;
+}): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const handle = createAppApi({
+    issuer: demo.issuer,
+    audience: options.audience ?? API_AUDIENCE,
+    origins: [url],
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  server.on('request', (req, res) => void handle(req, res));
+  return { url, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
