@@ -48,7 +48,7 @@ export {
   type HttpRefreshOptions,
 } from './session/http-refresh.js';
 
-// sessions: the seed's patterns
+// sessions: the session patterns (guest migration, analytics, server sync, fingerprint)
 export {
   SessionManager,
   createSessionId,

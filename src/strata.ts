@@ -39,8 +39,8 @@ export type { StrataStatus } from './types.js';
 
 /**
  * Internal `set` option (not exported from the package): the keys whose stored tags the new
- * item also carries. Lets a migration keep tags it cannot read back, hashed ones included
- * (a namespace's tag hashes do not depend on the key).
+ * item also carries. Lets a migration keep the tags of items it copies, sealed ones included
+ * (a sealed record's tags are inside its ciphertext).
  */
 export const TAGS_OF: unique symbol = Symbol('tagsOf');
 

@@ -27,7 +27,7 @@ export interface KeyConfig {
 
 /**
  * The key lifecycle of one namespace: set-up (derived or loaded once, never per write),
- * sealing and tag hashing, rotation, shredding, and what other tabs announce of them.
+ * sealing, rotation, shredding, and what other tabs announce of them.
  * Loaded on first use of a key, so an app that never encrypts never downloads it.
  */
 export class NamespaceKey {
