@@ -271,7 +271,11 @@ export class TokenManager {
   /** The single-flight refresh; `stale`: only when the access token is still that one (a 401). */
   #refreshOnce(request: { force?: true; stale?: string }): Promise<HeldTokens> {
     return this.#flight.single(async (current): Promise<LockedResult> => {
-      const replaced = request.stale !== undefined && current.accessToken !== request.stale;
+      // Only a valid token replaces it: storage drops an expired record by the page's own clock.
+      const replaced =
+        request.stale !== undefined &&
+        current.accessToken !== request.stale &&
+        this.#statusOf(current).isValid;
       if (replaced || (!request.force && !this.#statusOf(current).needsRefresh))
         return { tokens: current, didRefresh: false };
       const response = await this.#refresher(

@@ -186,6 +186,22 @@ describe('TokenManager against the reference server', () => {
     expect(await stats(server, user)).toMatchObject({ refreshRequests: 1, meRequests: 1 });
   });
 
+  it('a clock set back: a 401 after storage dropped the expired access record still refreshes once and retries', async () => {
+    const { user, issued } = await signIn('skew-401');
+    const counter = countingFetch();
+    const clock = { skew: 0 };
+    const tokens = manager({ fetch: counter.fetch }, clock);
+    await tokens.setTokens({ ...issued, accessToken: 'revoked.access.token', expiresIn: 1 });
+    clock.skew = -10 * 60_000; // to the SDK the token is fresh for ten more minutes
+    // Storage drops the record a second after it was written, by the page's own clock.
+    await expect.poll(() => strata.has('auth:tokens:access'), { timeout: 5_000 }).toBe(false);
+    expect(tokens.status().isValid).toBe(true);
+    const response = await me(tokens);
+    expect(response.status).toBe(200);
+    expect(counter.calls()).toBe(2);
+    expect(await stats(server, user)).toMatchObject({ refreshRequests: 1, meRequests: 1 });
+  });
+
   it('a second 401 is returned, not looped, and an invalid grant signs out', async () => {
     const { user, issued } = await signIn('loop');
     const counter = countingFetch();

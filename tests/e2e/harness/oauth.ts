@@ -132,6 +132,11 @@ const app = {
     };
     await fetch(`${rsUrl}test/refuse`, { method: 'POST', body: JSON.stringify({ jti }) });
   },
+  /**
+   * Whether this tab's storage still gives the access record (any read of it drops it once its
+   * TTL ran out by the page's own clock, as a refresh's read under the lock does).
+   */
+  storedAccess: async () => (await strata.get('auth:tokens:access')) !== null,
   /** Stops proactive refresh. */
   stopRefreshing: () => tokens.stop(),
   async stopCalling(): Promise<Call[]> {
