@@ -90,7 +90,7 @@ export class OAuthClient {
     params.set('code_challenge', await oauth.calculatePKCECodeChallenge(codeVerifier));
     params.set('code_challenge_method', 'S256');
     if (options.prompt !== undefined) params.set('prompt', options.prompt);
-    const handle = await this.#dpopHandle(true);
+    const handle = await this.#dpopHandle('create');
     if (handle) params.set('dpop_jkt', await handle.calculateThumbprint());
     for (const [name, value] of Object.entries(options.params ?? {}))
       if (!params.has(name)) params.set(name, value);
@@ -135,7 +135,7 @@ export class OAuthClient {
           : 'its issuer (iss) or parameters do not match this sign-in';
       throw oauthError('INVALID_CALLBACK', `The callback was refused: ${reason}.`, failure);
     }
-    const handle = await this.#dpopHandle(true);
+    const handle = await this.#dpopHandle('create');
     let answer: Response | undefined;
     let raw: unknown;
     let result: oauth.TokenEndpointResponse;
@@ -201,7 +201,7 @@ export class OAuthClient {
    */
   async refreshTokens(refreshToken: string): Promise<OAuthTokenResponse> {
     const as = await this.#metadata.get();
-    const handle = await this.#dpopHandle(false);
+    const handle = await this.#dpopHandle('stored');
     if (this.#keys && !handle)
       throw new StrataError(
         'INVALID_GRANT',
@@ -321,7 +321,7 @@ export class OAuthClient {
       request.headers.set('Authorization', `Bearer ${accessToken}`);
       return doFetch(request);
     }
-    const handle = await this.#dpopHandle(false);
+    const handle = await this.#dpopHandle('cached');
     if (!handle)
       throw new StrataError(
         'INVALID_GRANT',
@@ -385,12 +385,18 @@ export class OAuthClient {
 
   /**
    * The DPoP handle over this namespace's key pair, as stored now (another tab's sign-out may
-   * have destroyed it); `create`: generate one when none is stored.
+   * have destroyed it); `create`: generate one when none is stored; `cached`: the pair held in
+   * memory (a resource call's proof), dropped when any tab destroys it.
    */
-  async #dpopHandle(create: boolean): Promise<oauth.DPoPHandle | undefined> {
+  async #dpopHandle(from: 'create' | 'stored' | 'cached'): Promise<oauth.DPoPHandle | undefined> {
     const keys = this.#keys;
     if (!keys) return undefined;
-    const stored = create ? await keys.loadOrCreate() : await keys.load();
+    const stored =
+      from === 'create'
+        ? await keys.loadOrCreate()
+        : from === 'cached'
+          ? await keys.cached()
+          : await keys.load();
     if (!stored) {
       this.#handle = undefined;
       return undefined;

@@ -1,6 +1,7 @@
 import { expect, test, uniqueNamespace } from './tabs.js';
 import {
   CLIENT_ID,
+  DPOP_CLIENT_ID,
   SHORT_CLIENT_ID,
   SHORT_TTL_MS,
   apiMe,
@@ -150,6 +151,28 @@ test('logout in one tab: every tab signed out, the provider says the refresh tok
   for (const tab of tabs)
     expect(await tab.evaluate(() => window.app.held())).toEqual({ access: false, refresh: false });
   expect(await tabs[0]!.evaluate(() => window.app.introspectKept())).toBe(false);
+});
+
+test('DPoP: the key pair a logout in one tab destroys is signed with in no other tab, its handle held in memory or not', async ({
+  tabs: context,
+}) => {
+  const tabs = await openApp(context, 3, {
+    namespace: uniqueNamespace('oauth-dpop-logout'),
+    clientId: DPOP_CLIENT_ID,
+    dpop: true,
+    proactive: false,
+  });
+  await signIn(tabs[0]!);
+  await expectStates(tabs, { status: 'authenticated' });
+  // Tabs 0 and 1 call the API with the bound token (their handles are held now); tab 2 has not.
+  for (const tab of tabs) await tab.evaluate(() => window.app.keepAccessToken());
+  for (const tab of tabs.slice(0, 2))
+    expect(await tab.evaluate((url) => window.app.callKept(url), apiMe)).toBe(200);
+  await tabs[1]!.evaluate(() => window.app.logout());
+  await expectStates(tabs, { status: 'unauthenticated' });
+  // The access token is still good at the resource server (a JWT): only the key is gone.
+  for (const tab of tabs)
+    expect(await tab.evaluate((url) => window.app.callKept(url), apiMe)).toBe('INVALID_GRANT');
 });
 
 test('invalid_grant (the grant revoked at the provider) signs out every tab', async ({

@@ -12,6 +12,7 @@ import {
   oauthClient,
   recordingFetch,
   signIn,
+  deleteStoredKeyPair,
   storedKeyPair,
 } from './helpers.js';
 
@@ -154,6 +155,45 @@ describe('DPoP', () => {
       { tokenType: 'Bearer' },
     );
     expect(bearer.status).toBe(401);
+  });
+
+  it('resource calls sign with the key pair held in memory: IndexedDB is opened once, not per call', async () => {
+    const client = dpopClient(strata);
+    const { tokens } = await signIn(client);
+    const open = indexedDB.open.bind(indexedDB);
+    const opened: string[] = [];
+    indexedDB.open = (name: string, version?: number) => (opened.push(name), open(name, version));
+    try {
+      for (let i = 0; i < 5; i++)
+        expect((await client.resourceFetch(tokens.accessToken, apiMe)).status).toBe(200);
+    } finally {
+      indexedDB.open = open;
+    }
+    expect(opened.filter((name) => name === 'strata-dpop')).toHaveLength(1);
+  });
+
+  it('a key pair another tab destroys is not signed with again: the held handle goes with it', async () => {
+    const client = dpopClient(strata);
+    const { tokens } = await signIn(client);
+    expect((await client.resourceFetch(tokens.accessToken, apiMe)).status).toBe(200); // held now
+    // Another tab's sign-out: the stored pair deleted, and that tab's announcement.
+    await deleteStoredKeyPair(namespace);
+    const otherTab = new BroadcastChannel('strata-dpop');
+    otherTab.postMessage({ destroyed: namespace });
+    otherTab.close();
+    await expect
+      .poll(() =>
+        client.resourceFetch(tokens.accessToken, apiMe).then(
+          (response) => response.status,
+          (error: { code?: string }) => error.code,
+        ),
+      )
+      .toBe('INVALID_GRANT');
+    // This tab's own destroyKey() drops the handle of every client of the namespace at once.
+    const again = await signIn(client);
+    expect((await client.resourceFetch(again.tokens.accessToken, apiMe)).status).toBe(200);
+    await dpopClient(strata).destroyKey();
+    await expectStrataError(client.resourceFetch(again.tokens.accessToken, apiMe), 'INVALID_GRANT');
   });
 
   it('logout revokes the refresh token and destroys the key; a token whose key is gone signs out', async () => {

@@ -134,6 +134,22 @@ export async function storedKeyPair(namespace: string): Promise<CryptoKeyPair | 
   }
 }
 
+/** Deletes the stored DPoP key pair of `namespace` behind the SDK's back, as another tab's sign-out does. */
+export async function deleteStoredKeyPair(namespace: string): Promise<void> {
+  const db = await openIdb('strata-dpop');
+  if (!db) return;
+  try {
+    const tx = db.transaction('keys', 'readwrite');
+    tx.objectStore('keys').delete(namespace);
+    await new Promise((resolve, reject) => {
+      tx.oncomplete = resolve;
+      tx.onerror = () => reject(tx.error);
+    });
+  } finally {
+    db.close();
+  }
+}
+
 /** Databases the SDK shares between namespaces (records keyed by namespace). */
 const SHARED_DATABASES = ['strata-dpop', 'strata-keyring'];
 
