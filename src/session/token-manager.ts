@@ -174,6 +174,17 @@ export class TokenManager {
     return result;
   }
 
+  /**
+   * Whether the sign-in this tab holds is still current in every tab: false when signed out here,
+   * while any tab signs out, and once the shared record (IndexedDB; the stored flag with
+   * `refreshTokenStorage: 'memory'`) says a tab signed out, before `cleared` reaches this tab.
+   */
+  async stillSignedIn(): Promise<boolean> {
+    const held = await this.getTokens();
+    if (!held || (await this.#flight.signingOut())) return false;
+    return !(await this.#store.signedOutElsewhere(held));
+  }
+
   /** The state of the tokens, synchronously, from what this tab last read. */
   status(): TokenStatus {
     return this.#statusOf(this.#store.held);

@@ -514,6 +514,26 @@ describe('TokenManager against the reference server', () => {
     await Promise.all([tabA.close(), tabB.close()]);
   });
 
+  it('stillSignedIn() reads the shared record: false in a tab that has not yet heard of a sign-out elsewhere', async () => {
+    for (const refreshTokenStorage of ['storage', 'memory'] as const) {
+      const { issued } = await signIn(`still-${refreshTokenStorage}`);
+      // Two tabs that never hear each other (no sync): the `cleared` of one never reaches the other.
+      const options = {
+        namespace: `${namespace}-${refreshTokenStorage}`,
+        encryption: { enabled: true },
+      };
+      const [tabA, tabB] = [makeStrata(options).strata, makeStrata(options).strata];
+      const a = manager({ storage: tabA, refreshTokenStorage });
+      const b = manager({ storage: tabB, refreshTokenStorage });
+      await a.setTokens(issued);
+      expect([await a.stillSignedIn(), await b.stillSignedIn()]).toEqual([true, true]);
+      await a.clear();
+      expect(await b.getTokens()).toBeDefined();
+      expect([await a.stillSignedIn(), await b.stillSignedIn()]).toEqual([false, false]);
+      await Promise.all([tabA.close(), tabB.close()]);
+    }
+  });
+
   it('a refreshed token whose absolute expiry is already past by this clock counts as unknown: one refresh, no loop', async () => {
     const { user, issued } = await signIn('skew-absolute');
     const realRefresh = httpRefresh(`${server}/api/auth/refresh`);

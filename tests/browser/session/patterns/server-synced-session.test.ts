@@ -185,6 +185,92 @@ describe('ServerSyncedSession (reference server)', () => {
     expect(calls).toBe(2);
   });
 
+  /**
+   * Another tab of `strata`'s namespace (its own Strata, TokenManager and ServerSyncedSession),
+   * which hears nothing of the first (no sync: a `cleared` from there never arrives), and whose
+   * sync requests wait after the server's answer until `release`.
+   */
+  async function otherTab(strata: Strata) {
+    const other = makeStrata({
+      namespace: strata.namespace,
+      defaultStorage: 'localStorage',
+      encryption: { enabled: true },
+    }).strata;
+    open.push(other);
+    const tokens = new TokenManager({
+      storage: other,
+      refresh: httpRefresh(`${url}/api/auth/refresh`),
+      proactive: false,
+    });
+    stops.push(() => tokens.dispose());
+    const answered = deferred();
+    const release = deferred();
+    const sync = new ServerSyncedSession({
+      storage: other,
+      tokens,
+      endpoint: `${url}/api/session/sync`,
+      fetch: async (input, init) => {
+        const response = await tokens.fetch(input, init);
+        answered.resolve();
+        await release.promise;
+        return response;
+      },
+    });
+    const synced: unknown[] = [];
+    stops.push(sync.on('synced', (session) => synced.push(session)));
+    return { tokens, sync, synced, answered, release: () => release.resolve() };
+  }
+
+  it("a sync in another tab whose answer arrives after this tab's sign-out, before its cleared, resolves skipped", async () => {
+    const { username, strata, tokenManager } = await signedIn('other-tab', { revoke: true });
+    const tab = await otherTab(strata);
+    await tab.sync.set(stale);
+    const outcome = tab.sync.syncNow();
+    await tab.answered.promise; // the server accepted it, before the sign-out
+    await tokenManager.clear();
+    expect((await stats(url, username)).revokedFamilies).toBe(1);
+    expect(await tab.tokens.getTokens()).toBeDefined(); // that tab has not heard of it
+    tab.release();
+    expect(await outcome).toEqual({ status: 'skipped' });
+    expect(tab.synced).toEqual([]);
+    expect((await stats(url, username)).syncRequests).toBe(1);
+  });
+
+  it('a sync in another tab whose answer arrives while this tab signs out resolves skipped', async () => {
+    const username = uniqueUser('other-tab-revoking');
+    const { tokens } = await login(url, username);
+    const { strata } = makeStrata({
+      defaultStorage: 'localStorage',
+      encryption: { enabled: true },
+    });
+    open.push(strata);
+    const revoking = deferred();
+    const revokeNow = deferred();
+    const tokenManager = new TokenManager({
+      storage: strata,
+      refresh: httpRefresh(`${url}/api/auth/refresh`),
+      proactive: false,
+      revoke: async (refreshToken) => {
+        revoking.resolve();
+        await revokeNow.promise; // the revocation is still on its way to the server
+        await httpRevoke(`${url}/api/auth/logout`)(refreshToken);
+      },
+    });
+    await tokenManager.setTokens(tokens);
+    const tab = await otherTab(strata);
+    await tab.sync.set(stale);
+    const outcome = tab.sync.syncNow();
+    await tab.answered.promise;
+    const signingOut = tokenManager.clear();
+    await revoking.promise;
+    tab.release();
+    expect(await outcome).toEqual({ status: 'skipped' });
+    revokeNow.resolve();
+    await signingOut;
+    expect(tab.synced).toEqual([]);
+    expect((await stats(url, username)).revokedFamilies).toBe(1);
+  });
+
   it('a 401 while the TokenManager still holds tokens (its refresh failed for a passing reason) keeps the session', async () => {
     const { username, strata, tokenManager } = await signedIn('refresh-down');
     const held = await tokenManager.getTokens();
