@@ -1,10 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TokenManager, type Strata, type TokenEvents } from 'strata-storage';
 import type { OAuthClient } from 'strata-storage/oauth';
 import { makeStrata } from '../helpers.js';
 import {
   DPOP_CLIENT_ID,
   apiMe,
+  deleteStoredKeyPair,
+  eachTestStrata,
   expectStrataError,
   introspect,
   issuer,
@@ -12,7 +14,6 @@ import {
   oauthClient,
   recordingFetch,
   signIn,
-  deleteStoredKeyPair,
   storedKeyPair,
 } from './helpers.js';
 
@@ -20,13 +21,7 @@ import {
 // that checks the proofs, in real Chromium.
 let strata: Strata;
 let namespace: string;
-beforeEach(async () => {
-  ({ strata, namespace } = makeStrata({ defaultStorage: 'localStorage' }));
-  await strata.ready();
-});
-afterEach(async () => {
-  await strata.close();
-});
+eachTestStrata((made) => ({ strata, namespace } = made), { defaultStorage: 'localStorage' });
 
 function dpopClient(storage: Strata, fetch?: typeof globalThis.fetch): OAuthClient {
   return oauthClient(storage, {

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
+import { describe, expect, inject, it, vi } from 'vitest';
 import {
   AuthSession,
   httpRefresh,
@@ -10,15 +10,9 @@ import {
   type TokenEvents,
   type TokenManagerOptions,
 } from 'strata-storage';
-import {
-  failNextRefresh,
-  login,
-  refreshDelay,
-  revoke,
-  stats,
-  uniqueUser,
-} from '../../setup/auth-client.js';
+import { failNextRefresh, refreshDelay, revoke, stats } from '../../setup/auth-client.js';
 import { deferred, handTimers, makeStrata, rawDump } from '../helpers.js';
+import { eachTestStrata, signInAt } from './helpers.js';
 
 // TokenManager against the reference auth server (real ES256 JWTs, rotating refresh
 // tokens with reuse detection), started by the Vitest global setup on 127.0.0.1.
@@ -27,18 +21,7 @@ const HOUR = 60 * 60 * 1000;
 
 let strata: Strata;
 let namespace: string;
-let managers: TokenManager[] = [];
-beforeEach(async () => {
-  ({ strata, namespace } = makeStrata({
-    defaultStorage: 'localStorage',
-    encryption: { enabled: true },
-  }));
-  await strata.ready();
-});
-afterEach(async () => {
-  managers.splice(0).forEach((manager) => manager.dispose());
-  await strata.close();
-});
+const { managers } = eachTestStrata((made) => ({ strata, namespace } = made));
 
 /** A TokenManager on the test's Strata talking to the real server; its clock runs `skew` ms ahead. */
 function manager(options: Partial<TokenManagerOptions> = {}, clock = { skew: 0 }): TokenManager {
@@ -61,11 +44,8 @@ function record(tokens: TokenManager) {
 }
 
 /** A new user of the server, signed in: its name and the tokens the server issued. */
-async function signIn(label: string, options: { accessTtl?: number } = {}) {
-  const user = uniqueUser(label);
-  const { tokens: issued } = await login(server, user, options);
-  return { user, issued };
-}
+const signIn = (label: string, options: { accessTtl?: number } = {}) =>
+  signInAt(server, label, options);
 
 const me = (tokens: TokenManager) => tokens.fetch(`${server}/api/me`);
 const realRefresh = (token: string) => httpRefresh(`${server}/api/auth/refresh`)(token);

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { httpRefresh, httpRevoke, Strata, TokenManager } from 'strata-storage';
 import {
   ServerSyncedSession,
+  type ServerSyncedSessionOptions,
   type SyncOutcome,
 } from '../../../../src/session/server-synced-session.js';
 import { failNextRefresh, login, revoke, stats, uniqueUser } from '../../../setup/auth-client.js';
@@ -34,6 +35,13 @@ async function signedIn(label: string, options: { revoke?: boolean } = {}) {
   return { username, user, tokens, strata, errors, tokenManager };
 }
 
+/** A ServerSyncedSession of `storage` syncing with the reference server through `tokens`. */
+const syncOf = (
+  storage: Strata,
+  tokens: TokenManager,
+  options: Partial<ServerSyncedSessionOptions> = {},
+) => new ServerSyncedSession({ storage, tokens, endpoint: `${url}/api/session/sync`, ...options });
+
 const stale = {
   user: { id: 'someone-else', name: 'Stale' },
   permissions: ['admin:write'],
@@ -46,12 +54,7 @@ describe('ServerSyncedSession (reference server)', () => {
   it('server wins for user, roles and permissions; local wins for UI state and preferences', async () => {
     const { username, user, strata, tokenManager } = await signedIn('sync');
     const clock = manualClock();
-    const sync = new ServerSyncedSession({
-      storage: strata,
-      tokens: tokenManager,
-      endpoint: `${url}/api/session/sync`,
-      clock: clock.now,
-    });
+    const sync = syncOf(strata, tokenManager, { clock: clock.now });
     await sync.set(stale);
     const synced: unknown[] = [];
     stops.push(sync.on('synced', (session) => synced.push(session)));
@@ -73,12 +76,7 @@ describe('ServerSyncedSession (reference server)', () => {
 
   it('applies a custom merge and a custom server-owned key list', async () => {
     const { user, strata, tokenManager } = await signedIn('merge');
-    const onlyUser = new ServerSyncedSession({
-      storage: strata,
-      tokens: tokenManager,
-      endpoint: `${url}/api/session/sync`,
-      serverKeys: ['user'],
-    });
+    const onlyUser = syncOf(strata, tokenManager, { serverKeys: ['user'] });
     await onlyUser.set(stale);
     await onlyUser.syncNow();
     expect(await onlyUser.get()).toMatchObject({
@@ -87,10 +85,7 @@ describe('ServerSyncedSession (reference server)', () => {
       roles: ['admin'],
     });
 
-    const custom = new ServerSyncedSession({
-      storage: strata,
-      tokens: tokenManager,
-      endpoint: `${url}/api/session/sync`,
+    const custom = syncOf(strata, tokenManager, {
       merge: (local, server) => ({
         preferences: local.preferences,
         who: (server.user as { id: string }).id,
@@ -123,12 +118,7 @@ describe('ServerSyncedSession (reference server)', () => {
   it('a 401 (after the one refresh the TokenManager tries) clears the session and stops the timer', async () => {
     const { username, strata, tokenManager } = await signedIn('revoked');
     const timers = handTimers();
-    const sync = new ServerSyncedSession({
-      storage: strata,
-      tokens: tokenManager,
-      endpoint: `${url}/api/session/sync`,
-      timers,
-    });
+    const sync = syncOf(strata, tokenManager, { timers });
     await sync.set(stale);
     const cleared: unknown[] = [];
     stops.push(sync.on('cleared', (event) => cleared.push(event)));
@@ -153,10 +143,7 @@ describe('ServerSyncedSession (reference server)', () => {
     const answered = deferred();
     const release = deferred();
     let calls = 0;
-    const sync = new ServerSyncedSession({
-      storage: strata,
-      tokens: tokenManager,
-      endpoint: `${url}/api/session/sync`,
+    const sync = syncOf(strata, tokenManager, {
       fetch: async (input, init) => {
         const response = await tokenManager.fetch(input, init);
         if (++calls === 1) {
@@ -205,10 +192,7 @@ describe('ServerSyncedSession (reference server)', () => {
     stops.push(() => tokens.dispose());
     const answered = deferred();
     const release = deferred();
-    const sync = new ServerSyncedSession({
-      storage: other,
-      tokens,
-      endpoint: `${url}/api/session/sync`,
+    const sync = syncOf(other, tokens, {
       fetch: async (input, init) => {
         const response = await tokens.fetch(input, init);
         answered.resolve();
@@ -279,11 +263,7 @@ describe('ServerSyncedSession (reference server)', () => {
       refreshToken: held?.refreshToken as string,
       expiresIn: 900,
     });
-    const sync = new ServerSyncedSession({
-      storage: strata,
-      tokens: tokenManager,
-      endpoint: `${url}/api/session/sync`,
-    });
+    const sync = syncOf(strata, tokenManager);
     await sync.set(stale);
     const cleared: unknown[] = [];
     stops.push(sync.on('cleared', (event) => cleared.push(event)));
@@ -299,13 +279,7 @@ describe('ServerSyncedSession (reference server)', () => {
   it('syncs on start and on every tick of injected timers; failures are events, never throws', async () => {
     const { username, strata, tokenManager } = await signedIn('timer');
     const timers = handTimers();
-    const sync = new ServerSyncedSession({
-      storage: strata,
-      tokens: tokenManager,
-      endpoint: `${url}/api/session/sync`,
-      timers,
-      interval: 5_000,
-    });
+    const sync = syncOf(strata, tokenManager, { timers, interval: 5_000 });
     await sync.set({ ui: { theme: 'dark' } });
     const outcomes: SyncOutcome['status'][] = [];
     stops.push(sync.on('synced', () => outcomes.push('synced')));
@@ -345,11 +319,7 @@ describe('ServerSyncedSession (reference server)', () => {
 
   it('skips when there is no local session, and refuses bad input', async () => {
     const { strata, tokenManager } = await signedIn('empty');
-    const sync = new ServerSyncedSession({
-      storage: strata,
-      tokens: tokenManager,
-      endpoint: `${url}/api/session/sync`,
-    });
+    const sync = syncOf(strata, tokenManager);
     expect(await sync.syncNow()).toEqual({ status: 'skipped' });
     await expect(sync.set([] as unknown as Record<string, unknown>)).rejects.toMatchObject({
       code: 'INVALID_OPTIONS',
