@@ -1,4 +1,4 @@
-import { expect, test, uniqueNamespace } from './tabs.js';
+import { expect, test, uniqueNamespace, type Tab } from './tabs.js';
 import {
   CLIENT_ID,
   DPOP_CLIENT_ID,
@@ -80,59 +80,62 @@ test('proactive refresh over 2.5 token lifetimes in 3 tabs: 0 API 401s, 0 reuse'
   await expectStates(tabs, { status: 'authenticated' });
 });
 
-test('the 401 retry, 3 tabs × 5 concurrent fetch(): 1 refresh grant, every call ends 200', async ({
-  tabs: context,
-}) => {
-  const tabs = await openApp(context, 3, {
-    namespace: uniqueNamespace('oauth-401'),
+// How the resource server comes to refuse the access token every tab holds and counts valid.
+const refusals: Array<{
+  title: string;
+  clientId: string;
+  refuse: (tabs: Tab[]) => Promise<void>;
+}> = [
+  {
+    title: '',
     clientId: CLIENT_ID,
-    proactive: false,
-  });
-  await signIn(tabs[0]!);
-  const grantId = await tabs[0]!.evaluate(() => window.app.grantId());
-  // The resource server refuses the access token every tab holds and counts valid.
-  await tabs[0]!.evaluate((rs) => window.app.refuseAtResource(rs), resourceServer);
-  expect(await tabs[1]!.evaluate((url) => window.app.probe(url), apiMe)).toBe(401);
-  const statuses = (
-    await Promise.all(tabs.map((tab) => tab.evaluate((url) => window.app.fetchAll(url, 5), apiMe)))
-  ).flat();
-  const events = await Promise.all(tabs.map((tab) => tab.evaluate(() => window.app.events())));
-  const stats = await grantStats(grantId);
-  expect(statuses, JSON.stringify({ events, stats })).toEqual(
-    Array.from({ length: 15 }, () => 200),
-  );
-  expect(stats).toEqual({ grantId, refreshes: 1, reuse: 0, errors: {} });
-});
-
-test('the 401 retry with every clock ten minutes behind, 3 tabs × 5 concurrent fetch(): 1 refresh grant, every call ends 200', async ({
-  tabs: context,
-}) => {
-  const tabs = await openApp(context, 3, {
-    namespace: uniqueNamespace('oauth-401-skew'),
+    async refuse(tabs) {
+      await tabs[0]!.evaluate((rs) => window.app.refuseAtResource(rs), resourceServer);
+      expect(await tabs[1]!.evaluate((url) => window.app.probe(url), apiMe)).toBe(401);
+    },
+  },
+  {
+    title: ' with every clock ten minutes behind',
     clientId: SHORT_CLIENT_ID,
-    proactive: false,
+    async refuse(tabs) {
+      // To the tabs the token is fresh once the server says it expired.
+      await setSkew(tabs, -10 * 60_000);
+      await expect
+        .poll(() => tabs[1]!.evaluate((url) => window.app.probe(url), apiMe), {
+          timeout: 3 * SHORT_TTL_MS,
+        })
+        .toBe(401);
+      // The signing-in tab wrote the access record: its storage drops it by the page's own clock.
+      expect(await tabs[0]!.evaluate(() => window.app.storedAccess())).toBe(false);
+    },
+  },
+];
+
+for (const { title, clientId, refuse } of refusals) {
+  test(`the 401 retry${title}, 3 tabs × 5 concurrent fetch(): 1 refresh grant, every call ends 200`, async ({
+    tabs: context,
+  }) => {
+    const tabs = await openApp(context, 3, {
+      namespace: uniqueNamespace('oauth-401'),
+      clientId,
+      proactive: false,
+    });
+    await signIn(tabs[0]!);
+    const grantId = await tabs[0]!.evaluate(() => window.app.grantId());
+    await refuse(tabs);
+    const statuses = (
+      await Promise.all(
+        tabs.map((tab) => tab.evaluate((url) => window.app.fetchAll(url, 5), apiMe)),
+      )
+    ).flat();
+    const events = await Promise.all(tabs.map((tab) => tab.evaluate(() => window.app.events())));
+    const stats = await grantStats(grantId);
+    expect(statuses, JSON.stringify({ events, stats })).toEqual(
+      Array.from({ length: 15 }, () => 200),
+    );
+    expect(stats).toEqual({ grantId, refreshes: 1, reuse: 0, errors: {} });
   });
-  await signIn(tabs[0]!);
-  const grantId = await tabs[0]!.evaluate(() => window.app.grantId());
-  // The tabs' clocks lag ten minutes: to them the token is fresh once the server refuses it.
-  await setSkew(tabs, -10 * 60_000);
-  await expect
-    .poll(() => tabs[1]!.evaluate((url) => window.app.probe(url), apiMe), {
-      timeout: 3 * SHORT_TTL_MS,
-    })
-    .toBe(401);
-  // The signing-in tab wrote the access record: its storage drops it by the page's own clock.
-  expect(await tabs[0]!.evaluate(() => window.app.storedAccess())).toBe(false);
-  const statuses = (
-    await Promise.all(tabs.map((tab) => tab.evaluate((url) => window.app.fetchAll(url, 5), apiMe)))
-  ).flat();
-  const events = await Promise.all(tabs.map((tab) => tab.evaluate(() => window.app.events())));
-  const stats = await grantStats(grantId);
-  expect(statuses, JSON.stringify({ events, stats })).toEqual(
-    Array.from({ length: 15 }, () => 200),
-  );
-  expect(stats).toEqual({ grantId, refreshes: 1, reuse: 0, errors: {} });
-});
+}
 
 test('logout in one tab: every tab signed out, the provider says the refresh token is inactive', async ({
   tabs: context,
