@@ -10,6 +10,7 @@ import type {
   OAuthTokenResponse,
 } from './oauth-types.js';
 import { PendingLogins } from './pending-login.js';
+import { ServerClock } from './server-clock.js';
 import { ServerMetadata } from './server-metadata.js';
 import { tokensOf } from './token-response.js';
 
@@ -29,8 +30,9 @@ export class OAuthClient {
   readonly #pending: PendingLogins;
   readonly #keys: DPoPKeyStore | undefined;
   readonly #jwks: oauth.JWKSCacheInput = {};
-  /** The DPoP handle (it caches the servers' nonces) of the stored key pair `id`. */
-  #handle: { id: string; handle: oauth.DPoPHandle } | undefined;
+  readonly #clock: ServerClock;
+  /** The DPoP handle (it caches the servers' nonces) of the stored key pair `id`, at `offset`. */
+  #handle: { id: string; offset: number; handle: oauth.DPoPHandle } | undefined;
 
   constructor(options: OAuthClientOptions) {
     if (typeof options?.clientId !== 'string' || options.clientId === '')
@@ -49,6 +51,7 @@ export class OAuthClient {
     const server = options.issuer ?? options.tokenEndpoint ?? options.authorizationEndpoint ?? '';
     this.#request = requestOptions(this.#fetch, timeout, isLoopback(server));
     this.#metadata = new ServerMetadata(options, this.#request);
+    this.#clock = new ServerClock(server);
     this.#pending = new PendingLogins(options.storage, options.pendingTtl ?? 600_000);
     this.#keys = options.dpop === true ? new DPoPKeyStore(options.storage.namespace) : undefined;
   }
@@ -182,6 +185,7 @@ export class OAuthClient {
     const tokens = tokensOf(result);
     if (tokens === undefined)
       throw new StrataError('INVALID_CALLBACK', 'The token endpoint answered no access token.');
+    this.#clock.learn([tokens.accessToken, tokens.idToken]); // both issued just now
     if (handle && tokens.tokenType !== 'DPoP')
       throw new StrataError(
         'INVALID_CALLBACK',
@@ -229,6 +233,7 @@ export class OAuthClient {
         const result = await oauth.processRefreshTokenResponse(as, this.#client, response);
         const tokens = tokensOf(result);
         if (tokens === undefined) throw new StrataError('CLIENT_FAULT', 'No access token.');
+        this.#clock.learn([tokens.accessToken]); // a refresh's id_token may be an old one
         if (handle && tokens.tokenType !== 'DPoP')
           this.#options.onError?.(
             new StrataError(
@@ -401,8 +406,11 @@ export class OAuthClient {
       this.#handle = undefined;
       return undefined;
     }
-    if (this.#handle?.id !== stored.id)
-      this.#handle = { id: stored.id, handle: oauth.DPoP(this.#client, stored) };
+    const offset = this.#clock.offset;
+    if (this.#handle?.id !== stored.id || this.#handle.offset !== offset) {
+      const client = { ...this.#client, [oauth.clockSkew]: offset };
+      this.#handle = { id: stored.id, offset, handle: oauth.DPoP(client, stored) };
+    }
     return this.#handle.handle;
   }
 

@@ -191,6 +191,23 @@ describe('DPoP', () => {
     await expectStrataError(client.resourceFetch(again.tokens.accessToken, apiMe), 'INVALID_GRANT');
   });
 
+  it("a page clock ten minutes behind: proofs carry the server's time, learned from the tokens it issued", async () => {
+    const realNow = Date.now.bind(Date);
+    Date.now = () => realNow() - 10 * 60_000; // this page's clock, oauth4webapi's included
+    try {
+      const client = dpopClient(strata);
+      const { tokens } = await signIn(client); // the provider's nonce stands in for a fresh iat
+      const wire = recordingFetch();
+      const me = await client.resourceFetch(tokens.accessToken, apiMe, {}, { fetch: wire.fetch });
+      // The resource server checks iat (60 s at most): a proof by the page's clock is refused.
+      expect(me.status).toBe(200);
+      const iat = jwtClaims(wire.log.at(-1)?.headers.get('dpop') ?? '').iat as number;
+      expect(Math.abs(iat - realNow() / 1000)).toBeLessThan(5);
+    } finally {
+      Date.now = realNow;
+    }
+  });
+
   it('logout revokes the refresh token and destroys the key; a token whose key is gone signs out', async () => {
     const client = dpopClient(strata);
     const { tokens } = await signIn(client);
