@@ -30,10 +30,10 @@ export class DPoPKeyStore {
     const held = memory.get(this.#name);
     if (held) return held;
     if (!listening()) return this.load();
-    const epoch = epochOf(this.#name);
+    const before = destroyed;
     const stored = await this.load();
     // A destruction meanwhile, here or in another tab, wins over what was read before it.
-    if (stored && epochOf(this.#name) === epoch) memory.set(this.#name, stored);
+    if (stored && destroyed === before) memory.set(this.#name, stored);
     return stored;
   }
 
@@ -90,14 +90,13 @@ export class DPoPKeyStore {
 
 /** This tab's handles to the stored pairs, by namespace. */
 const memory = new Map<string, StoredKeyPair>();
-/** Raised on every destruction heard, by namespace: a read begun before one is not held. */
-const epochs = new Map<string, number>();
-const epochOf = (name: string): number => epochs.get(name) ?? 0;
+/** Destructions heard (any namespace): a read begun before one is not held. */
+let destroyed = 0;
 let channel: BroadcastChannel | null | undefined;
 
 function forget(name: string): void {
   memory.delete(name);
-  epochs.set(name, epochOf(name) + 1);
+  destroyed++;
 }
 
 /** Tells the other tabs that the pair of `name` is destroyed. */

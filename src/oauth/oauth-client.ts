@@ -10,7 +10,7 @@ import type {
   OAuthTokenResponse,
 } from './oauth-types.js';
 import { PendingLogins } from './pending-login.js';
-import { ServerClock } from './server-clock.js';
+import { learnServerClock, serverClockOffset } from './server-clock.js';
 import { ServerMetadata } from './server-metadata.js';
 import { tokensOf } from './token-response.js';
 
@@ -30,7 +30,8 @@ export class OAuthClient {
   readonly #pending: PendingLogins;
   readonly #keys: DPoPKeyStore | undefined;
   readonly #jwks: oauth.JWKSCacheInput = {};
-  readonly #clock: ServerClock;
+  /** The authorization server, as the options name it (the key of its clock offset). */
+  readonly #server: string;
   /** The DPoP handle (it caches the servers' nonces) of the stored key pair `id`, at `offset`. */
   #handle: { id: string; offset: number; handle: oauth.DPoPHandle } | undefined;
 
@@ -51,7 +52,7 @@ export class OAuthClient {
     const server = options.issuer ?? options.tokenEndpoint ?? options.authorizationEndpoint ?? '';
     this.#request = requestOptions(this.#fetch, timeout, isLoopback(server));
     this.#metadata = new ServerMetadata(options, this.#request);
-    this.#clock = new ServerClock(server);
+    this.#server = server;
     this.#pending = new PendingLogins(options.storage, options.pendingTtl ?? 600_000);
     this.#keys = options.dpop === true ? new DPoPKeyStore(options.storage.namespace) : undefined;
   }
@@ -185,7 +186,7 @@ export class OAuthClient {
     const tokens = tokensOf(result);
     if (tokens === undefined)
       throw new StrataError('INVALID_CALLBACK', 'The token endpoint answered no access token.');
-    this.#clock.learn([tokens.accessToken, tokens.idToken]); // both issued just now
+    learnServerClock(this.#server, [tokens.accessToken, tokens.idToken]); // both issued just now
     if (handle && tokens.tokenType !== 'DPoP')
       throw new StrataError(
         'INVALID_CALLBACK',
@@ -233,7 +234,7 @@ export class OAuthClient {
         const result = await oauth.processRefreshTokenResponse(as, this.#client, response);
         const tokens = tokensOf(result);
         if (tokens === undefined) throw new StrataError('CLIENT_FAULT', 'No access token.');
-        this.#clock.learn([tokens.accessToken]); // a refresh's id_token may be an old one
+        learnServerClock(this.#server, [tokens.accessToken]); // a refresh's id_token may be an old one
         if (handle && tokens.tokenType !== 'DPoP')
           this.#options.onError?.(
             new StrataError(
@@ -406,7 +407,7 @@ export class OAuthClient {
       this.#handle = undefined;
       return undefined;
     }
-    const offset = this.#clock.offset;
+    const offset = serverClockOffset(this.#server);
     if (this.#handle?.id !== stored.id || this.#handle.offset !== offset) {
       const client = { ...this.#client, [oauth.clockSkew]: offset };
       this.#handle = { id: stored.id, offset, handle: oauth.DPoP(client, stored) };

@@ -9,36 +9,21 @@ const MAX_OFFSET_S = 7 * 24 * 60 * 60;
 const offsets = new Map<string, number>();
 
 /**
- * The clock of the authorization server `server`, as this page sees it: how many seconds it runs
- * ahead of the page (0 within a few seconds), learned from the `iat` of a token it has just
- * issued. DPoP proofs are stamped by it (oauth4webapi's `clockSkew`), so a page whose clock is
- * minutes off still sends proofs a resource server that checks `iat` accepts. Shared by every
- * client of that server in the tab.
+ * How many seconds the clock of the authorization server `server` runs ahead of this page's (0
+ * within a few seconds), as last learned by {@link learnServerClock}. DPoP proofs are stamped by
+ * it (oauth4webapi's `clockSkew`), so a page whose clock is minutes off still sends proofs that a
+ * resource server checking `iat` accepts. Shared by every client of that server in the tab.
  */
-export class ServerClock {
-  readonly #server: string;
+export const serverClockOffset = (server: string): number => offsets.get(server) ?? 0;
 
-  constructor(server: string) {
-    this.#server = server;
-  }
-
-  /** Seconds to add to the page's clock for the server's time. */
-  get offset(): number {
-    return offsets.get(this.#server) ?? 0;
-  }
-
-  /**
-   * Learns from the first of `tokens` that is a JWT with an `iat`, issued just now (`now`: the
-   * page's clock, epoch ms). A sample beyond a week is ignored.
-   */
-  learn(tokens: Array<string | undefined>, now = Date.now()): void {
-    for (const token of tokens) {
-      const iat = token === undefined ? undefined : readJwtTimes(token)?.iat;
-      if (iat === undefined) continue;
-      const measured = Math.round(iat - now / 1000);
-      if (Math.abs(measured) > MAX_OFFSET_S) return;
-      offsets.set(this.#server, Math.abs(measured) < TOLERANCE_S ? 0 : measured);
-      return;
-    }
-  }
+/**
+ * Learns `server`'s clock from the first of `tokens` that is a JWT with an `iat`, issued just
+ * now. A sample beyond a week is ignored.
+ */
+export function learnServerClock(server: string, tokens: Array<string | undefined>): void {
+  const iat = tokens.map((token) => token && readJwtTimes(token)?.iat).find(Number.isFinite);
+  if (typeof iat !== 'number') return;
+  const measured = Math.round(iat - Date.now() / 1000);
+  if (Math.abs(measured) <= MAX_OFFSET_S)
+    offsets.set(server, Math.abs(measured) < TOLERANCE_S ? 0 : measured);
 }
