@@ -1,8 +1,8 @@
 // The cost of DPoP (RFC 9449) on a resource call, against a raw Web Crypto ECDSA P-256 sign in
-// the same page: what `OAuthClient.resourceFetch` adds per call with `dpop: true` (the key read
-// from IndexedDB, a fresh proof with `htm`, `htu`, `ath`, `jti`, signed ES256) over the same call
-// with a Bearer token, and the proof alone (oauth4webapi's, over a key pair held in memory: the
-// rest of the SDK's figure is reading the stored key pair back from IndexedDB on every call).
+// the same page: what `OAuthClient.resourceFetch` adds per call with `dpop: true` (a fresh proof
+// with `htm`, `htu`, `ath`, `jti`, signed ES256 by the key pair the tab holds in memory after the
+// first call read it from IndexedDB) over the same call with a Bearer token, and oauth4webapi's
+// proof alone over a key pair in memory (what the SDK's figure should come close to).
 // The fetch answers at once, in the page: only the client's work is timed.
 import { Strata } from 'strata-storage';
 import { OAuthClient } from 'strata-storage/oauth';

@@ -12,13 +12,29 @@ export interface StoredKeyPair extends CryptoKeyPair {
 /**
  * The DPoP key pair of a namespace: P-256, its private key non-extractable, kept in IndexedDB
  * by structured clone (never through `set()`, never exported). Every tab of the namespace uses
- * the same pair, so tokens bound to it work in all of them.
+ * the same pair, so tokens bound to it work in all of them. {@link cached} keeps this tab's
+ * handle to it in memory, dropped when any tab destroys the pair.
  */
 export class DPoPKeyStore {
   readonly #name: string;
 
   constructor(namespace: string) {
     this.#name = namespace;
+  }
+
+  /**
+   * The pair held in memory, else the stored one (then held). Without a native
+   * `BroadcastChannel` no tab could say it destroyed the pair: every call reads storage.
+   */
+  async cached(): Promise<StoredKeyPair | undefined> {
+    const held = memory.get(this.#name);
+    if (held) return held;
+    if (!listening()) return this.load();
+    const before = destroyed;
+    const stored = await this.load();
+    // A destruction meanwhile, here or in another tab, wins over what was read before it.
+    if (stored && destroyed === before) memory.set(this.#name, stored);
+    return stored;
   }
 
   /** The stored pair; `undefined` when there is none. */
@@ -57,15 +73,46 @@ export class DPoPKeyStore {
     }
   }
 
-  /** Destroys the pair: tokens bound to it are useless from now on. */
+  /** Destroys the pair: tokens bound to it are useless from now on, in every tab. */
   async destroy(): Promise<void> {
+    forget(this.#name);
+    announce(this.#name); // before the delete too: other tabs stop signing with it at once
     const db = await open();
     try {
       await db.delete(STORE, this.#name);
     } finally {
       db.close();
+      forget(this.#name);
+      announce(this.#name);
     }
   }
+}
+
+/** This tab's handles to the stored pairs, by namespace. */
+const memory = new Map<string, StoredKeyPair>();
+/** Destructions heard (any namespace): a read begun before one is not held. */
+let destroyed = 0;
+let channel: BroadcastChannel | null | undefined;
+
+function forget(name: string): void {
+  memory.delete(name);
+  destroyed++;
+}
+
+/** Tells the other tabs that the pair of `name` is destroyed. */
+function announce(name: string): void {
+  if (listening()) channel?.postMessage({ destroyed: name });
+}
+
+/** Whether this tab hears other tabs' destructions (opens the channel on first use). */
+function listening(): boolean {
+  if (channel === undefined) {
+    channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(DATABASE) : null;
+    channel?.addEventListener('message', (event: MessageEvent<{ destroyed?: unknown }>) => {
+      if (typeof event.data?.destroyed === 'string') forget(event.data.destroyed);
+    });
+  }
+  return channel !== null;
 }
 
 function valid(value: unknown): StoredKeyPair | undefined {

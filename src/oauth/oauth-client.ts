@@ -10,6 +10,7 @@ import type {
   OAuthTokenResponse,
 } from './oauth-types.js';
 import { PendingLogins } from './pending-login.js';
+import { learnServerClock, serverClockOffset } from './server-clock.js';
 import { ServerMetadata } from './server-metadata.js';
 import { tokensOf } from './token-response.js';
 
@@ -29,8 +30,10 @@ export class OAuthClient {
   readonly #pending: PendingLogins;
   readonly #keys: DPoPKeyStore | undefined;
   readonly #jwks: oauth.JWKSCacheInput = {};
-  /** The DPoP handle (it caches the servers' nonces) of the stored key pair `id`. */
-  #handle: { id: string; handle: oauth.DPoPHandle } | undefined;
+  /** The authorization server, as the options name it (the key of its clock offset). */
+  readonly #server: string;
+  /** The DPoP handle (it caches the servers' nonces) of the stored key pair `id`, at `offset`. */
+  #handle: { id: string; offset: number; handle: oauth.DPoPHandle } | undefined;
 
   constructor(options: OAuthClientOptions) {
     if (typeof options?.clientId !== 'string' || options.clientId === '')
@@ -49,6 +52,7 @@ export class OAuthClient {
     const server = options.issuer ?? options.tokenEndpoint ?? options.authorizationEndpoint ?? '';
     this.#request = requestOptions(this.#fetch, timeout, isLoopback(server));
     this.#metadata = new ServerMetadata(options, this.#request);
+    this.#server = server;
     this.#pending = new PendingLogins(options.storage, options.pendingTtl ?? 600_000);
     this.#keys = options.dpop === true ? new DPoPKeyStore(options.storage.namespace) : undefined;
   }
@@ -90,7 +94,7 @@ export class OAuthClient {
     params.set('code_challenge', await oauth.calculatePKCECodeChallenge(codeVerifier));
     params.set('code_challenge_method', 'S256');
     if (options.prompt !== undefined) params.set('prompt', options.prompt);
-    const handle = await this.#dpopHandle(true);
+    const handle = await this.#dpopHandle('create');
     if (handle) params.set('dpop_jkt', await handle.calculateThumbprint());
     for (const [name, value] of Object.entries(options.params ?? {}))
       if (!params.has(name)) params.set(name, value);
@@ -135,7 +139,7 @@ export class OAuthClient {
           : 'its issuer (iss) or parameters do not match this sign-in';
       throw oauthError('INVALID_CALLBACK', `The callback was refused: ${reason}.`, failure);
     }
-    const handle = await this.#dpopHandle(true);
+    const handle = await this.#dpopHandle('create');
     let answer: Response | undefined;
     let raw: unknown;
     let result: oauth.TokenEndpointResponse;
@@ -182,6 +186,7 @@ export class OAuthClient {
     const tokens = tokensOf(result);
     if (tokens === undefined)
       throw new StrataError('INVALID_CALLBACK', 'The token endpoint answered no access token.');
+    learnServerClock(this.#server, [tokens.accessToken, tokens.idToken]); // both issued just now
     if (handle && tokens.tokenType !== 'DPoP')
       throw new StrataError(
         'INVALID_CALLBACK',
@@ -201,7 +206,7 @@ export class OAuthClient {
    */
   async refreshTokens(refreshToken: string): Promise<OAuthTokenResponse> {
     const as = await this.#metadata.get();
-    const handle = await this.#dpopHandle(false);
+    const handle = await this.#dpopHandle('stored');
     if (this.#keys && !handle)
       throw new StrataError(
         'INVALID_GRANT',
@@ -229,6 +234,7 @@ export class OAuthClient {
         const result = await oauth.processRefreshTokenResponse(as, this.#client, response);
         const tokens = tokensOf(result);
         if (tokens === undefined) throw new StrataError('CLIENT_FAULT', 'No access token.');
+        learnServerClock(this.#server, [tokens.accessToken]); // a refresh's id_token may be an old one
         if (handle && tokens.tokenType !== 'DPoP')
           this.#options.onError?.(
             new StrataError(
@@ -321,7 +327,7 @@ export class OAuthClient {
       request.headers.set('Authorization', `Bearer ${accessToken}`);
       return doFetch(request);
     }
-    const handle = await this.#dpopHandle(false);
+    const handle = await this.#dpopHandle('cached');
     if (!handle)
       throw new StrataError(
         'INVALID_GRANT',
@@ -385,18 +391,27 @@ export class OAuthClient {
 
   /**
    * The DPoP handle over this namespace's key pair, as stored now (another tab's sign-out may
-   * have destroyed it); `create`: generate one when none is stored.
+   * have destroyed it); `create`: generate one when none is stored; `cached`: the pair held in
+   * memory (a resource call's proof), dropped when any tab destroys it.
    */
-  async #dpopHandle(create: boolean): Promise<oauth.DPoPHandle | undefined> {
+  async #dpopHandle(from: 'create' | 'stored' | 'cached'): Promise<oauth.DPoPHandle | undefined> {
     const keys = this.#keys;
     if (!keys) return undefined;
-    const stored = create ? await keys.loadOrCreate() : await keys.load();
+    const stored =
+      from === 'create'
+        ? await keys.loadOrCreate()
+        : from === 'cached'
+          ? await keys.cached()
+          : await keys.load();
     if (!stored) {
       this.#handle = undefined;
       return undefined;
     }
-    if (this.#handle?.id !== stored.id)
-      this.#handle = { id: stored.id, handle: oauth.DPoP(this.#client, stored) };
+    const offset = serverClockOffset(this.#server);
+    if (this.#handle?.id !== stored.id || this.#handle.offset !== offset) {
+      const client = { ...this.#client, [oauth.clockSkew]: offset };
+      this.#handle = { id: stored.id, offset, handle: oauth.DPoP(client, stored) };
+    }
     return this.#handle.handle;
   }
 

@@ -64,6 +64,16 @@ export class RotationMarker {
     }).catch(() => undefined); // without IndexedDB the storage re-read under the lock is the only guard
   }
 
+  /** Whether `marker` records a sign-out (verified by the stored key). */
+  async recordsSignOut(marker: string | undefined): Promise<boolean> {
+    if (!marker) return false;
+    const key: unknown = await withDatabase((db) => readStore(db, KEYS).get(this.#name)).catch(
+      () => undefined,
+    );
+    if (!isMarkerKey(key)) return false;
+    return marker.slice(marker.indexOf('.') + 1) === (await mac(key, counterOf(marker), undefined));
+  }
+
   /**
    * Whether `marker` records `refreshToken` as current: true without a marker, without a token
    * and after a sign-out; false for a marker the stored key does not verify.

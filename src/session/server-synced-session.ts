@@ -91,7 +91,8 @@ export function mergeServerSession(
  * `{ status: 'failed' }` results, and the local session stays. A sync overtaken by a revoke
  * (the TokenManager's `clear()`, a sign-out in any tab, an invalid grant) while its request is
  * in flight resolves `{ status: 'skipped' }` and stores nothing, and a `syncNow()` after the
- * revoke starts a new sync instead of joining it.
+ * revoke starts a new sync instead of joining it; so does a sync whose answer arrives after
+ * another tab's sign-out began but before its `cleared` reached this tab.
  */
 export class ServerSyncedSession {
   readonly #storage: StrataLike;
@@ -236,8 +237,12 @@ export class ServerSyncedSession {
     if (!local) return { status: 'skipped' };
     const heldBefore = await this.#tokensHeld();
     const response = await postJson(this.#fetch, this.#endpoint, { session: local });
-    // Revoked meanwhile (told, or the tokens gone): this answer is no longer the user's.
-    const overtaken = async () => flight.overtaken || (heldBefore && !(await this.#tokensHeld()));
+    // Revoked meanwhile (told, the tokens gone, or another tab signing or signed out before this
+    // tab hears): this answer is no longer the user's.
+    const overtaken = async () =>
+      flight.overtaken ||
+      (heldBefore &&
+        (!(await this.#tokensHeld()) || (await this.#tokens?.stillSignedIn?.()) === false));
     if (response.status !== 401 && (await overtaken())) return { status: 'skipped' };
     if (response.status === 401 && !(await this.#tokensHeld())) {
       this.stop();

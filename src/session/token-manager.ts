@@ -174,6 +174,17 @@ export class TokenManager {
     return result;
   }
 
+  /**
+   * Whether the sign-in this tab holds is still current in every tab: false when signed out here,
+   * while any tab signs out, and once the shared record (IndexedDB; the stored flag with
+   * `refreshTokenStorage: 'memory'`) says a tab signed out, before `cleared` reaches this tab.
+   */
+  async stillSignedIn(): Promise<boolean> {
+    const held = await this.getTokens();
+    if (!held || (await this.#flight.signingOut())) return false;
+    return !(await this.#store.signedOutElsewhere(held));
+  }
+
   /** The state of the tokens, synchronously, from what this tab last read. */
   status(): TokenStatus {
     return this.#statusOf(this.#store.held);
@@ -271,7 +282,11 @@ export class TokenManager {
   /** The single-flight refresh; `stale`: only when the access token is still that one (a 401). */
   #refreshOnce(request: { force?: true; stale?: string }): Promise<HeldTokens> {
     return this.#flight.single(async (current): Promise<LockedResult> => {
-      const replaced = request.stale !== undefined && current.accessToken !== request.stale;
+      // Only a valid token replaces it: storage drops an expired record by the page's own clock.
+      const replaced =
+        request.stale !== undefined &&
+        current.accessToken !== request.stale &&
+        this.#statusOf(current).isValid;
       if (replaced || (!request.force && !this.#statusOf(current).needsRefresh))
         return { tokens: current, didRefresh: false };
       const response = await this.#refresher(

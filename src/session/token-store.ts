@@ -237,6 +237,15 @@ export class TokenStore {
     return !token || !held.accessToken || held.accessToken === this.#pairedAccess;
   }
 
+  /**
+   * Whether shared storage says a tab signed out of `held` (the marker records a sign-out; memory
+   * mode: the flag is gone, or another sign-in replaced the access token), before this tab hears.
+   */
+  async signedOutElsewhere(held: HeldTokens): Promise<boolean> {
+    if (this.#marker) return this.#marker.recordsSignOut(await this.#marker.read());
+    return (await this.refreshKeyHolds(held)) === false;
+  }
+
   /** Records `held`'s refresh token as current (`undefined`: signed out), wherever it is kept. */
   async #recordCurrent(held: HeldTokens | undefined): Promise<void> {
     if (this.#marker) return this.#marker.write(held?.refreshToken);

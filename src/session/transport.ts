@@ -12,6 +12,11 @@ export interface AuthenticatedFetcher {
    */
   getTokens?: () => Promise<unknown>;
   /**
+   * Whether the sign-in is still current in every tab (a `TokenManager`'s): false once another
+   * tab signed out, though its `cleared` has not reached this one yet.
+   */
+  stillSignedIn?: () => Promise<boolean>;
+  /**
    * Listens to sign-outs (a `TokenManager`'s `cleared`, in this tab or told from another): a
    * request sent before one is overtaken by it.
    */

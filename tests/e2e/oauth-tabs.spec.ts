@@ -1,6 +1,7 @@
-import { expect, test, uniqueNamespace } from './tabs.js';
+import { expect, test, uniqueNamespace, type Tab } from './tabs.js';
 import {
   CLIENT_ID,
+  DPOP_CLIENT_ID,
   SHORT_CLIENT_ID,
   SHORT_TTL_MS,
   apiMe,
@@ -79,29 +80,63 @@ test('proactive refresh over 2.5 token lifetimes in 3 tabs: 0 API 401s, 0 reuse'
   await expectStates(tabs, { status: 'authenticated' });
 });
 
-test('the 401 retry, 3 tabs × 5 concurrent fetch(): 1 refresh grant, every call ends 200', async ({
-  tabs: context,
-}) => {
-  const tabs = await openApp(context, 3, {
-    namespace: uniqueNamespace('oauth-401'),
+// How the resource server comes to refuse the access token every tab holds and counts valid.
+const refusals: Array<{
+  title: string;
+  clientId: string;
+  refuse: (tabs: Tab[]) => Promise<void>;
+}> = [
+  {
+    title: '',
     clientId: CLIENT_ID,
-    proactive: false,
+    async refuse(tabs) {
+      await tabs[0]!.evaluate((rs) => window.app.refuseAtResource(rs), resourceServer);
+      expect(await tabs[1]!.evaluate((url) => window.app.probe(url), apiMe)).toBe(401);
+    },
+  },
+  {
+    title: ' with every clock ten minutes behind',
+    clientId: SHORT_CLIENT_ID,
+    async refuse(tabs) {
+      // To the tabs the token is fresh once the server says it expired.
+      await setSkew(tabs, -10 * 60_000);
+      await expect
+        .poll(() => tabs[1]!.evaluate((url) => window.app.probe(url), apiMe), {
+          timeout: 3 * SHORT_TTL_MS,
+        })
+        .toBe(401);
+      // The signing-in tab wrote the access record: its storage drops it by the page's own clock
+      // (the server's `exp`, in whole seconds, may come a moment before that).
+      await expect.poll(() => tabs[0]!.evaluate(() => window.app.storedAccess())).toBe(false);
+    },
+  },
+];
+
+for (const { title, clientId, refuse } of refusals) {
+  test(`the 401 retry${title}, 3 tabs × 5 concurrent fetch(): 1 refresh grant, every call ends 200`, async ({
+    tabs: context,
+  }) => {
+    const tabs = await openApp(context, 3, {
+      namespace: uniqueNamespace('oauth-401'),
+      clientId,
+      proactive: false,
+    });
+    await signIn(tabs[0]!);
+    const grantId = await tabs[0]!.evaluate(() => window.app.grantId());
+    await refuse(tabs);
+    const statuses = (
+      await Promise.all(
+        tabs.map((tab) => tab.evaluate((url) => window.app.fetchAll(url, 5), apiMe)),
+      )
+    ).flat();
+    const events = await Promise.all(tabs.map((tab) => tab.evaluate(() => window.app.events())));
+    const stats = await grantStats(grantId);
+    expect(statuses, JSON.stringify({ events, stats })).toEqual(
+      Array.from({ length: 15 }, () => 200),
+    );
+    expect(stats).toEqual({ grantId, refreshes: 1, reuse: 0, errors: {} });
   });
-  await signIn(tabs[0]!);
-  const grantId = await tabs[0]!.evaluate(() => window.app.grantId());
-  // The resource server refuses the access token every tab holds and counts valid.
-  await tabs[0]!.evaluate((rs) => window.app.refuseAtResource(rs), resourceServer);
-  expect(await tabs[1]!.evaluate((url) => window.app.probe(url), apiMe)).toBe(401);
-  const statuses = (
-    await Promise.all(tabs.map((tab) => tab.evaluate((url) => window.app.fetchAll(url, 5), apiMe)))
-  ).flat();
-  const events = await Promise.all(tabs.map((tab) => tab.evaluate(() => window.app.events())));
-  const stats = await grantStats(grantId);
-  expect(statuses, JSON.stringify({ events, stats })).toEqual(
-    Array.from({ length: 15 }, () => 200),
-  );
-  expect(stats).toEqual({ grantId, refreshes: 1, reuse: 0, errors: {} });
-});
+}
 
 test('logout in one tab: every tab signed out, the provider says the refresh token is inactive', async ({
   tabs: context,
@@ -120,6 +155,28 @@ test('logout in one tab: every tab signed out, the provider says the refresh tok
   for (const tab of tabs)
     expect(await tab.evaluate(() => window.app.held())).toEqual({ access: false, refresh: false });
   expect(await tabs[0]!.evaluate(() => window.app.introspectKept())).toBe(false);
+});
+
+test('DPoP: the key pair a logout in one tab destroys is signed with in no other tab, its handle held in memory or not', async ({
+  tabs: context,
+}) => {
+  const tabs = await openApp(context, 3, {
+    namespace: uniqueNamespace('oauth-dpop-logout'),
+    clientId: DPOP_CLIENT_ID,
+    dpop: true,
+    proactive: false,
+  });
+  await signIn(tabs[0]!);
+  await expectStates(tabs, { status: 'authenticated' });
+  // Tabs 0 and 1 call the API with the bound token (their handles are held now); tab 2 has not.
+  for (const tab of tabs) await tab.evaluate(() => window.app.keepAccessToken());
+  for (const tab of tabs.slice(0, 2))
+    expect(await tab.evaluate((url) => window.app.callKept(url), apiMe)).toBe(200);
+  await tabs[1]!.evaluate(() => window.app.logout());
+  await expectStates(tabs, { status: 'unauthenticated' });
+  // The access token is still good at the resource server (a JWT): only the key is gone.
+  for (const tab of tabs)
+    expect(await tab.evaluate((url) => window.app.callKept(url), apiMe)).toBe('INVALID_GRANT');
 });
 
 test('invalid_grant (the grant revoked at the provider) signs out every tab', async ({

@@ -1,10 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TokenManager, type Strata, type TokenEvents } from 'strata-storage';
 import type { OAuthClient } from 'strata-storage/oauth';
 import { makeStrata } from '../helpers.js';
 import {
   DPOP_CLIENT_ID,
   apiMe,
+  deleteStoredKeyPair,
+  eachTestStrata,
   expectStrataError,
   introspect,
   issuer,
@@ -19,13 +21,7 @@ import {
 // that checks the proofs, in real Chromium.
 let strata: Strata;
 let namespace: string;
-beforeEach(async () => {
-  ({ strata, namespace } = makeStrata({ defaultStorage: 'localStorage' }));
-  await strata.ready();
-});
-afterEach(async () => {
-  await strata.close();
-});
+eachTestStrata((made) => ({ strata, namespace } = made), { defaultStorage: 'localStorage' });
 
 function dpopClient(storage: Strata, fetch?: typeof globalThis.fetch): OAuthClient {
   return oauthClient(storage, {
@@ -154,6 +150,62 @@ describe('DPoP', () => {
       { tokenType: 'Bearer' },
     );
     expect(bearer.status).toBe(401);
+  });
+
+  it('resource calls sign with the key pair held in memory: IndexedDB is opened once, not per call', async () => {
+    const client = dpopClient(strata);
+    const { tokens } = await signIn(client);
+    const open = indexedDB.open.bind(indexedDB);
+    const opened: string[] = [];
+    indexedDB.open = (name: string, version?: number) => (opened.push(name), open(name, version));
+    try {
+      for (let i = 0; i < 5; i++)
+        expect((await client.resourceFetch(tokens.accessToken, apiMe)).status).toBe(200);
+    } finally {
+      indexedDB.open = open;
+    }
+    expect(opened.filter((name) => name === 'strata-dpop')).toHaveLength(1);
+  });
+
+  it('a key pair another tab destroys is not signed with again: the held handle goes with it', async () => {
+    const client = dpopClient(strata);
+    const { tokens } = await signIn(client);
+    expect((await client.resourceFetch(tokens.accessToken, apiMe)).status).toBe(200); // held now
+    // Another tab's sign-out: the stored pair deleted, and that tab's announcement.
+    await deleteStoredKeyPair(namespace);
+    const otherTab = new BroadcastChannel('strata-dpop');
+    otherTab.postMessage({ destroyed: namespace });
+    otherTab.close();
+    await expect
+      .poll(() =>
+        client.resourceFetch(tokens.accessToken, apiMe).then(
+          (response) => response.status,
+          (error: { code?: string }) => error.code,
+        ),
+      )
+      .toBe('INVALID_GRANT');
+    // This tab's own destroyKey() drops the handle of every client of the namespace at once.
+    const again = await signIn(client);
+    expect((await client.resourceFetch(again.tokens.accessToken, apiMe)).status).toBe(200);
+    await dpopClient(strata).destroyKey();
+    await expectStrataError(client.resourceFetch(again.tokens.accessToken, apiMe), 'INVALID_GRANT');
+  });
+
+  it("a page clock ten minutes behind: proofs carry the server's time, learned from the tokens it issued", async () => {
+    const realNow = Date.now.bind(Date);
+    Date.now = () => realNow() - 10 * 60_000; // this page's clock, oauth4webapi's included
+    try {
+      const client = dpopClient(strata);
+      const { tokens } = await signIn(client); // the provider's nonce stands in for a fresh iat
+      const wire = recordingFetch();
+      const me = await client.resourceFetch(tokens.accessToken, apiMe, {}, { fetch: wire.fetch });
+      // The resource server checks iat (60 s at most): a proof by the page's clock is refused.
+      expect(me.status).toBe(200);
+      const iat = jwtClaims(wire.log.at(-1)?.headers.get('dpop') ?? '').iat as number;
+      expect(Math.abs(iat - realNow() / 1000)).toBeLessThan(5);
+    } finally {
+      Date.now = realNow;
+    }
   });
 
   it('logout revokes the refresh token and destroys the key; a token whose key is gone signs out', async () => {

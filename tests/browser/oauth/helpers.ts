@@ -1,6 +1,8 @@
 import { expect, inject } from 'vitest';
-import { StrataError, type Strata } from 'strata-storage';
-import { OAuthClient, type OAuthClientOptions } from 'strata-storage/oauth';
+import { StrataError, type Strata, type TokenManager } from 'strata-storage';
+import { OAuthClient, type CallbackResult, type OAuthClientOptions } from 'strata-storage/oauth';
+
+export { eachTestStrata } from '../session/helpers.js';
 
 // OAuthClient against oidc-provider 9.13 (unmodified), started on 127.0.0.1 by
 // tests/setup/oidc-provider.global.ts together with a resource server that checks its tokens.
@@ -54,6 +56,16 @@ export async function signIn(client: OAuthClient) {
   const url = await client.authorizationUrl();
   const callback = await authorize(url);
   return { url: new URL(url), callback, ...(await client.handleCallback(callback)) };
+}
+
+/** Signs in with `client` and hands the callback's tokens to `manager`; resolves with them. */
+export async function signInInto(
+  client: OAuthClient,
+  manager: TokenManager,
+): Promise<CallbackResult['tokens']> {
+  const { tokens } = await signIn(client);
+  await manager.setTokens(tokens);
+  return tokens;
 }
 
 /** RFC 7662 introspection of `token` at the provider (by a confidential client, from Node). */
@@ -129,6 +141,22 @@ export async function storedKeyPair(namespace: string): Promise<CryptoKeyPair | 
     if (!db.objectStoreNames.contains('keys')) return undefined;
     return (await request(db.transaction('keys').objectStore('keys').get(namespace))) as
       CryptoKeyPair | undefined;
+  } finally {
+    db.close();
+  }
+}
+
+/** Deletes the stored DPoP key pair of `namespace` behind the SDK's back, as another tab's sign-out does. */
+export async function deleteStoredKeyPair(namespace: string): Promise<void> {
+  const db = await openIdb('strata-dpop');
+  if (!db) return;
+  try {
+    const tx = db.transaction('keys', 'readwrite');
+    tx.objectStore('keys').delete(namespace);
+    await new Promise((resolve, reject) => {
+      tx.oncomplete = resolve;
+      tx.onerror = () => reject(tx.error);
+    });
   } finally {
     db.close();
   }

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Strata } from 'strata-storage';
 import { OAuthClient } from 'strata-storage/oauth';
 import { makeStrata } from '../helpers.js';
@@ -7,6 +7,7 @@ import {
   SCOPE,
   apiMe,
   authorize,
+  eachTestStrata,
   expectStrataError,
   issuer,
   jwtClaims,
@@ -19,13 +20,7 @@ import {
 // Sign-in: authorization code + PKCE (S256), state, nonce, RFC 9207 iss, id_token validation,
 // against oidc-provider in real Chromium.
 let strata: Strata;
-beforeEach(async () => {
-  ({ strata } = makeStrata({ defaultStorage: 'localStorage', encryption: { enabled: true } }));
-  await strata.ready();
-});
-afterEach(async () => {
-  await strata.close();
-});
+eachTestStrata((made) => ({ strata } = made));
 
 const pendingKeys = () => strata.keys('oauth:pending:');
 

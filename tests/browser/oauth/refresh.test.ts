@@ -1,10 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TokenManager, type Strata, type StrataError, type TokenEvents } from 'strata-storage';
 import { OAuthClient } from 'strata-storage/oauth';
-import { makeStrata } from '../helpers.js';
 import {
   CLIENT_ID,
   apiMe,
+  eachTestStrata,
   expectStrataError,
   introspect,
   issuer,
@@ -12,20 +12,13 @@ import {
   recordingFetch,
   redirectUri,
   signIn,
+  signInInto,
 } from './helpers.js';
 
 // Refresh (RFC 6749 §6, rotation without grace), revocation (RFC 7009) and the error policy,
 // against oidc-provider, standalone and through a TokenManager.
 let strata: Strata;
-let managers: TokenManager[] = [];
-beforeEach(async () => {
-  ({ strata } = makeStrata({ defaultStorage: 'localStorage', encryption: { enabled: true } }));
-  await strata.ready();
-});
-afterEach(async () => {
-  managers.splice(0).forEach((manager) => manager.dispose());
-  await strata.close();
-});
+const { managers } = eachTestStrata((made) => ({ strata } = made));
 
 function manager(client: OAuthClient, refreshWith: OAuthClient = client): TokenManager {
   const tokens = new TokenManager({
@@ -77,9 +70,8 @@ describe('refresh with the RFC 6749 §6 grant', () => {
 
   it('through TokenManager: setTokens from the callback, refresh, fetch with the new token', async () => {
     const client = oauthClient(strata);
-    const { tokens } = await signIn(client);
     const manager1 = manager(client);
-    await manager1.setTokens(tokens);
+    await signInInto(client, manager1);
     const before = await manager1.getTokens();
     const after = await manager1.refresh({ force: true });
     expect(after.refreshToken).not.toBe(before?.refreshToken);

@@ -1,17 +1,18 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TokenManager, type Strata, type TokenEvents } from 'strata-storage';
 import { OAuthClient } from 'strata-storage/oauth';
-import { makeStrata } from '../helpers.js';
 import {
   CLIENT_ID,
   DPOP_CLIENT_ID,
   apiMe,
+  eachTestStrata,
   expectStrataError,
   introspect,
   issuer,
   oauthClient,
   recordingFetch,
   signIn,
+  signInInto,
   storedKeyPair,
 } from './helpers.js';
 
@@ -19,18 +20,7 @@ import {
 // RFC 7009 (and the DPoP key destroyed), fetch() with Bearer or DPoP, and the error policy.
 let strata: Strata;
 let namespace: string;
-let managers: TokenManager[] = [];
-beforeEach(async () => {
-  ({ strata, namespace } = makeStrata({
-    defaultStorage: 'localStorage',
-    encryption: { enabled: true },
-  }));
-  await strata.ready();
-});
-afterEach(async () => {
-  managers.splice(0).forEach((manager) => manager.dispose());
-  await strata.close();
-});
+const { managers } = eachTestStrata((made) => ({ strata, namespace } = made));
 
 function manager(oauth: OAuthClient, fetch?: typeof globalThis.fetch): TokenManager {
   const tokens = new TokenManager({
@@ -46,9 +36,8 @@ function manager(oauth: OAuthClient, fetch?: typeof globalThis.fetch): TokenMana
 describe('TokenManager with an OAuthClient', () => {
   it('refreshes with the grant and sends Bearer', async () => {
     const client = oauthClient(strata);
-    const { tokens } = await signIn(client);
     const tokenManager = manager(client);
-    await tokenManager.setTokens(tokens);
+    const tokens = await signInInto(client, tokenManager);
     const refreshed = await tokenManager.refresh({ force: true });
     expect(refreshed.refreshToken).not.toBe(tokens.refreshToken);
     expect((await introspect(tokens.refreshToken ?? '')).active).toBe(false);
@@ -80,9 +69,8 @@ describe('TokenManager with an OAuthClient', () => {
 
   it('clear() revokes at the provider and destroys the DPoP key', async () => {
     const client = oauthClient(strata, { clientId: DPOP_CLIENT_ID, dpop: true });
-    const { tokens } = await signIn(client);
     const tokenManager = manager(client);
-    await tokenManager.setTokens(tokens);
+    const tokens = await signInInto(client, tokenManager);
     expect(await storedKeyPair(namespace)).toBeDefined();
     await tokenManager.clear();
     expect((await introspect(tokens.refreshToken ?? '')).active).toBe(false);
@@ -131,9 +119,8 @@ describe('TokenManager with an OAuthClient', () => {
 
   it('invalid_grant signs out', async () => {
     const client = oauthClient(strata);
-    const { tokens } = await signIn(client);
     const tokenManager = manager(client);
-    await tokenManager.setTokens(tokens);
+    const tokens = await signInInto(client, tokenManager);
     await client.revoke(tokens.refreshToken ?? '');
     await expectStrataError(tokenManager.refresh({ force: true }), 'INVALID_GRANT');
     expect(await tokenManager.getTokens()).toBeUndefined();

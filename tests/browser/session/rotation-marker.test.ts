@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import {
   httpRefresh,
   TokenManager,
@@ -6,8 +6,9 @@ import {
   type Strata,
   type TokenManagerOptions,
 } from 'strata-storage';
-import { login, stats, uniqueUser } from '../../setup/auth-client.js';
+import { stats } from '../../setup/auth-client.js';
 import { makeStrata } from '../helpers.js';
+import { eachTestStrata, signInAt } from './helpers.js';
 
 // The rotation marker (src/session/rotation-marker.ts) attacked from the outside: raw reads of
 // every IndexedDB database and Web Storage area of the origin, and old marker values written
@@ -24,21 +25,8 @@ const instantPolls = {
 
 let strata: Strata;
 let namespace: string;
-const managers: TokenManager[] = [];
-const open: Strata[] = [];
-beforeEach(async () => {
-  // No sync: no read cache, so a raw record written back is what the next read sees.
-  ({ strata, namespace } = makeStrata({
-    defaultStorage: 'localStorage',
-    encryption: { enabled: true },
-  }));
-  open.push(strata);
-  await strata.ready();
-});
-afterEach(async () => {
-  managers.splice(0).forEach((manager) => manager.dispose());
-  await Promise.all(open.splice(0).map((store) => store.close()));
-});
+// No sync: no read cache, so a raw record written back is what the next read sees.
+const { managers, open } = eachTestStrata((made) => ({ strata, namespace } = made));
 
 function manager(options: Partial<TokenManagerOptions> = {}): TokenManager {
   const tokens = new TokenManager({
@@ -52,11 +40,7 @@ function manager(options: Partial<TokenManagerOptions> = {}): TokenManager {
   return tokens;
 }
 
-async function signIn(label: string) {
-  const user = uniqueUser(label);
-  const { tokens: issued } = await login(server, user);
-  return { user, issued };
-}
+const signIn = (label: string) => signInAt(server, label);
 
 /** The marker's name in the rotation database: `<namespace>/<keyPrefix>`. */
 const markerName = () => `${namespace}/auth:tokens`;

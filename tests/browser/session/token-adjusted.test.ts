@@ -1,7 +1,8 @@
-import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { httpRefresh, TokenManager, type Strata, type TokenEvents } from 'strata-storage';
-import { login, stats, uniqueUser } from '../../setup/auth-client.js';
-import { handTimers, makeStrata } from '../helpers.js';
+import { stats } from '../../setup/auth-client.js';
+import { handTimers } from '../helpers.js';
+import { eachTestStrata, signInAt } from './helpers.js';
 
 // An option the TokenManager does not apply as given is reported: `refreshBuffer` longer than a
 // quarter of the token's lifetime is cut to that quarter, and the `adjusted` event says so
@@ -9,15 +10,7 @@ import { handTimers, makeStrata } from '../helpers.js';
 const server = inject('authServerUrl');
 
 let strata: Strata;
-const managers: TokenManager[] = [];
-beforeEach(async () => {
-  ({ strata } = makeStrata({ defaultStorage: 'localStorage', encryption: { enabled: true } }));
-  await strata.ready();
-});
-afterEach(async () => {
-  managers.splice(0).forEach((manager) => manager.dispose());
-  await strata.close();
-});
+const { managers } = eachTestStrata((made) => ({ strata } = made));
 
 /** A manager with a hand-driven clock and every `adjusted` event it emits. */
 function manager(refreshBuffer?: number) {
@@ -37,10 +30,9 @@ function manager(refreshBuffer?: number) {
 
 /** Tokens of a new user whose access token lives `accessTtl` seconds. */
 async function issue(label: string, accessTtl: number) {
-  const user = uniqueUser(label);
-  const { tokens } = await login(server, user, { accessTtl });
-  expect(tokens.expiresIn).toBe(accessTtl);
-  return { user, tokens };
+  const { user, issued } = await signInAt(server, label, { accessTtl });
+  expect(issued.expiresIn).toBe(accessTtl);
+  return { user, tokens: issued };
 }
 
 describe('a refresh buffer the TokenManager cuts is reported', () => {

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
+import { describe, expect, inject, it, vi } from 'vitest';
 import {
   AuthSession,
   httpRefresh,
@@ -10,15 +10,9 @@ import {
   type TokenEvents,
   type TokenManagerOptions,
 } from 'strata-storage';
-import {
-  failNextRefresh,
-  login,
-  refreshDelay,
-  revoke,
-  stats,
-  uniqueUser,
-} from '../../setup/auth-client.js';
+import { failNextRefresh, refreshDelay, revoke, stats } from '../../setup/auth-client.js';
 import { deferred, handTimers, makeStrata, rawDump } from '../helpers.js';
+import { eachTestStrata, signInAt } from './helpers.js';
 
 // TokenManager against the reference auth server (real ES256 JWTs, rotating refresh
 // tokens with reuse detection), started by the Vitest global setup on 127.0.0.1.
@@ -27,18 +21,7 @@ const HOUR = 60 * 60 * 1000;
 
 let strata: Strata;
 let namespace: string;
-let managers: TokenManager[] = [];
-beforeEach(async () => {
-  ({ strata, namespace } = makeStrata({
-    defaultStorage: 'localStorage',
-    encryption: { enabled: true },
-  }));
-  await strata.ready();
-});
-afterEach(async () => {
-  managers.splice(0).forEach((manager) => manager.dispose());
-  await strata.close();
-});
+const { managers } = eachTestStrata((made) => ({ strata, namespace } = made));
 
 /** A TokenManager on the test's Strata talking to the real server; its clock runs `skew` ms ahead. */
 function manager(options: Partial<TokenManagerOptions> = {}, clock = { skew: 0 }): TokenManager {
@@ -61,11 +44,8 @@ function record(tokens: TokenManager) {
 }
 
 /** A new user of the server, signed in: its name and the tokens the server issued. */
-async function signIn(label: string, options: { accessTtl?: number } = {}) {
-  const user = uniqueUser(label);
-  const { tokens: issued } = await login(server, user, options);
-  return { user, issued };
-}
+const signIn = (label: string, options: { accessTtl?: number } = {}) =>
+  signInAt(server, label, options);
 
 const me = (tokens: TokenManager) => tokens.fetch(`${server}/api/me`);
 const realRefresh = (token: string) => httpRefresh(`${server}/api/auth/refresh`)(token);
@@ -180,6 +160,22 @@ describe('TokenManager against the reference server', () => {
     const tokens = manager({ fetch: counter.fetch });
     // The browser believes this token is good for 15 minutes; the server does not accept it.
     await tokens.setTokens({ ...issued, accessToken: 'revoked.access.token', expiresIn: 900 });
+    const response = await me(tokens);
+    expect(response.status).toBe(200);
+    expect(counter.calls()).toBe(2);
+    expect(await stats(server, user)).toMatchObject({ refreshRequests: 1, meRequests: 1 });
+  });
+
+  it('a clock set back: a 401 after storage dropped the expired access record still refreshes once and retries', async () => {
+    const { user, issued } = await signIn('skew-401');
+    const counter = countingFetch();
+    const clock = { skew: 0 };
+    const tokens = manager({ fetch: counter.fetch }, clock);
+    await tokens.setTokens({ ...issued, accessToken: 'revoked.access.token', expiresIn: 1 });
+    clock.skew = -10 * 60_000; // to the SDK the token is fresh for ten more minutes
+    // Storage drops the record a second after it was written, by the page's own clock.
+    await expect.poll(() => strata.has('auth:tokens:access'), { timeout: 5_000 }).toBe(false);
+    expect(tokens.status().isValid).toBe(true);
     const response = await me(tokens);
     expect(response.status).toBe(200);
     expect(counter.calls()).toBe(2);
@@ -496,6 +492,26 @@ describe('TokenManager against the reference server', () => {
     await expect(a.refresh({ force: true })).rejects.toMatchObject({ code: 'NOT_AUTHENTICATED' });
     expect(await stats(server, user)).toMatchObject({ refreshRequests: 0 });
     await Promise.all([tabA.close(), tabB.close()]);
+  });
+
+  it('stillSignedIn() reads the shared record: false in a tab that has not yet heard of a sign-out elsewhere', async () => {
+    for (const refreshTokenStorage of ['storage', 'memory'] as const) {
+      const { issued } = await signIn(`still-${refreshTokenStorage}`);
+      // Two tabs that never hear each other (no sync): the `cleared` of one never reaches the other.
+      const options = {
+        namespace: `${namespace}-${refreshTokenStorage}`,
+        encryption: { enabled: true },
+      };
+      const [tabA, tabB] = [makeStrata(options).strata, makeStrata(options).strata];
+      const a = manager({ storage: tabA, refreshTokenStorage });
+      const b = manager({ storage: tabB, refreshTokenStorage });
+      await a.setTokens(issued);
+      expect([await a.stillSignedIn(), await b.stillSignedIn()]).toEqual([true, true]);
+      await a.clear();
+      expect(await b.getTokens()).toBeDefined();
+      expect([await a.stillSignedIn(), await b.stillSignedIn()]).toEqual([false, false]);
+      await Promise.all([tabA.close(), tabB.close()]);
+    }
   });
 
   it('a refreshed token whose absolute expiry is already past by this clock counts as unknown: one refresh, no loop', async () => {

@@ -13,6 +13,8 @@ export const SCOPE = 'openid offline_access api:read';
 export const CLIENT_ID = 'strata-spa';
 /** Its access tokens live 6 s (the setup's `shortAccessTtl`). */
 export const SHORT_CLIENT_ID = 'strata-spa-short';
+/** Its tokens are DPoP-bound (and its token requests need a DPoP nonce). */
+export const DPOP_CLIENT_ID = 'strata-spa-dpop';
 export const SHORT_TTL_MS = 6_000;
 
 /** Opens `count` app tabs of one namespace, each started with `config`. */

@@ -16,6 +16,8 @@ export interface AppConfig {
   scope: string;
   /** Proactive refresh (`tokens.start()`). */
   proactive: boolean;
+  /** DPoP-bound tokens (`OAuthClient` `dpop: true`). */
+  dpop?: boolean;
 }
 
 /** One answer of the resource server, as a tab saw it. */
@@ -61,6 +63,7 @@ const app = {
         scope: config.scope,
         redirectUri: `${location.origin}/callback`,
         storage: strata,
+        dpop: config.dpop === true,
       });
     signInClient = client(config.clientId);
     tokens = new TokenManager({
@@ -132,6 +135,11 @@ const app = {
     };
     await fetch(`${rsUrl}test/refuse`, { method: 'POST', body: JSON.stringify({ jti }) });
   },
+  /**
+   * Whether this tab's storage still gives the access record (any read of it drops it once its
+   * TTL ran out by the page's own clock, as a refresh's read under the lock does).
+   */
+  storedAccess: async () => (await strata.get('auth:tokens:access')) !== null,
   /** Stops proactive refresh. */
   stopRefreshing: () => tokens.stop(),
   async stopCalling(): Promise<Call[]> {
@@ -164,6 +172,19 @@ const app = {
   async keepRefreshToken(): Promise<void> {
     kept = (await tokens.getTokens())?.refreshToken;
   },
+  /** Remembers the access token held now, for {@link callKept} after it is gone here. */
+  async keepAccessToken(): Promise<void> {
+    keptAccess = (await tokens.getTokens())?.accessToken;
+  },
+  /**
+   * `OAuthClient.resourceFetch(url)` with the access token kept (with DPoP, a proof by the key
+   * pair this tab holds): its HTTP status, or the error code it rejects with.
+   */
+  callKept: (url: string): Promise<number | string> =>
+    signInClient.resourceFetch(keptAccess ?? '', url).then(
+      (response) => response.status,
+      (error: StrataError) => error.code ?? String(error),
+    ),
   /** RFC 7662 introspection (from the provider's side) of the refresh token kept: `active`. */
   async introspectKept(): Promise<boolean> {
     const response = await fetch(`${issuer}/test/introspect`, {
@@ -180,6 +201,7 @@ const app = {
   getSession: async () => (await auth.getSession())?.userId ?? null,
 };
 let kept: string | undefined;
+let keptAccess: string | undefined;
 
 declare global {
   interface Window {

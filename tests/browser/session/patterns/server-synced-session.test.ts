@@ -2,6 +2,7 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { httpRefresh, httpRevoke, Strata, TokenManager } from 'strata-storage';
 import {
   ServerSyncedSession,
+  type ServerSyncedSessionOptions,
   type SyncOutcome,
 } from '../../../../src/session/server-synced-session.js';
 import { failNextRefresh, login, revoke, stats, uniqueUser } from '../../../setup/auth-client.js';
@@ -34,6 +35,13 @@ async function signedIn(label: string, options: { revoke?: boolean } = {}) {
   return { username, user, tokens, strata, errors, tokenManager };
 }
 
+/** A ServerSyncedSession of `storage` syncing with the reference server through `tokens`. */
+const syncOf = (
+  storage: Strata,
+  tokens: TokenManager,
+  options: Partial<ServerSyncedSessionOptions> = {},
+) => new ServerSyncedSession({ storage, tokens, endpoint: `${url}/api/session/sync`, ...options });
+
 const stale = {
   user: { id: 'someone-else', name: 'Stale' },
   permissions: ['admin:write'],
@@ -46,12 +54,7 @@ describe('ServerSyncedSession (reference server)', () => {
   it('server wins for user, roles and permissions; local wins for UI state and preferences', async () => {
     const { username, user, strata, tokenManager } = await signedIn('sync');
     const clock = manualClock();
-    const sync = new ServerSyncedSession({
-      storage: strata,
-      tokens: tokenManager,
-      endpoint: `${url}/api/session/sync`,
-      clock: clock.now,
-    });
+    const sync = syncOf(strata, tokenManager, { clock: clock.now });
     await sync.set(stale);
     const synced: unknown[] = [];
     stops.push(sync.on('synced', (session) => synced.push(session)));
@@ -73,12 +76,7 @@ describe('ServerSyncedSession (reference server)', () => {
 
   it('applies a custom merge and a custom server-owned key list', async () => {
     const { user, strata, tokenManager } = await signedIn('merge');
-    const onlyUser = new ServerSyncedSession({
-      storage: strata,
-      tokens: tokenManager,
-      endpoint: `${url}/api/session/sync`,
-      serverKeys: ['user'],
-    });
+    const onlyUser = syncOf(strata, tokenManager, { serverKeys: ['user'] });
     await onlyUser.set(stale);
     await onlyUser.syncNow();
     expect(await onlyUser.get()).toMatchObject({
@@ -87,10 +85,7 @@ describe('ServerSyncedSession (reference server)', () => {
       roles: ['admin'],
     });
 
-    const custom = new ServerSyncedSession({
-      storage: strata,
-      tokens: tokenManager,
-      endpoint: `${url}/api/session/sync`,
+    const custom = syncOf(strata, tokenManager, {
       merge: (local, server) => ({
         preferences: local.preferences,
         who: (server.user as { id: string }).id,
@@ -123,12 +118,7 @@ describe('ServerSyncedSession (reference server)', () => {
   it('a 401 (after the one refresh the TokenManager tries) clears the session and stops the timer', async () => {
     const { username, strata, tokenManager } = await signedIn('revoked');
     const timers = handTimers();
-    const sync = new ServerSyncedSession({
-      storage: strata,
-      tokens: tokenManager,
-      endpoint: `${url}/api/session/sync`,
-      timers,
-    });
+    const sync = syncOf(strata, tokenManager, { timers });
     await sync.set(stale);
     const cleared: unknown[] = [];
     stops.push(sync.on('cleared', (event) => cleared.push(event)));
@@ -153,10 +143,7 @@ describe('ServerSyncedSession (reference server)', () => {
     const answered = deferred();
     const release = deferred();
     let calls = 0;
-    const sync = new ServerSyncedSession({
-      storage: strata,
-      tokens: tokenManager,
-      endpoint: `${url}/api/session/sync`,
+    const sync = syncOf(strata, tokenManager, {
       fetch: async (input, init) => {
         const response = await tokenManager.fetch(input, init);
         if (++calls === 1) {
@@ -185,6 +172,89 @@ describe('ServerSyncedSession (reference server)', () => {
     expect(calls).toBe(2);
   });
 
+  /**
+   * Another tab of `strata`'s namespace (its own Strata, TokenManager and ServerSyncedSession),
+   * which hears nothing of the first (no sync: a `cleared` from there never arrives), and whose
+   * sync requests wait after the server's answer until `release`.
+   */
+  async function otherTab(strata: Strata) {
+    const other = makeStrata({
+      namespace: strata.namespace,
+      defaultStorage: 'localStorage',
+      encryption: { enabled: true },
+    }).strata;
+    open.push(other);
+    const tokens = new TokenManager({
+      storage: other,
+      refresh: httpRefresh(`${url}/api/auth/refresh`),
+      proactive: false,
+    });
+    stops.push(() => tokens.dispose());
+    const answered = deferred();
+    const release = deferred();
+    const sync = syncOf(other, tokens, {
+      fetch: async (input, init) => {
+        const response = await tokens.fetch(input, init);
+        answered.resolve();
+        await release.promise;
+        return response;
+      },
+    });
+    const synced: unknown[] = [];
+    stops.push(sync.on('synced', (session) => synced.push(session)));
+    return { tokens, sync, synced, answered, release: () => release.resolve() };
+  }
+
+  it("a sync in another tab whose answer arrives after this tab's sign-out, before its cleared, resolves skipped", async () => {
+    const { username, strata, tokenManager } = await signedIn('other-tab', { revoke: true });
+    const tab = await otherTab(strata);
+    await tab.sync.set(stale);
+    const outcome = tab.sync.syncNow();
+    await tab.answered.promise; // the server accepted it, before the sign-out
+    await tokenManager.clear();
+    expect((await stats(url, username)).revokedFamilies).toBe(1);
+    expect(await tab.tokens.getTokens()).toBeDefined(); // that tab has not heard of it
+    tab.release();
+    expect(await outcome).toEqual({ status: 'skipped' });
+    expect(tab.synced).toEqual([]);
+    expect((await stats(url, username)).syncRequests).toBe(1);
+  });
+
+  it('a sync in another tab whose answer arrives while this tab signs out resolves skipped', async () => {
+    const username = uniqueUser('other-tab-revoking');
+    const { tokens } = await login(url, username);
+    const { strata } = makeStrata({
+      defaultStorage: 'localStorage',
+      encryption: { enabled: true },
+    });
+    open.push(strata);
+    const revoking = deferred();
+    const revokeNow = deferred();
+    const tokenManager = new TokenManager({
+      storage: strata,
+      refresh: httpRefresh(`${url}/api/auth/refresh`),
+      proactive: false,
+      revoke: async (refreshToken) => {
+        revoking.resolve();
+        await revokeNow.promise; // the revocation is still on its way to the server
+        await httpRevoke(`${url}/api/auth/logout`)(refreshToken);
+      },
+    });
+    await tokenManager.setTokens(tokens);
+    const tab = await otherTab(strata);
+    await tab.sync.set(stale);
+    const outcome = tab.sync.syncNow();
+    await tab.answered.promise;
+    const signingOut = tokenManager.clear();
+    await revoking.promise;
+    tab.release();
+    expect(await outcome).toEqual({ status: 'skipped' });
+    revokeNow.resolve();
+    await signingOut;
+    expect(tab.synced).toEqual([]);
+    expect((await stats(url, username)).revokedFamilies).toBe(1);
+  });
+
   it('a 401 while the TokenManager still holds tokens (its refresh failed for a passing reason) keeps the session', async () => {
     const { username, strata, tokenManager } = await signedIn('refresh-down');
     const held = await tokenManager.getTokens();
@@ -193,11 +263,7 @@ describe('ServerSyncedSession (reference server)', () => {
       refreshToken: held?.refreshToken as string,
       expiresIn: 900,
     });
-    const sync = new ServerSyncedSession({
-      storage: strata,
-      tokens: tokenManager,
-      endpoint: `${url}/api/session/sync`,
-    });
+    const sync = syncOf(strata, tokenManager);
     await sync.set(stale);
     const cleared: unknown[] = [];
     stops.push(sync.on('cleared', (event) => cleared.push(event)));
@@ -213,13 +279,7 @@ describe('ServerSyncedSession (reference server)', () => {
   it('syncs on start and on every tick of injected timers; failures are events, never throws', async () => {
     const { username, strata, tokenManager } = await signedIn('timer');
     const timers = handTimers();
-    const sync = new ServerSyncedSession({
-      storage: strata,
-      tokens: tokenManager,
-      endpoint: `${url}/api/session/sync`,
-      timers,
-      interval: 5_000,
-    });
+    const sync = syncOf(strata, tokenManager, { timers, interval: 5_000 });
     await sync.set({ ui: { theme: 'dark' } });
     const outcomes: SyncOutcome['status'][] = [];
     stops.push(sync.on('synced', () => outcomes.push('synced')));
@@ -259,11 +319,7 @@ describe('ServerSyncedSession (reference server)', () => {
 
   it('skips when there is no local session, and refuses bad input', async () => {
     const { strata, tokenManager } = await signedIn('empty');
-    const sync = new ServerSyncedSession({
-      storage: strata,
-      tokens: tokenManager,
-      endpoint: `${url}/api/session/sync`,
-    });
+    const sync = syncOf(strata, tokenManager);
     expect(await sync.syncNow()).toEqual({ status: 'skipped' });
     await expect(sync.set([] as unknown as Record<string, unknown>)).rejects.toMatchObject({
       code: 'INVALID_OPTIONS',
