@@ -74,7 +74,7 @@ export interface SessionAnalyticsEvents {
 const SECRET_FIELD = /token|secret|password|passwd|authorization|cookie|credential|api[-_]?key/i;
 
 /**
- * The seed's session analytics: session start and end, page views and custom events,
+ * Session analytics: session start and end, page views and custom events,
  * queued in the `Strata` first (one key per event, so a reload or a crash loses
  * nothing), then sent in batches (`POST endpoint { events, sessionId }`) every
  * `flushInterval`, when the browser comes back `online`, and on {@link end}. A failed

@@ -18,7 +18,7 @@ const TOUCH_LOCK_MS = 2_000;
 
 /**
  * The signed-in state of the app, kept in a `Strata` (encrypted when it encrypts,
- * tagged `auth`), with the seed's sliding 24 h / 30-day sessions. When the session is gone
+ * tagged `auth`), with sliding 24 h sessions (30 days with remember-me). When the session is gone
  * but a refresh token is held, `getSession()` restores it once for every caller and every
  * tab. `logout()` clears the session, every item tagged `auth` and the tokens; with sync
  * on, every tab turns `'unauthenticated'`.

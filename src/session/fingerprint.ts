@@ -51,7 +51,7 @@ export function currentTraits(): FingerprintTraits {
 }
 
 /**
- * The seed's session fingerprint: a SHA-256 (`crypto.subtle`) of stable device traits,
+ * A session fingerprint: a SHA-256 (`crypto.subtle`) of stable device traits,
  * bound to the session when it is created and checked before it is restored. Pass it to
  * `new AuthSession({ fingerprint })`: it is a {@link RestoreGuard}, so `login()` binds it
  * and a restore from the refresh token is refused when the device no longer matches.

@@ -17,7 +17,7 @@ export interface MigrateOptions {
   /**
    * Mergers by key name (the key without its prefix, e.g. `'cart'`), used when the user
    * already holds a value under that name. A name without a merger keeps the user's value
-   * ({@link preferExisting}, as the seed does for preferences).
+   * ({@link preferExisting}, as suits preferences).
    */
   merge?: Record<string, Merger>;
   /** Merger for names missing from `merge`. Default {@link preferExisting}. */
@@ -75,7 +75,7 @@ const JOURNAL_PREFIX = 'strata-migration:';
 
 /**
  * Moves every key under `from` (default `'guest:'`) to the user's prefix (default
- * `user:<userId>:`), the seed's guest → user migration. Where the user already holds a
+ * `user:<userId>:`), the guest → user migration. Where the user already holds a
  * value, `merge[name](guest, existing)` decides (default: keep the user's value). Moved
  * items keep the time they had left; merged ones keep the user's item's time left.
  *

@@ -79,7 +79,7 @@ export function mergeServerSession(
 }
 
 /**
- * The seed's server-synced session: a session object kept in a `Strata` and
+ * A server-synced session: a session object kept in a `Strata` and
  * reconciled with the server (`POST endpoint { session }`, Bearer token from the
  * `TokenManager`) every `interval` once {@link start}ed, or on {@link syncNow}. The server
  * wins for auth, user, roles and permissions; the local session wins for the rest, unless

@@ -6,7 +6,7 @@ import type { StrataLike } from './strata-like.js';
 /** Options of {@link SessionManager}. */
 export interface SessionManagerOptions {
   /**
-   * Lifetime of the id and the data, in ms, sliding with every read (the seed's 30 min). Default:
+   * Lifetime of the id and the data, in ms, sliding with every read (30 min is typical). Default:
    * no expiry.
    */
   ttl?: number;
@@ -29,7 +29,7 @@ export function createSessionId(): string {
 }
 
 /**
- * The seed's basic session: a random id kept in a `Strata` and data namespaced under
+ * A basic session: a random id kept in a `Strata` and data namespaced under
  * it (`session:<id>:<key>`, tagged `session:<id>`). The id is created once and reused by
  * every call, every instance and, on a shared layer, every tab: creation runs under a
  * cross-tab lock that first looks for an id another caller just stored. `clearSession()`
