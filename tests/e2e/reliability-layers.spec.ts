@@ -1,5 +1,5 @@
 import type { StorageKind } from 'strata-storage';
-import { expect, openHarness, test, uniqueNamespace, type Tab } from './tabs.js';
+import { expect, openHarness, test, uniqueNamespace, type Tab, type Tabs } from './tabs.js';
 
 // Issue 17, items 2 and 3, across real pages: where data goes (`storage`, `status().layers`)
 // when another page upgrades the IndexedDB database or fills localStorage, in the page that
@@ -39,6 +39,20 @@ const look = (page: Tab, keys: string[]) =>
     return { storage: s.storage, layers: s.status().layers, values };
   }, keys);
 
+/** Sets `key` in the page's Strata. */
+const put = (page: Tab, key: string, value: unknown) =>
+  page.evaluate(({ key, value }) => (window.t.strata as Strata).set(key, value), { key, value });
+
+const INDEXED_DB_FIRST = { defaultStorage: 'indexedDB', fallbackStorage: 'localStorage' } as const;
+
+/** A page of this release on IndexedDB (localStorage next) that wrote `before`. */
+async function olderPage(tabs: Tabs, namespace: string): Promise<Tab> {
+  const page = await openHarness(tabs);
+  await start(page, namespace, INDEXED_DB_FIRST);
+  await put(page, 'before', 1);
+  return page;
+}
+
 const errors = (page: Tab) => page.evaluate(() => window.t.errors as string[]);
 
 /**
@@ -77,20 +91,13 @@ test('another page upgrades IndexedDB to a newer compatible schema: the open pag
   tabs,
 }) => {
   const namespace = uniqueNamespace('schema-ok');
-  const chain = { defaultStorage: 'indexedDB', fallbackStorage: 'localStorage' } as const;
-  const older = await openHarness(tabs);
-  await start(older, namespace, chain);
-  await older.evaluate(async () => {
-    await (window.t.strata as Strata).set('before', 1);
-  });
+  const older = await olderPage(tabs, namespace);
 
   // The newer release adds a store and writes a record in this release's format.
   const newer = await openHarness(tabs);
   expect(await upgradeDatabase(newer, namespace, 2, 'compatible')).toBe(2);
 
-  await older.evaluate(async () => {
-    await (window.t.strata as Strata).set('after', 2);
-  });
+  await put(older, 'after', 2);
   const healthy = [
     { kind: 'indexedDB', healthy: true, holdsData: true },
     { kind: 'localStorage', healthy: true, holdsData: false },
@@ -115,7 +122,7 @@ test('another page upgrades IndexedDB to a newer compatible schema: the open pag
   ).toBe('2');
 
   const fresh = await openHarness(tabs);
-  await start(fresh, namespace, chain);
+  await start(fresh, namespace, INDEXED_DB_FIRST);
   expect(await look(fresh, ['before', 'theirs', 'after'])).toEqual({
     storage: 'indexedDB',
     layers: healthy,
@@ -128,21 +135,14 @@ test('another page upgrades IndexedDB to a schema this release cannot use: STORA
   tabs,
 }) => {
   const namespace = uniqueNamespace('schema-bad');
-  const chain = { defaultStorage: 'indexedDB', fallbackStorage: 'localStorage' } as const;
-  const older = await openHarness(tabs);
-  await start(older, namespace, chain);
-  await older.evaluate(async () => {
-    await (window.t.strata as Strata).set('before', 1);
-  });
+  const older = await olderPage(tabs, namespace);
 
   // The newer release drops the tag index this release queries.
   const newer = await openHarness(tabs);
   expect(await upgradeDatabase(newer, namespace, 3, 'incompatible')).toBe(3);
 
   const version = /IndexedDB "strata:[^"]+" is at version 3, newer than this release \(1\)/;
-  await older.evaluate(async () => {
-    await (window.t.strata as Strata).set('after', 2);
-  });
+  await put(older, 'after', 2);
   const seen = await look(older, ['after']);
   expect(seen.storage).toBe('localStorage');
   expect(seen.values).toEqual({ after: 2 });
@@ -159,7 +159,7 @@ test('another page upgrades IndexedDB to a schema this release cannot use: STORA
 
   // A new tab of this release: IndexedDB is left out from the start, and said why.
   const fresh = await openHarness(tabs);
-  await start(fresh, namespace, chain);
+  await start(fresh, namespace, INDEXED_DB_FIRST);
   expect(await look(fresh, ['after'])).toEqual({
     storage: 'localStorage',
     layers: [
@@ -180,9 +180,7 @@ test('another page fills localStorage: the open page and a new tab write to the 
   const chain = { defaultStorage: 'localStorage', fallbackStorage: 'indexedDB' } as const;
   const page = await openHarness(tabs);
   await start(page, namespace, chain);
-  await page.evaluate(async () => {
-    await (window.t.strata as Strata).set('before', 1);
-  });
+  await put(page, 'before', 1);
 
   // Another page of the origin takes every byte of localStorage's quota.
   const filler = await openHarness(tabs);
@@ -202,9 +200,7 @@ test('another page fills localStorage: the open page and a new tab write to the 
     page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('junk:')).length);
   await expect.poll(junkSeen).toBe(junk);
 
-  await page.evaluate(async () => {
-    await (window.t.strata as Strata).set('during', 2);
-  });
+  await put(page, 'during', 2);
   const during = await look(page, ['before', 'during']);
   expect(during.storage).toBe('indexedDB');
   expect(during.values).toEqual({ before: 1, during: 2 });
@@ -222,9 +218,7 @@ test('another page fills localStorage: the open page and a new tab write to the 
   // A new tab: its write lands in IndexedDB too, and it does not claim localStorage.
   const fresh = await openHarness(tabs);
   await start(fresh, namespace, chain);
-  await fresh.evaluate(async () => {
-    await (window.t.strata as Strata).set('fresh', 3);
-  });
+  await put(fresh, 'fresh', 3);
   const inFresh = await look(fresh, ['before', 'during', 'fresh']);
   expect(inFresh.values).toEqual({ before: 1, during: 2, fresh: 3 });
   expect(inFresh.storage).toBe('indexedDB');
@@ -245,9 +239,7 @@ test('another page fills localStorage: the open page and a new tab write to the 
       if (key.startsWith('junk:')) localStorage.removeItem(key);
   });
   await expect.poll(junkSeen).toBe(0);
-  await page.evaluate(async () => {
-    await (window.t.strata as Strata).set('later', 4);
-  });
+  await put(page, 'later', 4);
   const after = await look(page, ['later']);
   expect(after.storage).toBe('localStorage');
   expect(after.layers.every((layer) => layer.healthy)).toBe(true);

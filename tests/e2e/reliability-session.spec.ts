@@ -1,4 +1,4 @@
-import { expect, openTabs, test, uniqueNamespace, type Tab } from './tabs.js';
+import { expect, openTabs, test, uniqueNamespace, type Tab, type Tabs } from './tabs.js';
 
 // Issue 17, items 4–6, across real pages against the reference auth server (the harness
 // proxies /api to it). Each page holds `t.tokens` (TokenManager) and `t.auth` (AuthSession)
@@ -26,6 +26,12 @@ async function startPage(page: Tab, namespace: string): Promise<void> {
     };
     t.sent = (name: string) => gates.get(name)?.sent === true;
     t.release = (name: string) => gates.get(name)?.go();
+    // A call's outcome, kept as it settles (a rejection nobody awaited yet is not uncaught).
+    t.settled = (promise: Promise<unknown>) =>
+      promise.then(
+        (value) => ({ resolved: value }),
+        (error: { code?: string }) => ({ rejected: error.code ?? String(error) }),
+      );
     const gated =
       <A extends unknown[], R>(name: string, call: (...args: A) => Promise<R>) =>
       async (...args: A): Promise<R> => {
@@ -73,16 +79,40 @@ const signIn = (page: Tab, username: string) =>
     await (window.t as Page).auth.login({ ...user, userId: user.id }, { tokens });
   }, username);
 
-/** Resolves, in the page, the outcome of the promise it left in `t[name]`. */
+/** The outcome of the promise the page left in `t[name]` through `t.settled`. */
 const outcome = (page: Tab, name: string) =>
-  page.evaluate(
-    (name) =>
-      ((window.t as Page)[name] as Promise<unknown>).then(
-        (value) => ({ resolved: value }),
-        (error: { code?: string }) => ({ rejected: error.code ?? String(error) }),
-      ),
-    name,
-  );
+  page.evaluate((name) => (window.t as Page)[name], name);
+
+/** Two pages on one fresh namespace, signed in as a new user from the first. */
+async function signedInPair(context: Tabs, label: string) {
+  const [a, b] = (await openTabs(context, 2)) as [Tab, Tab];
+  const namespace = uniqueNamespace(label);
+  const user = newUser(label);
+  await startPage(a, namespace);
+  await startPage(b, namespace);
+  await signIn(a, user);
+  return { a, b, user };
+}
+
+/**
+ * Starts tab B's `call` (its server request held at the gate of that name, the promise left in
+ * `t.inFlight`), signs tab A out while it is held (`t.signingOut`), then lets it go.
+ */
+async function signOutDuring(a: Tab, b: Tab, call: 'refresh' | 'restore'): Promise<void> {
+  await b.evaluate((call) => {
+    const t = window.t as Page;
+    t.hold(call);
+    t.inFlight = t.settled(
+      call === 'refresh' ? t.tokens.refresh({ force: true }) : t.auth.getSession(),
+    );
+  }, call);
+  await expect.poll(() => b.evaluate((call) => (window.t as Page).sent(call), call)).toBe(true);
+  await a.evaluate(() => {
+    const t = window.t as Page;
+    t.signingOut = t.settled(t.auth.logout());
+  });
+  await b.evaluate((call) => (window.t as Page).release(call), call);
+}
 
 const tokenStatus = (page: Tab) =>
   page.evaluate(() => {
@@ -124,22 +154,10 @@ test('three tabs, each refreshing in turn: every tab hears every refresh (who ma
 test("a refresh in tab B voided by tab A's sign-out rejects with NOT_AUTHENTICATED, and tab B holds no token", async ({
   tabs: context,
 }) => {
-  const [a, b] = (await openTabs(context, 2)) as [Tab, Tab];
-  const namespace = uniqueNamespace('void-refresh');
-  const user = newUser('void-refresh');
-  await startPage(a, namespace);
-  await startPage(b, namespace);
-  await signIn(a, user);
+  const { a, b, user } = await signedInPair(context, 'void-refresh');
   await expect.poll(() => tokenStatus(b)).toMatchObject({ isValid: true });
-  await b.evaluate(() => {
-    const t = window.t as Page;
-    t.hold('refresh');
-    t.refreshing = t.tokens.refresh({ force: true });
-  });
-  await expect.poll(() => b.evaluate(() => (window.t as Page).sent('refresh'))).toBe(true);
-  await a.evaluate(() => void ((window.t as Page).signingOut = (window.t as Page).auth.logout()));
-  await b.evaluate(() => (window.t as Page).release('refresh'));
-  expect(await outcome(b, 'refreshing')).toEqual({ rejected: 'NOT_AUTHENTICATED' });
+  await signOutDuring(a, b, 'refresh');
+  expect(await outcome(b, 'inFlight')).toEqual({ rejected: 'NOT_AUTHENTICATED' });
   expect(await outcome(a, 'signingOut')).toEqual({ resolved: undefined });
   for (const page of [a, b]) {
     await expect.poll(() => tokenStatus(page)).toMatchObject({ isValid: false });
@@ -152,23 +170,11 @@ test("a refresh in tab B voided by tab A's sign-out rejects with NOT_AUTHENTICAT
 test("a restore in tab B voided by tab A's sign-out resolves null and leaves tab B signed out", async ({
   tabs: context,
 }) => {
-  const [a, b] = (await openTabs(context, 2)) as [Tab, Tab];
-  const namespace = uniqueNamespace('void-restore');
-  const user = newUser('void-restore');
-  await startPage(a, namespace);
-  await startPage(b, namespace);
-  await signIn(a, user);
+  const { a, b } = await signedInPair(context, 'void-restore');
   // The session record goes (as when its TTL ran out); the refresh token stays: B restores.
   await a.evaluate(() => (window.t as Page).storage.remove('auth-session'));
-  await b.evaluate(() => {
-    const t = window.t as Page;
-    t.hold('restore');
-    t.restoring = t.auth.getSession();
-  });
-  await expect.poll(() => b.evaluate(() => (window.t as Page).sent('restore'))).toBe(true);
-  await a.evaluate(() => void ((window.t as Page).signingOut = (window.t as Page).auth.logout()));
-  await b.evaluate(() => (window.t as Page).release('restore'));
-  expect(await outcome(b, 'restoring')).toEqual({ resolved: null });
+  await signOutDuring(a, b, 'restore');
+  expect(await outcome(b, 'inFlight')).toEqual({ resolved: null });
   await outcome(a, 'signingOut');
   expect(await b.evaluate(() => (window.t as Page).auth.getSession())).toBeNull();
   expect(await b.evaluate(() => (window.t as Page).auth.getState().status)).toBe('unauthenticated');
@@ -178,12 +184,7 @@ test("a restore in tab B voided by tab A's sign-out resolves null and leaves tab
 test('ServerSyncedSession: a sync overtaken by a revoke is skipped, and a syncNow() after the revoke, with tab B signed in again, starts a new sync that lands', async ({
   tabs: context,
 }) => {
-  const [a, b] = (await openTabs(context, 2)) as [Tab, Tab];
-  const namespace = uniqueNamespace('synced');
-  const user = newUser('synced');
-  await startPage(a, namespace);
-  await startPage(b, namespace);
-  await signIn(a, user);
+  const { a, b, user } = await signedInPair(context, 'synced');
   await a.evaluate(async () => {
     const t = window.t as Page;
     const synced = new window.S.ServerSyncedSession({
@@ -197,7 +198,8 @@ test('ServerSyncedSession: a sync overtaken by a revoke is skipped, and a syncNo
     synced.on('synced', () => t.syncedEvents++);
     await synced.set({ ui: { theme: 'dark' } });
     t.hold('sync');
-    t.first = synced.syncNow();
+    t.firstCall = synced.syncNow();
+    t.first = t.settled(t.firstCall);
     t.synced = synced;
   });
   await expect.poll(() => a.evaluate(() => (window.t as Page).sent('sync'))).toBe(true);
@@ -207,7 +209,7 @@ test('ServerSyncedSession: a sync overtaken by a revoke is skipped, and a syncNo
   const second = await a.evaluate(async () => {
     const t = window.t as Page;
     const again = t.synced.syncNow();
-    t.joined = again === t.first;
+    t.joined = again === t.firstCall;
     return again;
   });
   expect(await a.evaluate(() => (window.t as Page).joined)).toBe(false);
