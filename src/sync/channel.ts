@@ -13,6 +13,8 @@ export interface SyncHandlers {
   onMessage(message: SyncMessage): void;
   /** A malformed or foreign-format message: ignored, reported here. */
   onInvalid(error: StrataError): void;
+  /** One of this instance's own changes, as it is posted. */
+  onPost?(message: SyncMessage): void;
 }
 
 /**
@@ -28,6 +30,7 @@ export class SyncChannel {
   readonly #namespace: string;
   readonly #self: string;
   readonly #seal: MessageSeal | undefined;
+  readonly #onPost: ((message: SyncMessage) => void) | undefined;
   /** Posts in order: sealing is asynchronous, and receivers drop a number lower than one heard. */
   #posting: Promise<unknown> = Promise.resolve();
 
@@ -36,11 +39,13 @@ export class SyncChannel {
     namespace: string,
     self: string,
     seal: MessageSeal | undefined,
+    onPost: ((message: SyncMessage) => void) | undefined,
   ) {
     this.#transport = transport;
     this.#namespace = namespace;
     this.#self = self;
     this.#seal = seal;
+    this.#onPost = onPost;
   }
 
   /** Opens the channel `name`; `undefined` when the browser has no `BroadcastChannel` and no fallback was given. */
@@ -73,11 +78,12 @@ export class SyncChannel {
       );
     };
     const transport = nativeBroadcastChannel(name, receive) ?? (await fallback?.(name, receive));
-    return transport && new SyncChannel(transport, namespace, self, seal);
+    return transport && new SyncChannel(transport, namespace, self, seal, handlers.onPost);
   }
 
   /** Posts a change; resolves when handed to the channel. */
   post(msg: SyncMessage): Promise<void> {
+    this.#onPost?.(msg);
     const envelope = { strata: SYNC_VERSION, ns: this.#namespace, from: this.#self };
     const seal = this.#seal;
     if (!seal) return this.#transport.post({ ...envelope, msg });

@@ -7,6 +7,7 @@ import { LAG_WINDOW_MS } from '../removal-log.js';
 import type { Reader } from '../reader.js';
 import type { StoreContext } from '../store-context.js';
 import { keysTagged } from '../tags.js';
+import type { TimerHandle } from '../timers.js';
 import { isExpired } from '../ttl.js';
 import { compareWrites } from '../write-clock.js';
 import { SyncChannel } from './channel.js';
@@ -49,7 +50,7 @@ export async function connectReplica(
       options.name,
       options.namespace,
       ctx.clock.id,
-      { onMessage, onInvalid: (error) => ctx.report(error) },
+      { onMessage, onInvalid: (error) => ctx.report(error), onPost: (msg) => replica.posted(msg) },
       options.fallback,
       ctx.sealedSync ? messageSeal(ctx) : undefined,
     );
@@ -90,8 +91,8 @@ export class Replica {
   readonly #ctx: StoreContext;
   readonly #reader: Reader;
   readonly #isClosed: () => boolean;
-  /** Keys whose stored value is checked once concurrent writes have settled. */
-  readonly #settling = new Set<string>();
+  /** The settle checks due, by key: each a lag window after the key's last change here. */
+  readonly #settling = new Map<string, TimerHandle>();
 
   constructor(ctx: StoreContext, reader: Reader, isClosed: () => boolean = () => false) {
     this.#ctx = ctx;
@@ -111,6 +112,18 @@ export class Replica {
       return Promise.resolve();
     }
     return msg.kind === 'set' ? this.#applySet(msg) : this.#applyRemoval(msg);
+  }
+
+  /**
+   * This tab's own write to a shared layer is checked once writes settle too: a clear in
+   * another tab can take it (a range delete listed before it landed) or hide it (a clear
+   * stamped after it, landed before it) without naming it.
+   */
+  posted(msg: SyncMessage): void {
+    const { chain, subscribers } = this.#ctx;
+    if (msg.kind !== 'set' || this.#isClosed() || !subscribers.watches(msg.key)) return;
+    if (chain.adapters.some((layer) => layer.shared && layer.kind === msg.layer))
+      this.#settle(msg.key);
   }
 
   async #applySet({ key, layer: kind, record }: Extract<SyncMessage, { kind: 'set' }>) {
@@ -199,15 +212,17 @@ export class Replica {
   /**
    * Two tabs writing a key of a shared store at once: the store keeps whichever write landed
    * last, which need not be the one this tab heard of last. Once writes have had time to
-   * show everywhere, subscribers are told what the store holds if that differs from what they
-   * were last told, so every tab's last notification is the stored value.
+   * show everywhere (a lag window after the key's last change heard or made here: a check
+   * due sooner could read the store before a clear in flight lands), subscribers are told
+   * what the store holds if that differs from what they were last told, so every tab's last
+   * notification is the stored value.
    */
   #settle(key: string, seen?: Seen): void {
     const { subscribers, timers } = this.#ctx;
-    if (this.#settling.has(key)) return;
-    this.#settling.add(key);
+    const due = this.#settling.get(key);
+    if (due !== undefined) timers.clearTimeout(due);
     subscribers.follow(key);
-    timers.setTimeout(() => {
+    const check = (): void => {
       this.#settling.delete(key);
       void this.#ctx
         .serially(() => this.#verify(key, seen))
@@ -215,7 +230,8 @@ export class Replica {
         .finally(() => {
           if (!this.#settling.has(key)) subscribers.unfollow(key); // unless settling again
         });
-    }, LAG_WINDOW_MS);
+    };
+    this.#settling.set(key, timers.setTimeout(check, LAG_WINDOW_MS));
   }
 
   /**
