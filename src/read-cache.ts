@@ -50,10 +50,16 @@ export class ReadCache implements RecordCache {
   }
 
   fill(key: string, ticket: number, entry: CachedRead): void {
-    if (ticket === this.ticket(key)) this.set(key, entry);
+    if (ticket === this.ticket(key)) this.#put(key, entry);
   }
 
+  /** A write's own entry: it voids the tickets out, so a read begun before it never overwrites it. */
   set(key: string, entry: CachedRead): void {
+    this.invalidate(key);
+    this.#put(key, entry);
+  }
+
+  #put(key: string, entry: CachedRead): void {
     this.#entries.delete(key);
     this.#entries.set(key, entry);
     if (this.#entries.size > this.#limit) {
