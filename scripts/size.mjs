@@ -204,9 +204,10 @@ const ENTRIES = [
     name: 'strata/oauth beyond core',
     code: "export * from 'strata-storage/oauth';",
     // oauth4webapi is most of it (≈ 8.7 kB of what this entry imports from it), so the target is
-    // out of reach while the protocol is left to it; the ceiling holds today's figure.
+    // out of reach while the protocol is left to it; the ceiling holds today's figure (the DPoP key
+    // cache and the server clock: 13.9 → 14.2).
     budget: 8 * KB,
-    ceiling: 13.9 * KB,
+    ceiling: 14.2 * KB,
     plugins: [oauthCoreExternal],
   },
   {

@@ -37,11 +37,15 @@ export class DPoPKeyStore {
     return stored;
   }
 
-  /** The stored pair; `undefined` when there is none. */
+  /** The stored pair; `undefined` when there is none. A held handle to another pair is dropped. */
   async load(): Promise<StoredKeyPair | undefined> {
     const db = await open();
     try {
-      return valid(await db.get(STORE, this.#name));
+      const stored = valid(await db.get(STORE, this.#name));
+      // A destruction this tab missed (it slept in the back/forward cache): storage wins.
+      const held = memory.get(this.#name);
+      if (held && held.id !== stored?.id) forget(this.#name);
+      return stored;
     } finally {
       db.close();
     }
@@ -110,6 +114,10 @@ function listening(): boolean {
     channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(DATABASE) : null;
     channel?.addEventListener('message', (event: MessageEvent<{ destroyed?: unknown }>) => {
       if (typeof event.data?.destroyed === 'string') forget(event.data.destroyed);
+    });
+    // A page restored from the back/forward cache heard no messages while it slept.
+    globalThis.addEventListener?.('pageshow', (event: PageTransitionEvent) => {
+      if (event.persisted) memory.clear();
     });
   }
   return channel !== null;

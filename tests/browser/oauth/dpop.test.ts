@@ -191,6 +191,15 @@ describe('DPoP', () => {
     await expectStrataError(client.resourceFetch(again.tokens.accessToken, apiMe), 'INVALID_GRANT');
   });
 
+  it('a destruction this tab never heard of (asleep in the back/forward cache): the next sign-in reads storage and drops the held pair', async () => {
+    const client = dpopClient(strata);
+    const { tokens } = await signIn(client);
+    expect((await client.resourceFetch(tokens.accessToken, apiMe)).status).toBe(200); // held now
+    await deleteStoredKeyPair(namespace); // another tab signed out; its announcement was missed
+    const again = await signIn(dpopClient(strata)); // a new pair, the new tokens bound to it
+    expect((await client.resourceFetch(again.tokens.accessToken, apiMe)).status).toBe(200);
+  });
+
   it("a page clock ten minutes behind: proofs carry the server's time, learned from the tokens it issued", async () => {
     const realNow = Date.now.bind(Date);
     Date.now = () => realNow() - 10 * 60_000; // this page's clock, oauth4webapi's included
