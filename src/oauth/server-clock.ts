@@ -18,12 +18,17 @@ export const serverClockOffset = (server: string): number => offsets.get(server)
 
 /**
  * Learns `server`'s clock from the first of `tokens` that is a JWT with an `iat`, issued just
- * now. A sample beyond a week is ignored.
+ * now. A sample beyond a week is ignored, and so is one within a few seconds of what is known.
  */
 export function learnServerClock(server: string, tokens: Array<string | undefined>): void {
   const iat = tokens.map((token) => token && readJwtTimes(token)?.iat).find(Number.isFinite);
   if (typeof iat !== 'number') return;
   const measured = Math.round(iat - Date.now() / 1000);
-  if (Math.abs(measured) <= MAX_OFFSET_S)
-    offsets.set(server, Math.abs(measured) < TOLERANCE_S ? 0 : measured);
+  // Kept unless it moved by the tolerance: a new offset rebuilds the DPoP handle and loses its nonce.
+  if (
+    Math.abs(measured) > MAX_OFFSET_S ||
+    Math.abs(measured - serverClockOffset(server)) < TOLERANCE_S
+  )
+    return;
+  offsets.set(server, Math.abs(measured) < TOLERANCE_S ? 0 : measured);
 }
