@@ -1,10 +1,19 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readmeBlock } from '../readme/blocks.mjs';
 
 // The package as a user gets it (package.spec.ts): `npm pack` in a copy of the tree that has
 // no dist/ (as a fresh clone: `prepack` must build it), then the tarball installed into a
@@ -112,12 +121,34 @@ function lockClosure(names: string[]): Record<string, LockEntry> {
 }
 
 /**
+ * The README's quick-start block as written, as the app's src/quick-start.ts (in place of the
+ * template's declarations): `report`, which the README leaves to the app, collects codes.
+ */
+function writeQuickStart(app: string): void {
+  const { code } = readmeBlock(readFileSync(path.join(repo, 'README.md'), 'utf8'), 'quick-start');
+  const src = path.join(app, 'src');
+  rmSync(path.join(src, 'quick-start.d.ts'));
+  writeFileSync(
+    path.join(src, 'quick-start.ts'),
+    [
+      '// Written by tests/e2e/fresh-app.ts: the quick start of README.md, as written.',
+      'export const errors: string[] = [];',
+      'const report = (code: string): void => void errors.push(code);',
+      code,
+      'export { store, cart, stop };',
+      '',
+    ].join('\n'),
+  );
+}
+
+/**
  * A fresh Vite + React + TypeScript app in `dir` with `tarball` installed by
  * `npm ci --offline --ignore-scripts` (the lockfile is made from the repo's).
  */
 export function installFreshApp(dir: string, tarball: string): string {
   const app = path.join(dir, 'app');
   cpSync(template, app, { recursive: true });
+  writeQuickStart(app);
   const file = path.basename(tarball);
   cpSync(tarball, path.join(app, file));
   const manifest = JSON.parse(
