@@ -1,5 +1,5 @@
 import { createAdapter } from './adapters/create.js';
-import { deserialize, serialize } from './codec/serialize.js';
+import { serialize } from './codec/serialize.js';
 import { KeyLoader } from './crypto/key-loader.js';
 import { hasKeyMeta } from './crypto/meta-copies.js';
 import { rotationTarget, secretOf } from './crypto/secret.js';
@@ -7,7 +7,7 @@ import { isTransientError, StrataError, toStorageError } from './errors.js';
 import { askToPersist, EvictionWatch } from './eviction.js';
 import { Reporter, type StrataEvents } from './reporter.js';
 import { assertKey, compilePattern } from './keys.js';
-import { LayerChain, type AdapterFactory, type LayerRef } from './layer-chain.js';
+import { LayerChain, type AdapterFactory } from './layer-chain.js';
 import {
   assertClearFilter,
   assertSetOptions,
@@ -15,13 +15,12 @@ import {
   type ResolvedOptions,
 } from './options.js';
 import { Reader, type Found } from './reader.js';
-import { isFutureRecord, newRecord, type StoredRecord } from './record.js';
 import { Remover } from './remover.js';
+import { Writer } from './writer.js';
 import { createStoreContext, type StoreContext } from './store-context.js';
 import { Sweeper } from './sweeper.js';
 import type { SyncChannel } from './sync/channel.js';
 import type { SyncMessage } from './sync/messages.js';
-import { tagsFor } from './tags.js';
 import { guardFallback, type ChannelTransportFactory } from './sync/transport.js';
 import type {
   ChangeListener,
@@ -67,6 +66,7 @@ export class Strata {
   readonly #ctx: StoreContext;
   readonly #reader: Reader;
   readonly #remover: Remover;
+  readonly #writer: Writer;
   readonly #sweeper: Sweeper;
   /** `sync.fallback`, given a time limit and given up on after its first failure. */
   readonly #fallback: ChannelTransportFactory | undefined;
@@ -119,6 +119,7 @@ export class Strata {
     this.#eviction = new EvictionWatch(namespace);
     this.#reader = new Reader(this.#ctx);
     this.#remover = new Remover(this.#ctx, this.#reader);
+    this.#writer = new Writer(this.#ctx, this.#reader, this.#eviction, this.#options);
     this.#sweeper = new Sweeper(cleanupInterval, timers, () =>
       this.sweep().catch((error: unknown) =>
         report(toStorageError(error, 'Sweeping expired items')),
@@ -197,29 +198,7 @@ export class Strata {
       assertSetOptions(options, this.#options.encryptByDefault);
       return serialize(value, key);
     });
-    const { cache, subscribers } = this.#ctx;
-    const now = this.#ctx.now();
-    let ttl = options.ttl ?? this.#options.ttlDefault;
-    if (options.ttl === undefined && options.sliding === true) {
-      const current = await this.#reader.live(key);
-      if (current?.record.t !== undefined) ttl = current.record.t;
-    }
-    // An item bound for 'secure' is sealed before it leaves: its broadcast and any fallback copy too.
-    const encrypt =
-      (options.encrypt ?? this.#options.encryptByDefault) ||
-      this.#ctx.chain.adapters[0]?.kind === 'secure';
-    const sliding = options.sliding ?? this.#options.slidingDefault;
-    const record = newRecord(text, this.#ctx.clock.stamp(now), now, ttl, sliding);
-    const from = (options as InternalSetOptions)[TAGS_OF] ?? [];
-    const tags = await tagsFor(this.#reader, options.tags ?? [], from, encrypt);
-    if (tags.length > 0) record.g = tags;
-    if (encrypt) await (await this.#keys.load()).seal(key, record);
-    const oldValue = subscribers.watches(key) ? await this.#reader.valueOf(key) : null;
-    const layer = await this.#write(key, record);
-    cache.set(key, { record, layer, text });
-    this.#post({ kind: 'set', key, layer: layer.kind, record });
-    if (subscribers.watches(key))
-      subscribers.emit({ key, oldValue, newValue: deserialize(text), source: 'local' });
+    await this.#writer.set(key, text, options, (options as InternalSetOptions)[TAGS_OF]);
   }
 
   /** True when the key holds an unexpired item that is not tampered with (a sealed one is opened to check). */
@@ -250,25 +229,7 @@ export class Strata {
   /** Sets the expiry to now + `ms` (and the sliding TTL to `ms`); `false` when the key is missing. */
   async extendTTL(key: string, ms: number): Promise<boolean> {
     const found = await this.#live(key, () => assertSetOptions({ ttl: ms }));
-    if (!found || isFutureRecord(found.record)) return false;
-    const now = this.#ctx.now();
-    let record: StoredRecord = {
-      ...found.record,
-      e: now + ms,
-      t: ms,
-      ...this.#ctx.clock.stamp(now),
-    };
-    if (record.x === 1) {
-      // The header is sealed with the value: a new expiry is a new seal, never on a tampered record.
-      const opened = found.opened ?? (await this.#reader.open(key, found.record, found.layer.kind));
-      if (!opened) return false;
-      record = await this.#reader.reseal(key, record, opened);
-    }
-    const layer = await this.#write(key, record);
-    if (found.text !== undefined) this.#ctx.cache.set(key, { record, layer, text: found.text });
-    else this.#ctx.cache.invalidate(key);
-    this.#post({ kind: 'set', key, layer: layer.kind, record });
-    return true;
+    return found !== undefined && this.#writer.extend(key, found, ms);
   }
 
   /** Removes a key from every layer. */
@@ -404,22 +365,6 @@ export class Strata {
     await this.#ctx.chain.reset();
     // Only now: a close() meanwhile awaits the failed start-up, and so these layers' close.
     this.#ready = undefined;
-  }
-
-  /** Writes through the chain (the `'secure'` layer gets a sealed copy of a clear record), marking a persistent layer that took data. */
-  async #write(key: string, record: StoredRecord): Promise<LayerRef> {
-    const layer = await this.#ctx.chain.write(key, record, async (adapter, stored) =>
-      adapter.kind === 'secure' && stored.x !== 1
-        ? (await this.#keys.load()).sealedCopy(key, stored)
-        : stored,
-    );
-    this.#ctx.deadlines.note(key, record, this.#ctx.now());
-    const marking = this.#eviction.held(this.#ctx.chain.at(layer));
-    if (marking)
-      await marking.catch((error: unknown) =>
-        this.#reporter.report(toStorageError(error, 'Marking a layer held')),
-      );
-    return layer;
   }
 
   #post(msg: SyncMessage): void {
