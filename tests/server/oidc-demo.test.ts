@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignJWT, decodeJwt, decodeProtectedHeader, generateKeyPair } from 'jose';
@@ -140,6 +141,48 @@ describe('the app API', () => {
     expect((await call(me(), alice.accessToken, once)).status).toBe(200);
     await refusedWith(await call(me(), alice.accessToken, once), 'invalid_dpop_proof', 'wrong jti');
   });
+
+  test('a refused proof spends no jti; an overlong jti is refused', async () => {
+    const token = alice.accessToken;
+    const jti = randomUUID();
+    const other = await generateKeyPair('ES256');
+    await refusedWith(
+      await call(me(), token, await proof(other, 'GET', me(), token, { jti })),
+      'invalid_dpop_proof',
+      'wrong jkt',
+    );
+    await refusedWith(
+      await call(me(), token, await proof(alice.keys, 'GET', me(), token, { jti, ath: 'x' })),
+      'invalid_dpop_proof',
+      'wrong ath',
+    );
+    const good = await call(me(), token, await proof(alice.keys, 'GET', me(), token, { jti }));
+    expect(good.status).toBe(200);
+    await refusedWith(
+      await call(
+        me(),
+        token,
+        await proof(alice.keys, 'GET', me(), token, { jti: 'j'.repeat(129) }),
+      ),
+      'invalid_dpop_proof',
+      'wrong jti',
+    );
+  });
+
+  test('a full jti ledger answers 503 with Retry-After', async () => {
+    const api = await apiServer({ maxProofs: 2 });
+    const url = `${api.url}/api/me`;
+    try {
+      expect((await meWithProof(url)).status).toBe(200);
+      expect((await meWithProof(url)).status).toBe(200);
+      const full = await meWithProof(url);
+      expect(full.status).toBe(503);
+      expect(Number(full.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await full.json()).toMatchObject({ error: 'temporarily_unavailable' });
+    } finally {
+      await api.close();
+    }
+  });
 });
 
 describe('the provider', () => {
@@ -172,6 +215,7 @@ describe('the provider', () => {
 async function apiServer(options: {
   clock?: () => number;
   audience?: string;
+  maxProofs?: number;
 }): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -181,6 +225,7 @@ async function apiServer(options: {
     audience: options.audience ?? API_AUDIENCE,
     origins: [url],
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.maxProofs ? { maxProofs: options.maxProofs } : {}),
   });
   server.on('request', (req, res) => void handle(req, res));
   return { url, close: () => new Promise((resolve) => server.close(() => resolve())) };
