@@ -11,6 +11,8 @@ import { HttpError, applyCors, originSet, readJson, sendJson } from './http.mjs'
 /** How old (or how far ahead) a proof's iat may be, in seconds. */
 const PROOF_WINDOW = 60;
 const MAX_EVENTS = 100;
+/** The algorithms a proof may be signed with, as verified and as advertised (algs). */
+const PROOF_ALGS = ['ES256', 'PS256', 'RS256', 'EdDSA'];
 /** Longest jti the API records (a UUID is 36 characters, 32 random bytes in base64url 43). */
 const MAX_JTI_LENGTH = 128;
 /** How many jti the API remembers at most; a full ledger answers 503 until the oldest expire. */
@@ -46,9 +48,14 @@ export function createAppApi({
 
   /** The subject of a valid DPoP-bound token with a valid proof, or a 401. */
   async function authenticate(req, url) {
-    const match = /^(\S+)\s+(\S+)$/.exec(req.headers.authorization ?? '');
+    const header = req.headers.authorization;
+    // No credentials at all: the challenge carries no error code (RFC 6750 §3.1).
+    if (header === undefined || header.trim() === '')
+      throw new HttpError(401, { error: 'unauthorized' }, { 'WWW-Authenticate': CHALLENGE });
+    const match = /^(\S+)\s+(\S+)$/.exec(header);
     if (!match) throw refused('invalid_token', 'no access token');
-    const [, scheme, token] = match;
+    const [, rawScheme, token] = match;
+    const scheme = rawScheme.toLowerCase(); // auth schemes are case-insensitive (RFC 9110 §11.1)
     let claims;
     try {
       ({ payload: claims } = await jwtVerify(token, keys, {
@@ -62,16 +69,16 @@ export function createAppApi({
       throw refused('invalid_token', error?.code === 'ERR_JWT_EXPIRED' ? 'expired' : 'not valid');
     }
     const jkt = claims.cnf?.jkt;
-    if (typeof jkt !== 'string' || scheme !== 'DPoP')
+    if (typeof jkt !== 'string' || scheme !== 'dpop')
       throw refused('invalid_token', 'a DPoP-bound token with Authorization: DPoP is required');
     const proof = req.headers.dpop;
     if (typeof proof !== 'string') throw refused('invalid_dpop_proof', 'no DPoP proof');
     let payload;
-    let header;
+    let proofHeader;
     try {
-      ({ payload, protectedHeader: header } = await jwtVerify(proof, EmbeddedJWK, {
+      ({ payload, protectedHeader: proofHeader } = await jwtVerify(proof, EmbeddedJWK, {
         typ: 'dpop+jwt',
-        algorithms: ['ES256', 'PS256', 'RS256', 'EdDSA'],
+        algorithms: PROOF_ALGS,
         currentDate: new Date(clock()),
       }));
     } catch {
@@ -84,7 +91,7 @@ export function createAppApi({
       !htuOf(allowed, url).has(payload.htu) && 'htu',
       payload.ath !== ath && 'ath',
       (typeof payload.iat !== 'number' || Math.abs(now - payload.iat) > PROOF_WINDOW) && 'iat',
-      (await calculateJwkThumbprint(header.jwk)) !== jkt && 'jkt',
+      (await calculateJwkThumbprint(proofHeader.jwk)) !== jkt && 'jkt',
       (typeof payload.jti !== 'string' || payload.jti.length > MAX_JTI_LENGTH) && 'jti',
     ].filter(Boolean);
     if (failed.length > 0) throw refused('invalid_dpop_proof', `wrong ${failed.join(', ')}`);
@@ -152,12 +159,15 @@ function htuOf(allowed, url) {
   return new Set([...allowed].map((origin) => `${origin}${url.pathname}`));
 }
 
+/** The RFC 9449 §7.1 challenge, without an error. */
+const CHALLENGE = `DPoP algs="${PROOF_ALGS.join(' ')}"`;
+
 /** A 401 with the RFC 9449 challenge; `reason` names the failed check, never a token. */
 function refused(error, reason) {
   return new HttpError(
     401,
     { error, reason },
-    { 'WWW-Authenticate': `DPoP error="${error}", algs="ES256"` },
+    { 'WWW-Authenticate': `DPoP error="${error}", algs="${PROOF_ALGS.join(' ')}"` },
   );
 }
 

@@ -115,6 +115,21 @@ describe('the app API', () => {
     }
   });
 
+  test('challenges a request without credentials, with no error code (RFC 6750 §3.1)', async () => {
+    const response = await fetch(me());
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toBe('DPoP algs="ES256 PS256 RS256 EdDSA"');
+  });
+
+  test('advertises the proof algorithms it accepts, and takes the scheme in any case', async () => {
+    const refusal = await call(me(), alice.accessToken);
+    expect(refusal.headers.get('www-authenticate')).toContain('algs="ES256 PS256 RS256 EdDSA"');
+    for (const scheme of ['dpop', 'DPOP']) {
+      const dpop = await proof(alice.keys, 'GET', me(), alice.accessToken);
+      expect((await call(me(), alice.accessToken, dpop, scheme)).status).toBe(200);
+    }
+  });
+
   test('refuses a missing proof, and a bound token sent as Bearer', async () => {
     await refusedWith(await call(me(), alice.accessToken), 'invalid_dpop_proof', 'no DPoP proof');
     await refusedWith(await call(me(), alice.accessToken, undefined, 'Bearer'), 'invalid_token');
