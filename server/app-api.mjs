@@ -133,7 +133,8 @@ export function createAppApi({
 
   return async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://api.invalid');
-    if (!applyCors(req, res, (origin) => allowed.has(origin)))
+    // No credentials: the API takes tokens, never cookies (the provider's share this origin).
+    if (!applyCors(req, res, (origin) => allowed.has(origin), { credentials: false }))
       return sendJson(res, 403, { error: 'origin_not_allowed' });
     if (req.method === 'OPTIONS') {
       res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type, DPoP');

@@ -130,6 +130,23 @@ describe('the app API', () => {
     }
   });
 
+  test('answers CORS for a demo origin without Allow-Credentials (it takes no cookies)', async () => {
+    const preflight = await fetch(me(), {
+      method: 'OPTIONS',
+      headers: { origin: DEMO_ORIGIN, 'access-control-request-method': 'GET' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe(DEMO_ORIGIN);
+    expect(preflight.headers.get('access-control-allow-credentials')).toBeNull();
+    const dpop = await proof(alice.keys, 'GET', me(), alice.accessToken);
+    const response = await fetch(me(), {
+      headers: { origin: DEMO_ORIGIN, authorization: `DPoP ${alice.accessToken}`, dpop },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('access-control-allow-origin')).toBe(DEMO_ORIGIN);
+    expect(response.headers.get('access-control-allow-credentials')).toBeNull();
+  });
+
   test('refuses a missing proof, and a bound token sent as Bearer', async () => {
     await refusedWith(await call(me(), alice.accessToken), 'invalid_dpop_proof', 'no DPoP proof');
     await refusedWith(await call(me(), alice.accessToken, undefined, 'Bearer'), 'invalid_token');
