@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SignJWT, decodeJwt, decodeProtectedHeader, generateKeyPair } from 'jose';
+import {
+  SignJWT,
+  calculateJwkThumbprint,
+  createLocalJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  exportJWK,
+  generateKeyPair,
+} from 'jose';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createAppApi } from '../../server/app-api.mjs';
 import { API_AUDIENCE } from '../../server/demo-provider.mjs';
@@ -100,6 +108,66 @@ describe('the app API', () => {
     );
   });
 
+  test('refuses a token signed with HS256 and the provider’s JWK as the secret', async () => {
+    const { keys } = (await (await fetch(`${demo.issuer}/jwks`)).json()) as {
+      keys: Array<Record<string, unknown>>;
+    };
+    const jwk = keys.find((key) => key.kty === 'RSA')!;
+    const forged = await new SignJWT(decodeJwt(alice.accessToken))
+      .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: jwk.kid as string })
+      .sign(new TextEncoder().encode(JSON.stringify(jwk)));
+    await refusedWith(
+      await call(me(), forged, await proof(alice.keys, 'GET', me(), forged)),
+      'invalid_token',
+      'not valid',
+    );
+  });
+
+  test('refuses a token of another issuer, and one without cnf sent with a proof', async () => {
+    // An API that trusts a key of this test: the tokens below verify but for the checked claim.
+    const signer = await generateKeyPair('RS256', { extractable: true });
+    const jwk = { ...(await exportJWK(signer.publicKey)), kid: 'test', alg: 'RS256' };
+    const api = await apiServer({ jwks: createLocalJWKSet({ keys: [jwk] }) });
+    const url = `${api.url}/api/me`;
+    const token = (claims: Record<string, unknown>, issuer = demo.issuer) =>
+      new SignJWT({ sub: 'alice', ...claims })
+        .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: 'test' })
+        .setIssuer(issuer)
+        .setAudience(API_AUDIENCE)
+        .setIssuedAt()
+        .setExpirationTime('1m')
+        .sign(signer.privateKey);
+    const jkt = await calculateJwkThumbprint(await exportJWK(alice.keys.publicKey));
+    try {
+      const good = await token({ cnf: { jkt } });
+      expect((await call(url, good, await proof(alice.keys, 'GET', url, good))).status).toBe(200);
+      const foreign = await token({ cnf: { jkt } }, 'https://issuer.invalid');
+      await refusedWith(
+        await call(url, foreign, await proof(alice.keys, 'GET', url, foreign)),
+        'invalid_token',
+        'not valid',
+      );
+      const unbound = await token({});
+      await refusedWith(
+        await call(url, unbound, await proof(alice.keys, 'GET', url, unbound)),
+        'invalid_token',
+        'a DPoP-bound token with Authorization: DPoP is required',
+      );
+    } finally {
+      await api.close();
+    }
+  });
+
+  test('refuses a call from a foreign Origin with 403 origin_not_allowed', async () => {
+    const dpop = await proof(alice.keys, 'GET', me(), alice.accessToken);
+    const response = await fetch(me(), {
+      headers: { origin: 'https://evil.example', authorization: `DPoP ${alice.accessToken}`, dpop },
+    });
+    expect(response.status).toBe(403);
+    expect(await response.json()).toEqual({ error: 'origin_not_allowed' });
+    expect(response.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
   test('refuses an expired token and a token for another audience', async () => {
     const later = await apiServer({ clock: () => Date.now() + 3_600_000 });
     const otherAudience = await apiServer({ audience: 'urn:another:api' });
@@ -152,12 +220,13 @@ describe('the app API', () => {
     await refusedWith(await call(me(), alice.accessToken, undefined, 'Bearer'), 'invalid_token');
   });
 
-  test('refuses a proof with the wrong ath, htu, key or an old iat', async () => {
+  test('refuses a proof with the wrong ath, htu, key or an old or future iat', async () => {
     const token = alice.accessToken;
     const cases: Array<[Record<string, unknown>, string, CryptoKeyPair?]> = [
       [{ ath: 'dGhpcyBpcyBub3QgdGhlIGhhc2g' }, 'wrong ath'],
       [{ htu: `${demo.url}/api/other` }, 'wrong htu'],
       [{ iat: Math.floor(Date.now() / 1000) - 600 }, 'wrong iat'],
+      [{ iat: Math.floor(Date.now() / 1000) + 600 }, 'wrong iat'],
       [{}, 'wrong jkt', await generateKeyPair('ES256')],
     ];
     for (const [claims, reason, keys] of cases)
@@ -228,6 +297,19 @@ describe('the provider', () => {
     expect(page).not.toContain('nope');
   });
 
+  test('its login page limits failed sign-ins per username: 429 with Retry-After', async () => {
+    // A username of its own, so the limit does not reach alice's sign-ins in the other tests.
+    const flow = await startSignIn(demo.issuer);
+    for (let attempt = 0; attempt < 5; attempt++)
+      expect((await submitLogin(flow.browser, demo.issuer, flow.page, 'mallory', 'x')).status).toBe(
+        401,
+      );
+    const limited = await submitLogin(flow.browser, demo.issuer, flow.page, 'mallory', 'x');
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await limited.text()).toContain('Too many failed sign-ins.');
+  });
+
   test('rotates refresh tokens strictly: a spent one is refused and ends the grant', async () => {
     const session = await signIn(demo.issuer);
     const next = await refresh(session, session.refreshToken);
@@ -247,6 +329,7 @@ describe('the provider', () => {
 async function apiServer(options: {
   clock?: () => number;
   audience?: string;
+  jwks?: Parameters<typeof createAppApi>[0]['jwks'];
   maxProofs?: number;
 }): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer();
@@ -258,6 +341,7 @@ async function apiServer(options: {
     origins: [url],
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.maxProofs ? { maxProofs: options.maxProofs } : {}),
+    ...(options.jwks ? { jwks: options.jwks } : {}),
   });
   server.on('request', (req, res) => void handle(req, res));
   return { url, close: () => new Promise((resolve) => server.close(() => resolve())) };
