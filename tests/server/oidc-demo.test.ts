@@ -297,6 +297,14 @@ describe('the provider', () => {
     expect(page).not.toContain('nope');
   });
 
+  test('its login page answers an unknown sign-in with an escaped message', async () => {
+    const response = await fetch(`${demo.issuer}/interaction/unknown`);
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain(
+      '<main><p>This sign-in has expired. Start it again from the demo page.</p></main>',
+    );
+  });
+
   test('its login page limits failed sign-ins per username: 429 with Retry-After', async () => {
     // A username of its own, so the limit does not reach alice's sign-ins in the other tests.
     const flow = await startSignIn(demo.issuer);
