@@ -49,11 +49,20 @@ function portInUse(error, what, name, value) {
 
 // Both ports are bound before oidc-provider is imported: it prints a warning on import (an
 // unsupported Node.js), which must not come before the one message of a busy port.
+/** Listens on `port` of 127.0.0.1; a busy port ends start-up with its message. */
+async function bind(server, port, what, name) {
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve(undefined));
+  }).catch((error) => portInUse(error, what, name, port));
+}
 const authServer = createHttpServer();
-await new Promise((resolve, reject) => {
-  authServer.once('error', reject);
-  authServer.listen(authPort, '127.0.0.1', () => resolve(undefined));
-}).catch((error) => portInUse(error, 'the auth server', 'DEMO_AUTH_PORT', authPort));
+await bind(authServer, authPort, 'the auth server', 'DEMO_AUTH_PORT');
+// The demo port is tried before Vite starts too: Vite may log (re-optimizing dependencies)
+// before its listen fails. Vite's strictPort still catches a port taken in between.
+const probe = createHttpServer();
+await bind(probe, demoPort, 'the demo page', 'DEMO_PORT');
+await new Promise((done) => probe.close(done));
 const demo = await createServer({
   configFile: fileURLToPath(new URL('../demo/vite.config.ts', import.meta.url)),
   server: { port: demoPort },
