@@ -124,20 +124,7 @@ describe('the app API', () => {
   });
 
   test('refuses a token of another issuer, and one without cnf sent with a proof', async () => {
-    // An API that trusts a key of this test: the tokens below verify but for the checked claim.
-    const signer = await generateKeyPair('RS256', { extractable: true });
-    const jwk = { ...(await exportJWK(signer.publicKey)), kid: 'test', alg: 'RS256' };
-    const api = await apiServer({ jwks: createLocalJWKSet({ keys: [jwk] }) });
-    const url = `${api.url}/api/me`;
-    const token = (claims: Record<string, unknown>, issuer = demo.issuer) =>
-      new SignJWT({ sub: 'alice', ...claims })
-        .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: 'test' })
-        .setIssuer(issuer)
-        .setAudience(API_AUDIENCE)
-        .setIssuedAt()
-        .setExpirationTime('1m')
-        .sign(signer.privateKey);
-    const jkt = await calculateJwkThumbprint(await exportJWK(alice.keys.publicKey));
+    const { url, token, jkt, close } = await localApi();
     try {
       const good = await token({ cnf: { jkt } });
       expect((await call(url, good, await proof(alice.keys, 'GET', url, good))).status).toBe(200);
@@ -154,7 +141,7 @@ describe('the app API', () => {
         'a DPoP-bound token with Authorization: DPoP is required',
       );
     } finally {
-      await api.close();
+      await close();
     }
   });
 
@@ -270,6 +257,25 @@ describe('the app API', () => {
     );
   });
 
+  test('the jti ledger forgets a jti two minutes on, and takes new ones again', async () => {
+    let offset = 0;
+    const { url, token, jkt, close } = await localApi({
+      maxProofs: 1,
+      clock: () => Date.now() + offset,
+    });
+    try {
+      const access = await token({ cnf: { jkt } }, demo.issuer, '1h');
+      const at = () => ({ iat: Math.floor((Date.now() + offset) / 1000) });
+      const send = async () => call(url, access, await proof(alice.keys, 'GET', url, access, at()));
+      expect((await send()).status).toBe(200);
+      expect((await send()).status).toBe(503);
+      offset = 121_000;
+      expect((await send()).status).toBe(200);
+    } finally {
+      await close();
+    }
+  });
+
   test('a full jti ledger answers 503 with Retry-After', async () => {
     const api = await apiServer({ maxProofs: 2 });
     const url = `${api.url}/api/me`;
@@ -332,6 +338,26 @@ describe('the provider', () => {
     });
   });
 });
+
+/**
+ * An app API that trusts a key of this test (not the provider's), and `token()` to sign access
+ * tokens with it: claims the provider would never issue, verified but for the claim checked.
+ */
+async function localApi(options: { clock?: () => number; maxProofs?: number } = {}) {
+  const signer = await generateKeyPair('RS256', { extractable: true });
+  const jwk = { ...(await exportJWK(signer.publicKey)), kid: 'test', alg: 'RS256' };
+  const api = await apiServer({ ...options, jwks: createLocalJWKSet({ keys: [jwk] }) });
+  const token = (claims: Record<string, unknown>, issuer = demo.issuer, ttl = '1m') =>
+    new SignJWT({ sub: 'alice', ...claims })
+      .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: 'test' })
+      .setIssuer(issuer)
+      .setAudience(API_AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime(ttl)
+      .sign(signer.privateKey);
+  const jkt = await calculateJwkThumbprint(await exportJWK(alice.keys.publicKey));
+  return { url: `${api.url}/api/me`, token, jkt, close: api.close };
+}
 
 /** Another app API on its own port, over the same provider. */
 async function apiServer(options: {
