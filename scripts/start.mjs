@@ -7,6 +7,7 @@
 //   DEMO_INTROSPECTION_SECRET  registers the confidential client `strata-demo-introspection`
 //                    with this secret (RFC 7662 introspection; the e2e spec uses it), default none
 // A port already in use ends it with one message naming the port and its variable (no stack).
+import { createServer as createHttpServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'vite';
 
@@ -46,23 +47,39 @@ function portInUse(error, what, name, value) {
   );
 }
 
-// Imported once the ports are known good: oidc-provider prints its warnings on import.
-const { startOidcDemo } = await import('../server/oidc-demo.mjs');
-// The demo page calls /api through its Vite proxy, which keeps the page's Origin.
-const introspectionSecret = process.env.DEMO_INTROSPECTION_SECRET || undefined;
-const auth = await startOidcDemo({
-  port: authPort,
-  accessTtl,
-  demoOrigins: [`http://127.0.0.1:${demoPort}`, `http://localhost:${demoPort}`],
-  ...(introspectionSecret ? { introspectionSecret } : {}),
-}).catch((error) => portInUse(error, 'the auth server', 'DEMO_AUTH_PORT', authPort));
+// Both ports are bound before oidc-provider is imported: it prints a warning on import (an
+// unsupported Node.js), which must not come before the one message of a busy port.
+/** Listens on `port` of 127.0.0.1; a busy port ends start-up with its message. */
+async function bind(server, port, what, name) {
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve(undefined));
+  }).catch((error) => portInUse(error, what, name, port));
+}
+const authServer = createHttpServer();
+await bind(authServer, authPort, 'the auth server', 'DEMO_AUTH_PORT');
+// The demo port is tried before Vite starts too: Vite may log (re-optimizing dependencies)
+// before its listen fails. Vite's strictPort still catches a port taken in between.
+const probe = createHttpServer();
+await bind(probe, demoPort, 'the demo page', 'DEMO_PORT');
+await new Promise((done) => probe.close(done));
 const demo = await createServer({
   configFile: fileURLToPath(new URL('../demo/vite.config.ts', import.meta.url)),
   server: { port: demoPort },
 });
 await demo.listen().catch(async (error) => {
-  await Promise.allSettled([demo.close(), auth.close()]);
+  await Promise.allSettled([demo.close(), new Promise((done) => authServer.close(done))]);
   portInUse(error, 'the demo page', 'DEMO_PORT', demoPort);
+});
+
+const { startOidcDemo } = await import('../server/oidc-demo.mjs');
+// The demo page calls /api through its Vite proxy, which keeps the page's Origin.
+const introspectionSecret = process.env.DEMO_INTROSPECTION_SECRET || undefined;
+const auth = await startOidcDemo({
+  server: authServer,
+  accessTtl,
+  demoOrigins: [`http://127.0.0.1:${demoPort}`, `http://localhost:${demoPort}`],
+  ...(introspectionSecret ? { introspectionSecret } : {}),
 });
 
 console.log(

@@ -13,6 +13,11 @@ export interface AppApiOptions {
   jwks?: JWTVerifyGetKey;
   /** Epoch ms. Default Date.now. */
   clock?: () => number;
+  /**
+   * How many proofs (jti) of the last two minutes the API remembers; when full it answers 503
+   * with Retry-After. Default 100000.
+   */
+  maxProofs?: number;
 }
 
 /** The app API (`/api/me`, `/api/session/sync`, `/api/analytics`) as a request handler. */

@@ -11,6 +11,12 @@ import { HttpError, applyCors, originSet, readJson, sendJson } from './http.mjs'
 /** How old (or how far ahead) a proof's iat may be, in seconds. */
 const PROOF_WINDOW = 60;
 const MAX_EVENTS = 100;
+/** The algorithms a proof may be signed with, as verified and as advertised (algs). */
+const PROOF_ALGS = ['ES256', 'PS256', 'RS256', 'EdDSA'];
+/** Longest jti the API records (a UUID is 36 characters, 32 random bytes in base64url 43). */
+const MAX_JTI_LENGTH = 128;
+/** How many jti the API remembers at most; a full ledger answers 503 until the oldest expire. */
+const MAX_PROOFS = 100_000;
 
 /**
  * The API's request handler.
@@ -20,22 +26,36 @@ const MAX_EVENTS = 100;
  *   origins: string[],
  *   jwks?: Parameters<typeof jwtVerify>[1],
  *   clock?: () => number,
+ *   maxProofs?: number,
  * }} options `origins`: where pages call the API from (the htu of a proof must be on one of
- *   them; browsers there get CORS); `jwks`: default the provider's `<issuer>/jwks`.
+ *   them; browsers there get CORS); `jwks`: default the provider's `<issuer>/jwks`;
+ *   `maxProofs`: how many proofs (jti) of the last proof window are remembered, default 100000.
  * @returns {(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => Promise<void>}
  */
-export function createAppApi({ issuer, audience, origins, jwks, clock = Date.now }) {
+export function createAppApi({
+  issuer,
+  audience,
+  origins,
+  jwks,
+  clock = Date.now,
+  maxProofs = MAX_PROOFS,
+}) {
   const allowed = originSet(origins);
   const keys = jwks ?? createRemoteJWKSet(new URL(`${issuer}/jwks`));
-  const seen = new ProofLedger(clock);
+  const seen = new ProofLedger(clock, maxProofs);
   /** @type {Array<{ sub: string | undefined, event: unknown }>} */
   const events = [];
 
   /** The subject of a valid DPoP-bound token with a valid proof, or a 401. */
   async function authenticate(req, url) {
-    const match = /^(\S+)\s+(\S+)$/.exec(req.headers.authorization ?? '');
+    const header = req.headers.authorization;
+    // No credentials at all: the challenge carries no error code (RFC 6750 §3.1).
+    if (header === undefined || header.trim() === '')
+      throw new HttpError(401, { error: 'unauthorized' }, { 'WWW-Authenticate': CHALLENGE });
+    const match = /^(\S+)\s+(\S+)$/.exec(header);
     if (!match) throw refused('invalid_token', 'no access token');
-    const [, scheme, token] = match;
+    const [, rawScheme, token] = match;
+    const scheme = rawScheme.toLowerCase(); // auth schemes are case-insensitive (RFC 9110 §11.1)
     let claims;
     try {
       ({ payload: claims } = await jwtVerify(token, keys, {
@@ -49,16 +69,16 @@ export function createAppApi({ issuer, audience, origins, jwks, clock = Date.now
       throw refused('invalid_token', error?.code === 'ERR_JWT_EXPIRED' ? 'expired' : 'not valid');
     }
     const jkt = claims.cnf?.jkt;
-    if (typeof jkt !== 'string' || scheme !== 'DPoP')
+    if (typeof jkt !== 'string' || scheme !== 'dpop')
       throw refused('invalid_token', 'a DPoP-bound token with Authorization: DPoP is required');
     const proof = req.headers.dpop;
     if (typeof proof !== 'string') throw refused('invalid_dpop_proof', 'no DPoP proof');
     let payload;
-    let header;
+    let proofHeader;
     try {
-      ({ payload, protectedHeader: header } = await jwtVerify(proof, EmbeddedJWK, {
+      ({ payload, protectedHeader: proofHeader } = await jwtVerify(proof, EmbeddedJWK, {
         typ: 'dpop+jwt',
-        algorithms: ['ES256', 'PS256', 'RS256', 'EdDSA'],
+        algorithms: PROOF_ALGS,
         currentDate: new Date(clock()),
       }));
     } catch {
@@ -71,10 +91,12 @@ export function createAppApi({ issuer, audience, origins, jwks, clock = Date.now
       !htuOf(allowed, url).has(payload.htu) && 'htu',
       payload.ath !== ath && 'ath',
       (typeof payload.iat !== 'number' || Math.abs(now - payload.iat) > PROOF_WINDOW) && 'iat',
-      (await calculateJwkThumbprint(header.jwk)) !== jkt && 'jkt',
-      (typeof payload.jti !== 'string' || !seen.add(payload.jti)) && 'jti',
+      (await calculateJwkThumbprint(proofHeader.jwk)) !== jkt && 'jkt',
+      (typeof payload.jti !== 'string' || payload.jti.length > MAX_JTI_LENGTH) && 'jti',
     ].filter(Boolean);
     if (failed.length > 0) throw refused('invalid_dpop_proof', `wrong ${failed.join(', ')}`);
+    // Recorded only now, when every other check passed: a refused proof spends no jti.
+    if (!seen.add(`${jkt} ${payload.jti}`)) throw refused('invalid_dpop_proof', 'wrong jti');
     return { sub: claims.sub, jkt };
   }
 
@@ -111,7 +133,8 @@ export function createAppApi({ issuer, audience, origins, jwks, clock = Date.now
 
   return async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://api.invalid');
-    if (!applyCors(req, res, (origin) => allowed.has(origin)))
+    // No credentials: the API takes tokens, never cookies (the provider's share this origin).
+    if (!applyCors(req, res, (origin) => allowed.has(origin), { credentials: false }))
       return sendJson(res, 403, { error: 'origin_not_allowed' });
     if (req.method === 'OPTIONS') {
       res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type, DPoP');
@@ -137,12 +160,15 @@ function htuOf(allowed, url) {
   return new Set([...allowed].map((origin) => `${origin}${url.pathname}`));
 }
 
+/** The RFC 9449 §7.1 challenge, without an error. */
+const CHALLENGE = `DPoP algs="${PROOF_ALGS.join(' ')}"`;
+
 /** A 401 with the RFC 9449 challenge; `reason` names the failed check, never a token. */
 function refused(error, reason) {
   return new HttpError(
     401,
     { error, reason },
-    { 'WWW-Authenticate': `DPoP error="${error}", algs="ES256"` },
+    { 'WWW-Authenticate': `DPoP error="${error}", algs="${PROOF_ALGS.join(' ')}"` },
   );
 }
 
@@ -157,23 +183,44 @@ function publicUser(sub) {
   };
 }
 
-/** The jti of every proof accepted in the last proof window: a proof is good once. */
+/**
+ * The jti (with the key's thumbprint) of every proof accepted in the last proof window: a proof
+ * is good once. Entries are added in the order they expire, so pruning stops at the first live
+ * one; a full ledger answers 503 rather than forgetting a live jti.
+ */
 class ProofLedger {
-  /** @type {Map<string, number>} jti → when it may be forgotten (epoch ms) */
+  /** @type {Map<string, number>} `<jkt> <jti>` → when it may be forgotten (epoch ms) */
   #seen = new Map();
   #clock;
+  #max;
+  /** The expiry of the newest entry. */
+  #last = 0;
 
-  /** @param {() => number} clock */
-  constructor(clock) {
+  /** @param {() => number} clock @param {number} max */
+  constructor(clock, max) {
     this.#clock = clock;
+    this.#max = max;
   }
 
-  /** Records `jti`; false when it was seen already. @param {string} jti */
-  add(jti) {
+  /** Records `key`; false when it was seen already, a 503 when the ledger is full. @param {string} key */
+  add(key) {
     const now = this.#clock();
-    for (const [id, until] of this.#seen) if (until < now) this.#seen.delete(id);
-    if (this.#seen.has(jti)) return false;
-    this.#seen.set(jti, now + 2 * PROOF_WINDOW * 1000);
+    for (const [id, until] of this.#seen) {
+      if (until >= now) break;
+      this.#seen.delete(id);
+    }
+    if (this.#seen.has(key)) return false;
+    if (this.#seen.size >= this.#max) {
+      const [oldest = now] = this.#seen.values();
+      throw new HttpError(
+        503,
+        { error: 'temporarily_unavailable', reason: 'too many proofs in the last minute' },
+        { 'Retry-After': String(Math.max(1, Math.ceil((oldest - now) / 1000))) },
+      );
+    }
+    // Never before the last entry's expiry, so the map stays in expiry order if the clock steps back.
+    this.#last = Math.max(now + 2 * PROOF_WINDOW * 1000, this.#last);
+    this.#seen.set(key, this.#last);
     return true;
   }
 }

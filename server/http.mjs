@@ -105,15 +105,17 @@ export function originSet(origins) {
  * @param {import('node:http').IncomingMessage} req
  * @param {import('node:http').ServerResponse} res
  * @param {(origin: string) => boolean} isAllowed
+ * @param {{ credentials?: boolean }} [options] `credentials`: send
+ *   Access-Control-Allow-Credentials (cookies), default true
  * @returns {boolean}
  */
-export function applyCors(req, res, isAllowed) {
+export function applyCors(req, res, isAllowed, { credentials = true } = {}) {
   const origin = req.headers.origin;
   res.setHeader('Vary', 'Origin');
   if (origin === undefined) return true;
   if (typeof origin !== 'string' || !isAllowed(origin)) return false;
   res.setHeader('Access-Control-Allow-Origin', origin);
-  res.setHeader('Access-Control-Allow-Credentials', 'true');
+  if (credentials) res.setHeader('Access-Control-Allow-Credentials', 'true');
   if (req.method === 'OPTIONS') {
     res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
     res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type');

@@ -25,13 +25,16 @@ export function loginInteraction(provider, options = {}) {
   return async (req, res, url) => {
     const details = await provider.interactionDetails(req, res).catch(() => undefined);
     if (details === undefined)
-      return page(res, 400, 'This sign-in has expired. Start it again from the demo page.');
+      return page(res, 400, {
+        text: 'This sign-in has expired. Start it again from the demo page.',
+      });
     const [, , uid, action] = url.pathname.split('/');
-    if (uid !== details.uid) return page(res, 400, 'This sign-in page is out of date.');
+    if (uid !== details.uid) return page(res, 400, { text: 'This sign-in page is out of date.' });
     if (details.prompt.name !== 'login')
-      return page(res, 400, `Unexpected step: ${details.prompt.name}.`);
+      return page(res, 400, { text: `Unexpected step: ${details.prompt.name}.` });
     if (req.method === 'GET' && action === undefined) return form(res, 200, uid);
-    if (req.method !== 'POST' || action !== 'login') return page(res, 405, 'Not allowed.');
+    if (req.method !== 'POST' || action !== 'login')
+      return page(res, 405, { text: 'Not allowed.' });
     const fields = new URLSearchParams(await readForm(req));
     const login = fields.get('login') ?? '';
     const address = req.socket.remoteAddress ?? 'unknown';
@@ -77,10 +80,8 @@ const escape = (text) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`
  */
 function form(res, status, uid, error, login = '') {
   const alert = error ? `<p class="error" role="alert">${escape(error)}</p>` : '';
-  page(
-    res,
-    status,
-    `<h1>Sign in to the strata-storage demo</h1>
+  page(res, status, {
+    html: `<h1>Sign in to the strata-storage demo</h1>
     <p class="hint">This page is the authorization server's (oidc-provider), not the demo's: the
     demo never sees your password.</p>
     ${alert}
@@ -90,20 +91,20 @@ function form(res, status, uid, error, login = '') {
       <button type="submit">Sign in</button>
     </form>
     <p class="hint">Demo account: <b>alice</b> / <b>password</b>.</p>`,
-  );
+  });
 }
 
 /**
- * An HTML page with `body`; a plain message when `body` has no markup.
+ * An HTML page with the markup `html` (ours only), or the message `text`, escaped.
  * @param {import('node:http').ServerResponse} res
  * @param {number} status
- * @param {string} body
+ * @param {{ html: string } | { text: string }} body
  */
 function page(res, status, body) {
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8" />
 <meta name="viewport" content="width=device-width, initial-scale=1" />
 <title>Sign in · demo provider</title><style>${STYLE}</style></head>
-<body><main>${body.startsWith('<') ? body : `<p>${escape(body)}</p>`}</main></body></html>`;
+<body><main>${'html' in body ? body.html : `<p>${escape(body.text)}</p>`}</main></body></html>`;
   res.writeHead(status, {
     'Content-Type': 'text/html; charset=utf-8',
     'Cache-Control': 'no-store',

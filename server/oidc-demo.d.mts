@@ -10,6 +10,11 @@ export interface OidcDemoOptions {
   introspectionSecret?: string;
   /** Time of the app API and the login limit (epoch ms). Default Date.now. */
   clock?: () => number;
+  /**
+   * A node:http server already listening on 127.0.0.1 to serve on (`port` is then not used;
+   * `close()` closes it): lets a caller bind its port before oidc-provider is imported.
+   */
+  server?: import('node:http').Server;
 }
 
 /** The running provider and app API. */

@@ -14,7 +14,9 @@ import { loginInteraction } from './login-interaction.mjs';
  *   accessTtl?: number,
  *   introspectionSecret?: string,
  *   clock?: () => number,
- * }} options `port`: default 0 (any free port); `demoOrigins`: the demo page's origins (redirect
+ *   server?: import('node:http').Server,
+ * }} options `port`: default 0 (any free port); `server`: a node:http server already listening
+ *   on 127.0.0.1 to serve on instead (`port` is then not used; close() closes it); `demoOrigins`: the demo page's origins (redirect
  *   URIs `<origin>/`, CORS, the API's htu); `accessTtl`: seconds, default 60; `clock`: the app
  *   API's and the login limit's time (the provider keeps its own).
  * @returns {Promise<{ url: string, issuer: string, close(): Promise<void> }>}
@@ -25,12 +27,13 @@ export async function startOidcDemo({
   accessTtl,
   introspectionSecret,
   clock,
+  server = createServer(),
 }) {
-  const server = createServer();
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve(undefined));
-  });
+  if (!server.listening)
+    await new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve(undefined));
+    });
   const issuer = `http://127.0.0.1:${server.address().port}`;
   const provider = await createDemoProvider({
     issuer,

@@ -71,16 +71,24 @@ test('sign-in at the provider, DPoP tokens, cart merge, inspector, and sign-out 
   context,
 }) => {
   const problems: string[] = [];
-  // The refresh token the provider handed out last, as the browser received it.
-  let refreshToken: string | undefined;
-  let tokenType: string | undefined;
+  // The provider's token answers as the browser received them, in order. A response event fires
+  // before the page reads that answer, so once the page shows its effect the body is listed here;
+  // tokens() awaits every body rather than reading variables a callback fills some time later.
+  const answers: Array<Promise<{ refresh_token?: string; token_type?: string }>> = [];
   context.on('response', (response) => {
     if (response.url() !== `${PROVIDER}/token` || response.status() !== 200) return;
-    void response.json().then((body: { refresh_token?: string; token_type?: string }) => {
-      refreshToken = body.refresh_token ?? refreshToken;
-      tokenType = body.token_type;
-    });
+    answers.push(response.json());
   });
+  /** The last token type and refresh token the provider handed out. */
+  const tokens = async () => {
+    const bodies = await Promise.all(answers);
+    const withRefresh = bodies.filter((body) => body.refresh_token !== undefined);
+    return {
+      count: bodies.length,
+      tokenType: bodies.at(-1)?.token_type,
+      refreshToken: withRefresh.at(-1)?.refresh_token,
+    };
+  };
   const a = await context.newPage();
   await a.setViewportSize({ width: 1440, height: 900 });
   await openDemo(a, problems);
@@ -119,10 +127,18 @@ test('sign-in at the provider, DPoP tokens, cart merge, inspector, and sign-out 
 
   // DPoP-bound tokens: the provider said so, the page says so, the app API checked the proof.
   await expect(a.getByTestId('token-type')).toHaveText('DPoP');
-  expect(tokenType).toBe('DPoP');
+  const signedIn = await tokens();
+  expect(signedIn.tokenType).toBe('DPoP');
   const firstExpiry = Number(await a.getByTestId('token-expires-at').getAttribute('data-at'));
+  const refreshed = a.waitForResponse(
+    (response) => response.url() === `${PROVIDER}/token` && response.status() === 200,
+  );
   await a.getByRole('button', { name: 'Force refresh' }).click();
+  await (await refreshed).finished();
   await expect(a.getByTestId('token-refreshes')).toHaveText('1');
+  const { refreshToken, count } = await tokens();
+  expect(count).toBeGreaterThan(signedIn.count); // the refresh's answer, not the sign-in's
+  expect(refreshToken).not.toBe(signedIn.refreshToken);
   await expect
     .poll(async () => Number(await a.getByTestId('token-expires-at').getAttribute('data-at')))
     .toBeGreaterThan(firstExpiry);

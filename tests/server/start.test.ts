@@ -77,6 +77,8 @@ describe('npm start on a busy port', () => {
     expect(run.stderr).toContain(`DEMO_PORT=${demo + 100} npm start`);
     expect(run.stderr).toContain(`DEMO_AUTH_PORT (now ${auth})`);
     expect(run.stderr).not.toMatch(STACK_LINE);
+    expect(run.stderr).not.toContain('oidc-provider WARNING');
+    expect(run.stderr.trim().split('\n')).toHaveLength(3);
   });
 
   test('the auth port taken: names it and DEMO_AUTH_PORT, exits 1 without a stack trace', async () => {
@@ -88,6 +90,8 @@ describe('npm start on a busy port', () => {
     expect(run.stderr).toContain(`DEMO_AUTH_PORT=${auth + 100} npm start`);
     expect(run.stderr).toContain(`DEMO_PORT (now ${demo})`);
     expect(run.stderr).not.toMatch(STACK_LINE);
+    expect(run.stderr).not.toContain('oidc-provider WARNING');
+    expect(run.stderr.trim().split('\n')).toHaveLength(3);
   });
 
   test('a port that is not a number, or the same port twice, is said so', async () => {
