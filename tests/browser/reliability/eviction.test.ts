@@ -65,6 +65,11 @@ describe('eviction is told apart from a first visit', () => {
     await second.strata.set('x', 1);
     await second.strata.clear();
     await second.strata.close();
+    // A page load comes after the cookie write has landed: WebKit's document.cookie may lag it.
+    const mark = `strata-held-${encodeURIComponent(namespace)}=`;
+    await expect
+      .poll(() => document.cookie.split('; ').some((c) => c.startsWith(mark)))
+      .toBe(false);
     await evict(namespace); // nothing was left to evict, and clear() said so
     const third = await load(namespace, { defaultStorage: 'localStorage' });
     expect(third.heard).toEqual([]);
