@@ -1,8 +1,14 @@
 import * as oauth from 'oauth4webapi';
 import { StrataError } from '../errors.js';
-import { DPoPKeyStore } from './dpop-key.js';
+import { dpopResourceRequest, DPoPSigner, withNonce } from './dpop-signer.js';
 import { isLoopback, requestOptions, type RequestOptions } from './http.js';
-import { describe, failureOf, oauthError, refreshFailure } from './oauth-errors.js';
+import {
+  describe,
+  exchangeFailure,
+  failureOf,
+  oauthError,
+  refreshFailure,
+} from './oauth-errors.js';
 import type {
   AuthorizationUrlOptions,
   CallbackResult,
@@ -10,7 +16,7 @@ import type {
   OAuthTokenResponse,
 } from './oauth-types.js';
 import { PendingLogins } from './pending-login.js';
-import { learnServerClock, serverClockOffset } from './server-clock.js';
+import { learnServerClock } from './server-clock.js';
 import { ServerMetadata } from './server-metadata.js';
 import { tokensOf } from './token-response.js';
 
@@ -28,12 +34,10 @@ export class OAuthClient {
   readonly #fetch: typeof fetch;
   readonly #metadata: ServerMetadata;
   readonly #pending: PendingLogins;
-  readonly #keys: DPoPKeyStore | undefined;
+  readonly #keys: DPoPSigner | undefined;
   readonly #jwks: oauth.JWKSCacheInput = {};
   /** The authorization server, as the options name it (the key of its clock offset). */
   readonly #server: string;
-  /** The DPoP handle (it caches the servers' nonces) of the stored key pair `id`, at `offset`. */
-  #handle: { id: string; offset: number; handle: oauth.DPoPHandle } | undefined;
 
   constructor(options: OAuthClientOptions) {
     if (typeof options?.clientId !== 'string' || options.clientId === '')
@@ -54,7 +58,10 @@ export class OAuthClient {
     this.#metadata = new ServerMetadata(options, this.#request);
     this.#server = server;
     this.#pending = new PendingLogins(options.storage, options.pendingTtl ?? 600_000);
-    this.#keys = options.dpop === true ? new DPoPKeyStore(options.storage.namespace) : undefined;
+    this.#keys =
+      options.dpop === true
+        ? new DPoPSigner(options.storage.namespace, this.#client, server)
+        : undefined;
   }
 
   /** Whether tokens are DPoP-bound (`dpop: true`). */
@@ -79,7 +86,7 @@ export class OAuthClient {
         'INVALID_OPTIONS',
         'The authorization server has no authorization_endpoint.',
       );
-    const redirectUri = this.#redirectUri();
+    const redirectUri = redirectUriOf(this.#options);
     const state = oauth.generateRandomState();
     const codeVerifier = oauth.generateRandomCodeVerifier();
     const nonce = this.#openid ? oauth.generateRandomNonce() : undefined;
@@ -94,7 +101,7 @@ export class OAuthClient {
     params.set('code_challenge', await oauth.calculatePKCECodeChallenge(codeVerifier));
     params.set('code_challenge_method', 'S256');
     if (options.prompt !== undefined) params.set('prompt', options.prompt);
-    const handle = await this.#dpopHandle('create');
+    const handle = await this.#keys?.handle('create');
     if (handle) params.set('dpop_jkt', await handle.calculateThumbprint());
     for (const [name, value] of Object.entries(options.params ?? {}))
       if (!params.has(name)) params.set(name, value);
@@ -139,12 +146,12 @@ export class OAuthClient {
           : 'its issuer (iss) or parameters do not match this sign-in';
       throw oauthError('INVALID_CALLBACK', `The callback was refused: ${reason}.`, failure);
     }
-    const handle = await this.#dpopHandle('create');
+    const handle = await this.#keys?.handle('create');
     let answer: Response | undefined;
     let raw: unknown;
     let result: oauth.TokenEndpointResponse;
     try {
-      result = await this.#withNonce(async () => {
+      result = await withNonce(async () => {
         answer = await oauth.authorizationCodeGrantRequest(
           as,
           this.#client,
@@ -167,7 +174,7 @@ export class OAuthClient {
         });
       });
     } catch (error) {
-      throw this.#exchangeFailure(error, raw);
+      throw exchangeFailure(error, raw);
     }
     if (result.id_token !== undefined && answer !== undefined) {
       try {
@@ -206,7 +213,7 @@ export class OAuthClient {
    */
   async refreshTokens(refreshToken: string): Promise<OAuthTokenResponse> {
     const as = await this.#metadata.get();
-    const handle = await this.#dpopHandle('stored');
+    const handle = await this.#keys?.handle('stored');
     if (this.#keys && !handle)
       throw new StrataError(
         'INVALID_GRANT',
@@ -214,7 +221,7 @@ export class OAuthClient {
       );
     let raw: unknown;
     try {
-      return await this.#withNonce(async () => {
+      return await withNonce(async () => {
         raw = undefined;
         const response = await oauth.refreshTokenGrantRequest(
           as,
@@ -304,9 +311,7 @@ export class OAuthClient {
 
   /** Destroys this namespace's DPoP key pair (no-op without `dpop`): bound tokens become useless. */
   async destroyKey(): Promise<void> {
-    if (!this.#keys) return;
-    this.#handle = undefined;
-    await this.#keys.destroy();
+    await this.#keys?.destroy();
   }
 
   /**
@@ -327,42 +332,13 @@ export class OAuthClient {
       request.headers.set('Authorization', `Bearer ${accessToken}`);
       return doFetch(request);
     }
-    const handle = await this.#dpopHandle('cached');
+    const handle = await this.#keys?.handle('cached');
     if (!handle)
       throw new StrataError(
         'INVALID_GRANT',
         'The DPoP key these tokens are bound to is gone; sign in again.',
       );
-    // Firefox has no Request.body: a GET or HEAD carries none, anything else is read whole.
-    const bodiless = request.method === 'GET' || request.method === 'HEAD';
-    const body = bodiless ? null : await request.arrayBuffer();
-    const url = new URL(request.url);
-    const send = (): Promise<Response> =>
-      oauth.protectedResourceRequest(accessToken, request.method, url, request.headers, body, {
-        DPoP: handle,
-        signal: request.signal,
-        [oauth.customFetch]: (target, sent) =>
-          doFetch(target, {
-            method: sent.method,
-            headers: sent.headers,
-            body: sent.body as BodyInit | null,
-            redirect: request.redirect,
-            credentials: request.credentials,
-            cache: request.cache,
-            mode: request.mode,
-            signal: request.signal,
-          }),
-        ...(isLoopback(url) ? { [oauth.allowInsecureRequests]: true } : {}),
-      });
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await send();
-      } catch (error) {
-        if (!(error instanceof oauth.WWWAuthenticateChallengeError)) throw error;
-        if (attempt === 1 && oauth.isDPoPNonceError(error)) continue;
-        return error.response;
-      }
-    }
+    return dpopResourceRequest(handle, accessToken, request, doFetch);
   }
 
   // ── internals ───────────────────────────────────────────────────────────────────────
@@ -375,74 +351,18 @@ export class OAuthClient {
     return this.#scope.split(' ').includes('openid');
   }
 
-  #redirectUri(): string {
-    if (this.#options.redirectUri !== undefined) return this.#options.redirectUri;
-    if (typeof location === 'undefined')
-      throw new StrataError(
-        'INVALID_OPTIONS',
-        'OAuthClient needs a redirectUri outside a browser page.',
-      );
-    return location.origin + location.pathname;
-  }
-
   #tokenOptions(handle: oauth.DPoPHandle | undefined): oauth.TokenEndpointRequestOptions {
     return handle ? { ...this.#request, DPoP: handle } : { ...this.#request };
   }
+}
 
-  /**
-   * The DPoP handle over this namespace's key pair, as stored now (another tab's sign-out may
-   * have destroyed it); `create`: generate one when none is stored; `cached`: the pair held in
-   * memory (a resource call's proof), dropped when any tab destroys it.
-   */
-  async #dpopHandle(from: 'create' | 'stored' | 'cached'): Promise<oauth.DPoPHandle | undefined> {
-    const keys = this.#keys;
-    if (!keys) return undefined;
-    const stored =
-      from === 'create'
-        ? await keys.loadOrCreate()
-        : from === 'cached'
-          ? await keys.cached()
-          : await keys.load();
-    if (!stored) {
-      this.#handle = undefined;
-      return undefined;
-    }
-    const offset = serverClockOffset(this.#server);
-    if (this.#handle?.id !== stored.id || this.#handle.offset !== offset) {
-      const client = { ...this.#client, [oauth.clockSkew]: offset };
-      this.#handle = { id: stored.id, offset, handle: oauth.DPoP(client, stored) };
-    }
-    return this.#handle.handle;
-  }
-
-  /** Runs a token request; a `use_dpop_nonce` answer runs it once more (the nonce is cached). */
-  async #withNonce<T>(run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      if (!oauth.isDPoPNonceError(error)) throw error;
-      return run();
-    }
-  }
-
-  /** The error of a failed code exchange: the id_token's, or the callback's. */
-  #exchangeFailure(error: unknown, raw: unknown): StrataError {
-    const failure = failureOf(error);
-    if (failure.network && error instanceof StrataError) return error;
-    const hadIdToken =
-      typeof raw === 'object' &&
-      raw !== null &&
-      typeof (raw as { id_token?: unknown }).id_token === 'string';
-    if (hadIdToken && !(error instanceof oauth.ResponseBodyError))
-      return oauthError(
-        'INVALID_ID_TOKEN',
-        `The id_token was refused${describe(failure)}: wrong issuer, audience, nonce, algorithm or expiry.`,
-        failure,
-      );
-    return oauthError(
-      'INVALID_CALLBACK',
-      `The authorization code could not be exchanged${describe(failure)}. Start the sign-in again.`,
-      failure,
+/** Where the server sends the browser back: the option, else this page without its query. */
+function redirectUriOf(options: OAuthClientOptions): string {
+  if (options.redirectUri !== undefined) return options.redirectUri;
+  if (typeof location === 'undefined')
+    throw new StrataError(
+      'INVALID_OPTIONS',
+      'OAuthClient needs a redirectUri outside a browser page.',
     );
-  }
+  return location.origin + location.pathname;
 }

@@ -123,3 +123,24 @@ export function refreshFailure(error: unknown): StrataError {
     failure,
   );
 }
+
+/** The error of a failed code exchange: the id_token's, or the callback's. */
+export function exchangeFailure(error: unknown, raw: unknown): StrataError {
+  const failure = failureOf(error);
+  if (failure.network && error instanceof StrataError) return error;
+  const hadIdToken =
+    typeof raw === 'object' &&
+    raw !== null &&
+    typeof (raw as { id_token?: unknown }).id_token === 'string';
+  if (hadIdToken && !(error instanceof oauth.ResponseBodyError))
+    return oauthError(
+      'INVALID_ID_TOKEN',
+      `The id_token was refused${describe(failure)}: wrong issuer, audience, nonce, algorithm or expiry.`,
+      failure,
+    );
+  return oauthError(
+    'INVALID_CALLBACK',
+    `The authorization code could not be exchanged${describe(failure)}. Start the sign-in again.`,
+    failure,
+  );
+}
