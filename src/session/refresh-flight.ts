@@ -125,7 +125,9 @@ export class RefreshFlight {
         }
         if (result.didRefresh) {
           if (await this.signingOut()) throw voidedBySignOut();
-          if (!(await unchanged())) throw superseded();
+          // A change that left `current` the stored tokens (the marker of its own sign-in landing
+          // late) supersedes nothing: its token is spent now, and this result is its successor.
+          if (!(await unchanged()) && !(await this.#stillStored(current))) throw superseded();
           await store.save(result.tokens);
           await result.commit?.();
           // A sign-out that began while saving erases these tokens as soon as the lock is free.
@@ -142,6 +144,15 @@ export class RefreshFlight {
     }
     host.succeeded(outcome);
     return outcome.tokens;
+  }
+
+  /** Whether shared storage still holds `current` (its refresh key and the marker name it). */
+  async #stillStored(current: HeldTokens): Promise<boolean> {
+    const { store } = this.#options;
+    return (
+      (await store.refreshKeyHolds(current)) === true &&
+      (await store.matchesMarker(current, await store.readMarker()))
+    );
   }
 
   /**

@@ -264,7 +264,10 @@ interface EventSource {
   on(event: 'grant.success', listener: (ctx: TokenContext) => void): void;
   on(
     event: 'grant.error',
-    listener: (ctx: TokenContext, error: { error?: string; error_description?: string }) => void,
+    listener: (
+      ctx: TokenContext,
+      error: { error?: string; error_description?: string; error_detail?: string },
+    ) => void,
   ): void;
   RefreshToken: {
     find(
@@ -302,7 +305,8 @@ function grantStats(
     const token = ctx.oidc.entities.RefreshToken;
     if (ctx.oidc.params?.grant_type !== 'refresh_token' || !token) return;
     const stats = of(token.grantId);
-    if (error.error_description === REUSE) stats.reuse++;
+    // oidc-provider answers a generic description; what happened is in error_detail.
+    if (error.error_detail === REUSE) stats.reuse++;
     const code = error.error ?? 'unknown';
     stats.errors[code] = (stats.errors[code] ?? 0) + 1;
   });
