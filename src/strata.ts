@@ -76,7 +76,6 @@ export class Strata {
   #closed = false;
   readonly #keys: KeyLoader;
   #channel: SyncChannel | undefined;
-  readonly #posting = new Set<Promise<void>>();
   readonly #eviction: EvictionWatch;
   #evicted: StorageKind[] = [];
   #persistence: StrataStatus['persistence'] = 'not requested';
@@ -320,7 +319,7 @@ export class Strata {
     this.#sweeper.stop();
     this.#ctx.subscribers.clear();
     await this.#ready?.catch(() => undefined);
-    await Promise.all(this.#posting); // changes made before close() still reach the other tabs
+    await this.#channel?.drain(); // changes made before close() still reach the other tabs
     await this.#keys.close();
     await Promise.all([this.#channel?.close(), this.#ctx.chain.close()]);
   }
@@ -368,14 +367,11 @@ export class Strata {
   }
 
   #post(msg: SyncMessage): void {
-    const posting = this.#channel
+    this.#channel
       ?.post(msg)
       .catch((error: unknown) =>
         this.#reporter.report(toStorageError(error, 'Broadcasting a change')),
       );
-    if (!posting) return;
-    this.#posting.add(posting);
-    void posting.finally(() => this.#posting.delete(posting));
   }
 
   #assertOpen(): void {

@@ -94,6 +94,11 @@ export class SyncChannel {
     return posted;
   }
 
+  /** Resolves once every change posted so far is sealed and handed to the channel. */
+  async drain(): Promise<void> {
+    await this.#posting;
+  }
+
   close(): Promise<void> {
     return this.#transport.close();
   }
