@@ -1,18 +1,14 @@
 import { isStrataError, StrataError, toStorageError } from '../errors.js';
-import { withLock } from '../sync/lock.js';
-import { Emitter } from '../events.js';
 import { resolveTimers } from '../timers.js';
+import { AuthStateCell } from './auth-state.js';
 import { BrowserSessionMark, browserSessionId } from './browser-session.js';
-import { signingOut, whileSigningOut } from './sign-out-lock.js';
-import { callbackClaims, defaultUserFromClaims, restoreFromIdToken } from './oidc-user.js';
-import { isInvalidGrant } from './token-errors.js';
+import { whileSigningOut } from './sign-out-lock.js';
+import { callbackClaims, defaultUserFromClaims } from './oidc-user.js';
+import { REFRESH_KEY, SessionRestore } from './session-restore.js';
 import type { TokenManager, TokenResponse } from './token-manager.js';
 import type { AuthSessionOptions, AuthState, SessionUser, UserSession } from './auth-types.js';
 
 const DAY = 24 * 60 * 60 * 1000;
-const REFRESH_KEY = 'auth:refresh-token';
-/** Longer than `httpRestore`'s default request timeout (15 s). */
-const RESTORE_LOCK_MS = 20_000;
 /** How long a session touch (it only records activity) waits for the restore lock. */
 const TOUCH_LOCK_MS = 2_000;
 
@@ -28,15 +24,10 @@ export class AuthSession {
   readonly #now: () => number;
   readonly #mark: BrowserSessionMark;
   readonly #key: string;
-  readonly #events = new Emitter<{ change: AuthState }>();
-  #state: AuthState = { status: 'loading', session: null };
-  #restoring: Promise<UserSession | null> | undefined;
+  readonly #state = new AuthStateCell();
+  readonly #restore: SessionRestore;
   #initializing: Promise<AuthState> | undefined;
   #lastTouch = 0;
-  /** Counts this tab's sign-outs: a restore that began before one does not sign in. */
-  #signOuts = 0;
-  /** The `CLIENT_FAULT` of the last refresh: no new access token can be had until new tokens. */
-  #fault: StrataError | undefined;
   readonly #unsubscribe: () => void;
 
   constructor(options: AuthSessionOptions) {
@@ -50,10 +41,18 @@ export class AuthSession {
       options.browserSession ?? browserSessionId,
       options.durations?.remembered ?? 30 * DAY,
     );
+    this.#restore = new SessionRestore(options, this.#key, {
+      sessionNow: () => this.#sessionNow(),
+      signIn: async (user, tokens) => {
+        const rememberMe = await this.#mark.remembered();
+        await this.#login(user, tokens ? { rememberMe, tokens } : { rememberMe });
+      },
+      userFrom: (claims) => this.#userFrom(claims),
+    });
     this.#unsubscribe = options.storage.subscribe(this.#key, (change) => {
       if (change.key !== this.#key) return; // another tab, or app code, changed the session
       const session = change.newValue as UserSession | null;
-      this.#setState(
+      this.#state.set(
         session
           ? { status: 'authenticated', session }
           : { status: 'unauthenticated', session: null },
@@ -64,9 +63,9 @@ export class AuthSession {
     });
     // A client fault is not retried: the state says so rather than a bare 'authenticated'.
     options.tokens?.on('refreshFailed', ({ error }) => {
-      if (isStrataError(error, 'CLIENT_FAULT')) this.#setFault(error);
+      if (isStrataError(error, 'CLIENT_FAULT')) this.#state.setFault(error);
     });
-    options.tokens?.on('refreshed', () => this.#setFault(undefined));
+    options.tokens?.on('refreshed', () => this.#state.setFault(undefined));
   }
 
   /** The tokens this session uses, when it was given a TokenManager. */
@@ -81,6 +80,19 @@ export class AuthSession {
   async login(
     user: SessionUser,
     options: { rememberMe?: boolean; tokens?: TokenResponse } = {},
+  ): Promise<void> {
+    // Under the restore lock: a tab that finds the session gone while it lands waits, then has it.
+    await this.#restore
+      .underLock(() => this.#login(user, options))
+      .catch((error: unknown) => {
+        if (!isStrataError(error, 'LOCK_TIMEOUT')) throw error;
+        return this.#login(user, options);
+      });
+  }
+
+  async #login(
+    user: SessionUser,
+    options: { rememberMe?: boolean; tokens?: TokenResponse },
   ): Promise<void> {
     if (typeof user?.userId !== 'string' || user.userId === '')
       throw new StrataError('INVALID_OPTIONS', 'login needs a user with a non-empty userId.');
@@ -104,8 +116,7 @@ export class AuthSession {
     await this.#options.fingerprint?.create();
     await this.#write(session, duration);
     this.#lastTouch = now;
-    this.#fault = undefined;
-    this.#setState({ status: 'authenticated', session });
+    this.#state.set({ status: 'authenticated', session }, true);
   }
 
   /**
@@ -119,7 +130,7 @@ export class AuthSession {
     options: { rememberMe?: boolean } = {},
   ): Promise<UserSession> {
     await this.login(this.#userFrom(callbackClaims(result)), { ...options, tokens: result.tokens });
-    return this.#state.session as UserSession;
+    return this.#state.current.session as UserSession;
   }
 
   /**
@@ -146,12 +157,12 @@ export class AuthSession {
       session = await this.#touch(now, session);
     }
     if (session && session.expiresAt > now) {
-      this.#setState({ status: 'authenticated', session });
+      this.#state.set({ status: 'authenticated', session });
       return session;
     }
-    const restored = await this.#restoreOnce();
+    const restored = await this.#restore.once();
     const evicted = (this.#options.storage.status?.().evicted.length ?? 0) > 0;
-    this.#setState(
+    this.#state.set(
       restored
         ? { status: 'authenticated', session: restored }
         : { status: 'unauthenticated', session: null, ...(evicted && { reason: 'evicted' }) },
@@ -183,7 +194,7 @@ export class AuthSession {
   async extendSession(ms = 60 * 60 * 1000): Promise<boolean> {
     if (!(await this.getSession())) return false;
     const strata = this.#options.storage;
-    const extended = await this.#underRestoreLock(async () => {
+    const extended = await this.#restore.underLock(async () => {
       const session = await strata.get<UserSession>(this.#key);
       const now = this.#now();
       if (!session || session.expiresAt <= now) return null;
@@ -192,7 +203,7 @@ export class AuthSession {
       return longer;
     });
     if (!extended) return false;
-    this.#setState({ status: 'authenticated', session: extended });
+    this.#state.set({ status: 'authenticated', session: extended });
     return true;
   }
 
@@ -204,8 +215,8 @@ export class AuthSession {
    * so no copy of the profile can ever decrypt what was left.
    */
   logout(options: { destroyKey?: boolean } = {}): Promise<void> {
-    this.#signOuts++;
-    return whileSigningOut(this.#signOutLock(), () => this.#logout(options));
+    this.#restore.signedOut();
+    return whileSigningOut(this.#restore.signOutLock, () => this.#logout(options));
   }
 
   async #logout(options: { destroyKey?: boolean }): Promise<void> {
@@ -222,24 +233,23 @@ export class AuthSession {
         this.#mark.remove(),
         strata.clear({ tags: ['auth'] }),
       ]);
-    await this.#underRestoreLock(removeAll).catch((error: unknown) => {
+    await this.#restore.underLock(removeAll).catch((error: unknown) => {
       if (!isStrataError(error, 'LOCK_TIMEOUT')) throw error;
       return removeAll();
     });
     if (options.destroyKey === true) await strata.destroyKey();
-    this.#fault = undefined;
-    this.#setState({ status: 'unauthenticated', session: null });
+    this.#state.set({ status: 'unauthenticated', session: null }, true);
     if (tokensFailure !== undefined) throw tokensFailure;
   }
 
   /** The current state, synchronously (`'loading'` until the first `getSession()` or `login()`). */
   getState(): AuthState {
-    return this.#state;
+    return this.#state.current;
   }
 
   /** Calls `listener` with each new state. */
   subscribe(listener: (state: AuthState) => void): () => void {
-    return this.#events.on('change', listener);
+    return this.#state.subscribe(listener);
   }
 
   /**
@@ -251,13 +261,13 @@ export class AuthSession {
       .then(
         () => undefined,
         (error: unknown) =>
-          this.#setState({
+          this.#state.set({
             status: 'unauthenticated',
             session: null,
             error: toStorageError(error, 'Reading the session'),
           }),
       )
-      .then(() => this.#state)
+      .then(() => this.#state.current)
       .finally(() => {
         this.#initializing = undefined;
       });
@@ -269,112 +279,15 @@ export class AuthSession {
     this.#unsubscribe();
   }
 
-  // ── restore ─────────────────────────────────────────────────────────────────────────
-
-  #restoreOnce(): Promise<UserSession | null> {
-    this.#restoring ??= this.#restore().finally(() => {
-      this.#restoring = undefined;
-    });
-    return this.#restoring;
-  }
-
-  async #restore(): Promise<UserSession | null> {
-    const { restore, tokens, fingerprint, storage } = this.#options;
-    if (!restore && !(tokens && (await tokens.getTokens())?.idToken)) return null;
-    if (fingerprint && !(await fingerprint.validate())) return null;
-    const sessionNow = async (): Promise<UserSession | null> => {
-      const session = await storage.get<UserSession>(this.#key);
-      return session && session.expiresAt > this.#now() ? session : null;
-    };
-    const signIn = async (user: SessionUser, tokenResponse?: TokenResponse): Promise<void> => {
-      const rememberMe = await this.#mark.remembered();
-      await this.login(
-        user,
-        tokenResponse ? { rememberMe, tokens: tokenResponse } : { rememberMe },
-      );
-    };
-    try {
-      if (tokens && !restore) return await this.#restoreFromIdToken(tokens, sessionNow);
-      if (tokens && restore) {
-        if (!(await tokens.getTokens())?.refreshToken) return null;
-        // Stores the tokens, then signs in, under the refresh lock; dropped when superseded.
-        await tokens.exchange(
-          restore,
-          async () => (await sessionNow()) !== null,
-          (result) => signIn(result.user),
-        );
-        return sessionNow();
-      }
-      if (!restore) return null;
-      const signOuts = this.#signOuts;
-      return await this.#underRestoreLock(async () => {
-        const already = await sessionNow();
-        if (already) return already;
-        const refreshToken = await storage.get<string>(REFRESH_KEY);
-        if (!refreshToken || (await signingOut(this.#signOutLock()))) return null;
-        let result: Awaited<ReturnType<typeof restore>>;
-        try {
-          result = await restore(refreshToken);
-        } catch (error) {
-          // A rejected refresh token is never sent again (unless a new sign-in replaced it).
-          if (isInvalidGrant(error) && (await storage.get<string>(REFRESH_KEY)) === refreshToken)
-            await storage.remove(REFRESH_KEY);
-          throw error;
-        }
-        // Signed out here, or signing out in any tab, while the request was in flight.
-        if (signOuts !== this.#signOuts || (await signingOut(this.#signOutLock()))) return null;
-        await signIn(result.user, result.tokens);
-        if (await signingOut(this.#signOutLock())) return null; // its logout removes what was written
-        return sessionNow();
-      });
-    } catch {
-      return null; // a failed restore is a signed-out state; TokenManager reports why
-    }
-  }
-
-  /** The OpenID Connect restore (see `restoreFromIdToken`), voided by a sign-out meanwhile. */
-  #restoreFromIdToken(
-    tokens: TokenManager,
-    sessionNow: () => Promise<UserSession | null>,
-  ): Promise<UserSession | null> {
-    const signOuts = this.#signOuts;
-    return restoreFromIdToken({
-      tokens,
-      sessionNow,
-      underLock: (work) => this.#underRestoreLock(work),
-      voided: async () => signOuts !== this.#signOuts || (await signingOut(this.#signOutLock())),
-      signIn: async (claims) =>
-        this.login(this.#userFrom(claims), { rememberMe: await this.#mark.remembered() }),
-    });
+  /** The stored session while it has not expired. */
+  async #sessionNow(): Promise<UserSession | null> {
+    const session = await this.#options.storage.get<UserSession>(this.#key);
+    return session && session.expiresAt > this.#now() ? session : null;
   }
 
   /** The session user of id_token `claims`, through the `userFromClaims` option. */
   #userFrom(claims: Record<string, unknown>): SessionUser {
     return (this.#options.userFromClaims ?? defaultUserFromClaims)(claims);
-  }
-
-  /** Records (or, `undefined`, ends) a client fault of the tokens, in the state. */
-  #setFault(fault: StrataError | undefined): void {
-    if (this.#fault === fault) return;
-    this.#fault = fault;
-    if (this.#state.status !== 'authenticated') return;
-    const { error: _previous, ...rest } = this.#state;
-    this.#setState(rest);
-  }
-
-  /** The lock a tab holds while it logs out (see `sign-out-lock.ts`). */
-  #signOutLock(): string {
-    return `strata-signout:${this.#options.storage.namespace}/${this.#key}`;
-  }
-
-  /**
-   * Runs `work` under the lock a restore without a TokenManager holds (waiting longer than a
-   * refresh request may take).
-   */
-  #underRestoreLock<T>(work: () => Promise<T>, timeout = RESTORE_LOCK_MS): Promise<T> {
-    return withLock(`strata-restore:${this.#options.storage.namespace}/${this.#key}`, work, {
-      timeout,
-    });
   }
 
   /**
@@ -385,20 +298,22 @@ export class AuthSession {
    */
   async #touch(now: number, read: UserSession): Promise<UserSession | null> {
     const strata = this.#options.storage;
-    return this.#underRestoreLock(async () => {
-      const session = await strata.get<UserSession>(this.#key);
-      if (!session || session.expiresAt <= now) return session;
-      session.lastActivity = now;
-      session.expiresAt = Math.max(
-        session.expiresAt,
-        now + ((await strata.getTTL(this.#key)) ?? 0),
-      );
-      await this.#write(session);
-      return session;
-    }, TOUCH_LOCK_MS).catch((error: unknown) => {
-      if (isStrataError(error, 'LOCK_TIMEOUT')) return read;
-      throw error;
-    });
+    return this.#restore
+      .underLock(async () => {
+        const session = await strata.get<UserSession>(this.#key);
+        if (!session || session.expiresAt <= now) return session;
+        session.lastActivity = now;
+        session.expiresAt = Math.max(
+          session.expiresAt,
+          now + ((await strata.getTTL(this.#key)) ?? 0),
+        );
+        await this.#write(session);
+        return session;
+      }, TOUCH_LOCK_MS)
+      .catch((error: unknown) => {
+        if (isStrataError(error, 'LOCK_TIMEOUT')) return read;
+        throw error;
+      });
   }
 
   async #storeTokens(response: TokenResponse, refreshTtl: number): Promise<void> {
@@ -414,9 +329,8 @@ export class AuthSession {
   }
 
   async #signedOutElsewhere(): Promise<void> {
-    this.#fault = undefined;
     await this.#options.storage.remove(this.#key).catch(() => undefined);
-    this.#setState({ status: 'unauthenticated', session: null });
+    this.#state.set({ status: 'unauthenticated', session: null }, true);
   }
 
   /** Stores `session`, sliding and encrypted, tagged for `clear`; `ttl`: a new lifetime. */
@@ -424,21 +338,6 @@ export class AuthSession {
     const options = { sliding: true, encrypt: true, tags: sessionTags(session.userId) };
     const withTtl = ttl === undefined ? options : { ...options, ttl };
     return this.#options.storage.set(this.#key, session, withTtl);
-  }
-
-  #setState(next: AuthState): void {
-    const state =
-      next.status === 'authenticated' && this.#fault ? { ...next, error: this.#fault } : next;
-    // Each read gives a new object: only a real change is news to subscribers.
-    if (
-      state.status === this.#state.status &&
-      state.error === this.#state.error &&
-      state.reason === this.#state.reason &&
-      JSON.stringify(state.session) === JSON.stringify(this.#state.session)
-    )
-      return;
-    this.#state = state;
-    this.#events.emit('change', state);
   }
 }
 

@@ -32,11 +32,20 @@ test('3 tabs × 20 concurrent getAccessToken() on an expired token, 3 rounds: 1 
   let previous = (await tabs[0]!.evaluate(() => window.app.accessTokens(1)))[0];
   for (let round = 1; round <= 3; round++) {
     await setSkew(tabs, round * 2 * HOUR); // to every tab the access token expired
-    const all = (
-      await Promise.all(tabs.map((tab) => tab.evaluate(() => window.app.accessTokens(20))))
-    ).flat();
+    const perTab = await Promise.all(
+      tabs.map((tab) => tab.evaluate(() => window.app.accessTokens(20))),
+    );
+    const all = perTab.flat();
     expect(all).toHaveLength(60);
-    expect(new Set(all).size, `round ${round}: one token for every caller`).toBe(1);
+    // On failure: which tab got what, and what each tab's TokenManager told (no token in either).
+    const seen = async () =>
+      JSON.stringify({
+        tokens: perTab.map((got) => [...new Set(got)]),
+        events: await Promise.all(tabs.map((tab) => tab.evaluate(() => window.app.events()))),
+      });
+    expect(new Set(all).size, `round ${round}: one token for every caller; ${await seen()}`).toBe(
+      1,
+    );
     expect(all[0]).not.toBeNull();
     expect(all[0]).not.toBe(previous);
     previous = all[0];
@@ -57,8 +66,7 @@ test('proactive refresh over 2.5 token lifetimes in 3 tabs: 0 API 401s, 0 reuse'
   const signedInAt = Date.now();
   const grantId = await tabs[0]!.evaluate(() => window.app.grantId());
   for (const tab of tabs) await tab.evaluate((url) => window.app.startCalling(url, 200), apiMe);
-  // Refreshes fall due at ¾ of each lifetime (a tab that restores while the sign-in lands may add
-  // one): at least 4, and calls going on for 2.5 lifetimes.
+  // Refreshes fall due at ¾ of each lifetime: at least 4, and calls going on for 2.5 lifetimes.
   await expect
     .poll(
       async () =>

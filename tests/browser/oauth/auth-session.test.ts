@@ -1,5 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { AuthSession, Strata, TokenManager, type SessionUser } from 'strata-storage';
+import {
+  AuthSession,
+  Strata,
+  TokenManager,
+  type AuthSessionOptions,
+  type SessionUser,
+} from 'strata-storage';
 import type { OAuthClient } from 'strata-storage/oauth';
 import { makeStrata } from '../helpers.js';
 import { expectStrataError, introspect, issuer, oauthClient, signIn } from './helpers.js';
@@ -30,7 +36,7 @@ const userFromClaims = (claims: Record<string, unknown>): SessionUser => ({
 async function app(
   namespace: string | undefined,
   client: (strata: Strata) => OAuthClient = (strata) => oauthClient(strata),
-  options: { userFromClaims?: typeof userFromClaims } = { userFromClaims },
+  options: Pick<AuthSessionOptions, 'userFromClaims' | 'fingerprint'> = { userFromClaims },
 ) {
   const { strata } = makeStrata({
     ...(namespace === undefined ? {} : { namespace }),
@@ -108,6 +114,29 @@ describe('AuthSession with OpenID Connect', () => {
     expect(await refreshesOf(signedIn.tokens.refreshToken ?? '')).toBe(1);
     expect((await introspect(signedIn.tokens.refreshToken ?? '')).active).toBe(false);
     expect(second.auth.getState().status).toBe('authenticated');
+  });
+
+  it('a tab that finds no session while another tab signs in waits for that sign-in: no refresh', async () => {
+    let landing!: () => void;
+    const gate = new Promise<void>((resolve) => (landing = resolve));
+    // The first tab's sign-in stops after its tokens are stored, before its session record.
+    const first = await app(undefined, undefined, {
+      userFromClaims,
+      fingerprint: { create: () => gate, validate: async () => true },
+    });
+    const second = await app(first.strata.namespace);
+    const signedIn = await signIn(first.oauth);
+    const signingIn = first.auth.loginFromCallback(signedIn);
+    await expect.poll(async () => (await second.tokens.getTokens())?.idToken).toBeDefined();
+    const restoring = second.auth.getSession();
+    const restoreLock = `strata-restore:${first.strata.namespace}/auth-session`;
+    await expect
+      .poll(async () => (await navigator.locks.query()).pending?.map((lock) => lock.name))
+      .toContain(restoreLock);
+    landing();
+    await signingIn;
+    expect(await restoring).toMatchObject({ userId: 'alice' });
+    expect(await refreshesOf(signedIn.tokens.refreshToken ?? '')).toBe(0);
   });
 
   it('a refresh whose id_token names another subject does not restore the session', async () => {
