@@ -184,7 +184,8 @@ const ENTRIES = [
     name: 'strata: core entry (export *)',
     code: "export * from 'strata-storage';",
     budget: 22 * KB,
-    ceiling: 37.8 * KB,
+    // 37.8 before AuthSession and TokenManager fell under 350 lines (four more concept files).
+    ceiling: 38.0 * KB,
     deps: true,
   },
   {

@@ -91,8 +91,7 @@ export function resolveOptions(options: StrataOptions = {}): ResolvedOptions {
   if (typeof ttl !== 'object' || ttl === null) fail('ttl must be an object');
   if (ttl.default !== undefined && !isValidTtl(ttl.default))
     fail('ttl.default must be a positive number of milliseconds');
-  if (ttl.sliding !== undefined && typeof ttl.sliding !== 'boolean')
-    fail('ttl.sliding must be a boolean');
+  assertOptional(ttl.sliding, 'boolean', 'ttl.sliding');
   const cleanupInterval = ttl.cleanupInterval ?? 60_000;
   if (
     typeof cleanupInterval !== 'number' ||
@@ -126,10 +125,8 @@ export function resolveOptions(options: StrataOptions = {}): ResolvedOptions {
     (typeof options.timers !== 'object' || options.timers === null)
   )
     fail('timers must be an object of timer functions');
-  if (options.persist !== undefined && typeof options.persist !== 'boolean')
-    fail('persist must be a boolean');
-  if (options.onError !== undefined && typeof options.onError !== 'function')
-    fail('onError must be a function');
+  assertOptional(options.persist, 'boolean', 'persist');
+  assertOptional(options.onError, 'function', 'onError');
 
   const encryptByDefault = encryption?.enabled === true || defaultStorage === 'secure';
   return {
@@ -164,24 +161,26 @@ export function assertSetOptions(options: SetOptions, encryptByDefault = false):
     );
   if (options.ttl !== undefined && !isValidTtl(options.ttl))
     fail('ttl must be a positive number of milliseconds');
-  if (options.sliding !== undefined && typeof options.sliding !== 'boolean')
-    fail('sliding must be a boolean');
-  if (options.encrypt !== undefined && typeof options.encrypt !== 'boolean')
-    fail('encrypt must be a boolean');
+  assertOptional(options.sliding, 'boolean', 'sliding');
+  assertOptional(options.encrypt, 'boolean', 'encrypt');
   if (options.tags !== undefined) assertTags(options.tags);
 }
 
 /** Validates a `clear` filter. */
 export function assertClearFilter(filter: ClearFilter): void {
   if (typeof filter !== 'object' || filter === null) fail('the clear filter must be an object');
-  if (filter.prefix !== undefined && typeof filter.prefix !== 'string')
-    fail('clear prefix must be a string');
+  assertOptional(filter.prefix, 'string', 'clear prefix');
   if (filter.tags !== undefined) assertTags(filter.tags);
 }
 
 function assertTags(tags: unknown): asserts tags is string[] {
   if (!Array.isArray(tags) || !tags.every((tag) => typeof tag === 'string' && tag !== ''))
     fail('tags must be an array of non-empty strings');
+}
+
+/** `INVALID_OPTIONS` unless `value` is absent or of `type`. */
+function assertOptional(value: unknown, type: 'boolean' | 'string' | 'function', name: string) {
+  if (value !== undefined && typeof value !== type) fail(`${name} must be a ${type}`);
 }
 
 function assertKind(kind: unknown, name: string): asserts kind is StorageKind {

@@ -82,12 +82,8 @@ export class AuthSession {
     options: { rememberMe?: boolean; tokens?: TokenResponse } = {},
   ): Promise<void> {
     // Under the restore lock: a tab that finds the session gone while it lands waits, then has it.
-    await this.#restore
-      .underLock(() => this.#login(user, options))
-      .catch((error: unknown) => {
-        if (!isStrataError(error, 'LOCK_TIMEOUT')) throw error;
-        return this.#login(user, options);
-      });
+    const login = () => this.#login(user, options);
+    await this.#restore.underLock(login, { otherwise: login });
   }
 
   async #login(
@@ -233,10 +229,7 @@ export class AuthSession {
         this.#mark.remove(),
         strata.clear({ tags: ['auth'] }),
       ]);
-    await this.#restore.underLock(removeAll).catch((error: unknown) => {
-      if (!isStrataError(error, 'LOCK_TIMEOUT')) throw error;
-      return removeAll();
-    });
+    await this.#restore.underLock(removeAll, { otherwise: removeAll });
     if (options.destroyKey === true) await strata.destroyKey();
     this.#state.set({ status: 'unauthenticated', session: null }, true);
     if (tokensFailure !== undefined) throw tokensFailure;
@@ -298,8 +291,8 @@ export class AuthSession {
    */
   async #touch(now: number, read: UserSession): Promise<UserSession | null> {
     const strata = this.#options.storage;
-    return this.#restore
-      .underLock(async () => {
+    return this.#restore.underLock(
+      async () => {
         const session = await strata.get<UserSession>(this.#key);
         if (!session || session.expiresAt <= now) return session;
         session.lastActivity = now;
@@ -309,11 +302,9 @@ export class AuthSession {
         );
         await this.#write(session);
         return session;
-      }, TOUCH_LOCK_MS)
-      .catch((error: unknown) => {
-        if (isStrataError(error, 'LOCK_TIMEOUT')) return read;
-        throw error;
-      });
+      },
+      { otherwise: () => read, timeout: TOUCH_LOCK_MS },
+    );
   }
 
   async #storeTokens(response: TokenResponse, refreshTtl: number): Promise<void> {

@@ -1,7 +1,6 @@
 import { StrataError } from '../errors.js';
-import type { SessionUser, UserSession } from './auth-types.js';
+import type { SessionUser } from './auth-types.js';
 import { readJwtPayload } from './jwt.js';
-import type { TokenManager } from './token-manager.js';
 
 /**
  * The default `userFromClaims` of `AuthSession`: `userId` from `sub`, `username` from
@@ -61,37 +60,4 @@ export function callbackClaims(result: {
       'loginFromCallback needs id_token claims: request the openid scope, or call login() with a user.',
     );
   return result.claims;
-}
-
-/** What {@link restoreFromIdToken} needs of the `AuthSession` it restores. */
-export interface IdTokenRestoreHost {
-  tokens: Pick<TokenManager, 'getTokens' | 'refresh'>;
-  /** Runs `work` under the restore lock (one tab restores for all). */
-  underLock<T>(work: () => Promise<T>): Promise<T>;
-  /** The stored session while it has not expired. */
-  sessionNow(): Promise<UserSession | null>;
-  /** True once a sign-out (here or in any tab) overtook the restore. */
-  voided(): Promise<boolean>;
-  /** Signs in as the user of these id_token claims. */
-  signIn(claims: Record<string, unknown>): Promise<void>;
-}
-
-/**
- * The OpenID Connect restore of an ended session: under the restore lock, unless another tab
- * restored meanwhile, a refresh through the TokenManager, then a sign-in as the user of the
- * id_token held after it (the refresh's own when it returned one, which must name the same
- * subject). `null` when there is no refresh token, no id_token, or a sign-out overtook it.
- */
-export function restoreFromIdToken(host: IdTokenRestoreHost): Promise<UserSession | null> {
-  return host.underLock(async () => {
-    const already = await host.sessionNow();
-    if (already) return already;
-    const before = await host.tokens.getTokens();
-    if (!before?.refreshToken || (await host.voided())) return null;
-    const after = await host.tokens.refresh({ force: true });
-    if (!after.idToken || (await host.voided())) return null;
-    checkSameSubject(before.idToken, after.idToken);
-    await host.signIn(idTokenClaims(after.idToken));
-    return (await host.voided()) ? null : host.sessionNow();
-  });
 }

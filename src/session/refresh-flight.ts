@@ -1,5 +1,5 @@
 import { StrataError } from '../errors.js';
-import { withLock } from '../sync/lock.js';
+import { withLockOr } from '../sync/lock.js';
 import { sleep, type Timers } from '../timers.js';
 import { signingOut } from './sign-out-lock.js';
 import { isInvalidGrant, refreshError, superseded, voidedBySignOut } from './token-errors.js';
@@ -76,9 +76,13 @@ export class RefreshFlight {
     return this.#inflight;
   }
 
-  /** Runs `work` alone among the tabs: under the refresh lock, waiting at most `lockTimeout`. */
-  exclusive<T>(work: () => Promise<T>): Promise<T> {
-    return withLock(this.#options.lockName, work, { timeout: this.#options.lockTimeout });
+  /**
+   * Runs `work` alone among the tabs: under the refresh lock, waiting at most `lockTimeout`; when
+   * the lock does not come, `otherwise` runs instead, else it rejects with `LOCK_TIMEOUT`.
+   */
+  exclusive<T>(work: () => Promise<T>, otherwise?: () => Promise<T>): Promise<T> {
+    const { lockName, lockTimeout } = this.#options;
+    return withLockOr(lockName, work, otherwise, { timeout: lockTimeout });
   }
 
   /** Whether a sign-out is underway in this or another tab. */

@@ -1,8 +1,8 @@
-import { withLock } from '../sync/lock.js';
+import { withLockOr } from '../sync/lock.js';
 import { signingOut } from './sign-out-lock.js';
-import { restoreFromIdToken } from './oidc-user.js';
+import { checkSameSubject, idTokenClaims } from './oidc-user.js';
 import { isInvalidGrant } from './token-errors.js';
-import type { TokenResponse } from './token-manager.js';
+import type { TokenManager, TokenResponse } from './token-manager.js';
 import type { AuthSessionOptions, SessionUser, UserSession } from './auth-types.js';
 
 /** Where a session without a TokenManager keeps its refresh token. */
@@ -60,11 +60,17 @@ export class SessionRestore {
     return this.#restoring;
   }
 
-  /** Runs `work` under the restore lock, waiting at most `timeout` (longer than a restore). */
-  underLock<T>(work: () => Promise<T>, timeout = RESTORE_LOCK_MS): Promise<T> {
-    return withLock(`strata-restore:${this.#options.storage.namespace}/${this.#key}`, work, {
-      timeout,
-    });
+  /**
+   * Runs `work` under the restore lock, waiting at most `timeout` (longer than a restore); when
+   * the lock does not come, `otherwise` runs instead, else it rejects with `LOCK_TIMEOUT`.
+   */
+  underLock<T>(
+    work: () => Promise<T>,
+    options: { otherwise?: () => T | Promise<T>; timeout?: number } = {},
+  ): Promise<T> {
+    const name = `strata-restore:${this.#options.storage.namespace}/${this.#key}`;
+    const timeout = options.timeout ?? RESTORE_LOCK_MS;
+    return withLockOr(name, work, options.otherwise, { timeout });
   }
 
   async #restore(): Promise<UserSession | null> {
@@ -74,18 +80,10 @@ export class SessionRestore {
     const signOuts = this.#signOuts;
     const voided = async () => signOuts !== this.#signOuts || (await signingOut(this.signOutLock));
     try {
-      if (tokens && !restore) {
-        return await restoreFromIdToken({
-          tokens,
-          sessionNow: () => this.#host.sessionNow(),
-          underLock: (work) => this.underLock(work),
-          voided,
-          signIn: (claims) => this.#host.signIn(this.#host.userFrom(claims)),
-        });
-      }
       return await this.underLock(async () => {
         const already = await this.#host.sessionNow();
         if (already) return already;
+        if (tokens && !restore) return this.#restoreFromIdToken(tokens, voided);
         if (tokens && restore) {
           if (!(await tokens.getTokens())?.refreshToken) return null;
           // Stores the tokens, then signs in, under the refresh lock; dropped when superseded.
@@ -101,6 +99,24 @@ export class SessionRestore {
     } catch {
       return null; // a failed restore is a signed-out state; TokenManager reports why
     }
+  }
+
+  /**
+   * The OpenID Connect restore: a refresh through the TokenManager, then a sign-in as the user of
+   * the id_token held after it (the refresh's own when it returned one, which must name the same
+   * subject). `null` when there is no refresh token, no id_token, or a sign-out overtook it.
+   */
+  async #restoreFromIdToken(
+    tokens: TokenManager,
+    voided: () => Promise<boolean>,
+  ): Promise<UserSession | null> {
+    const before = await tokens.getTokens();
+    if (!before?.refreshToken || (await voided())) return null;
+    const after = await tokens.refresh({ force: true });
+    if (!after.idToken || (await voided())) return null;
+    checkSameSubject(before.idToken, after.idToken);
+    await this.#host.signIn(this.#host.userFrom(idTokenClaims(after.idToken)));
+    return (await voided()) ? null : this.#host.sessionNow();
   }
 
   /** `restore` with the refresh token kept beside the session (no TokenManager). */

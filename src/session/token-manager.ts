@@ -1,15 +1,16 @@
 import { StrataError, isStrataError } from '../errors.js';
 import { resolveTimers, type Timers } from '../timers.js';
 import { authFetch } from './auth-fetch.js';
-import { RefreshFlight, type FlightOutcome, type LockedResult } from './refresh-flight.js';
+import { RefreshFlight, type LockedResult } from './refresh-flight.js';
+import { RefreshOutcomes } from './refresh-outcomes.js';
 import { RefreshSchedule } from './refresh-schedule.js';
 import { whileSigningOut } from './sign-out-lock.js';
-import { backoffDelay, isVoidedBySignOut, refreshFailureOf } from './token-errors.js';
+import { isVoidedBySignOut } from './token-errors.js';
 import { TokenAnnouncer } from './token-events.js';
+import { TokenFollower } from './token-follower.js';
 import { TokenStore } from './token-store.js';
 import { heldFrom, statusOf } from './token-times.js';
 import type { HeldTokens, TokenEvents, TokenResponse, TokenStatus } from './token-types.js';
-
 import {
   withDefaults,
   type Resolved,
@@ -41,13 +42,8 @@ export class TokenManager {
   readonly #flight: RefreshFlight;
   readonly #schedule: RefreshSchedule;
   readonly #signOutLock: string;
-  #unfollow: (() => void) | undefined;
-  #attempt = 0;
-  /** A refresh refused as the client's fault (`CLIENT_FAULT`): not retried until new tokens. */
-  #fault: StrataError | undefined;
-  /** Re-reading the tokens after another tab wrote them; `#rereadAgain`: changed meanwhile. */
-  #rereading: Promise<void> | undefined;
-  #rereadAgain: { access: boolean } | undefined;
+  readonly #follower: TokenFollower;
+  readonly #outcomes: RefreshOutcomes;
 
   constructor(options: TokenManagerOptions) {
     const merged = (this.#options = withDefaults(options));
@@ -63,8 +59,8 @@ export class TokenManager {
       timers,
       host: {
         erase: () => this.#erase(),
-        succeeded: (outcome) => this.#succeeded(outcome),
-        failed: (error, signedOut) => this.#failed(error, signedOut),
+        succeeded: (outcome) => this.#outcomes.succeeded(outcome),
+        failed: (error, signedOut) => this.#outcomes.failed(error, signedOut),
       },
     });
     this.#schedule = new RefreshSchedule({
@@ -74,23 +70,24 @@ export class TokenManager {
       timeUntilRefresh: () => this.status().timeUntilRefresh,
       check: () => void this.#check(),
     });
-    this.#unfollow = this.#store.follow({
-      signedOutElsewhere: () => {
-        if (this.#signOut()) this.#events.emit('cleared', { reason: 'remote' });
-      },
-      changedElsewhere: (isAccess) => this.#reread(isAccess),
-      keyLost: () => {
-        if (!this.#store.held) return;
-        this.#store.apply({ type: 'stale' });
-        this.#events.emit('cleared', { reason: 'key_lost' });
-      },
+    this.#outcomes = new RefreshOutcomes({
+      events: this.#events,
+      schedule: this.#schedule,
+      options: merged,
+      forget: () => this.#forget(),
+    });
+    this.#follower = new TokenFollower({
+      store: this.#store,
+      events: this.#events,
+      schedule: this.#schedule,
+      signOut: () => this.#signOut(),
     });
   }
 
   /** Stores tokens from a login or an external refresh. */
   async setTokens(tokens: TokenResponse): Promise<void> {
     const held = this.#next(tokens, undefined);
-    this.#fault = undefined;
+    this.#outcomes.reset();
     this.#store.apply({ type: 'supersede' });
     await this.#store.save(held);
     this.#events.renewed();
@@ -100,7 +97,7 @@ export class TokenManager {
 
   /** The tokens held (from storage on first call); `undefined` when signed out. */
   async getTokens(): Promise<HeldTokens | undefined> {
-    await this.#rereading;
+    await this.#follower.settled();
     return this.#store.load();
   }
 
@@ -109,14 +106,15 @@ export class TokenManager {
    * sign-out in any tab voided the refresh, or when the refresh failed and the old one expired.
    */
   async getAccessToken(): Promise<string | null> {
-    await this.#rereading;
+    await this.#follower.settled();
     const held = await this.#store.load();
     if (!held) return null;
     const status = this.#statusOf(held);
     if (!status.needsRefresh) return held.accessToken;
-    if (this.#fault) {
+    const fault = this.#outcomes.fault;
+    if (fault) {
       if (status.isValid) return held.accessToken;
-      throw this.#fault;
+      throw fault;
     }
     if (!this.#store.refreshTokenOf(held)) {
       if (status.isValid) return held.accessToken;
@@ -244,7 +242,7 @@ export class TokenManager {
    */
   clear(): Promise<void> {
     this.#store.apply({ type: 'supersede' });
-    this.#fault = undefined;
+    this.#outcomes.reset();
     return whileSigningOut(this.#signOutLock, () => this.#clear());
   }
 
@@ -261,20 +259,14 @@ export class TokenManager {
         await revoke(refreshToken).catch((error: unknown) => (revokeFailure = error));
       await this.#forget();
     };
-    try {
-      await this.#flight.exclusive(signOut);
-    } catch (error) {
-      if (!isStrataError(error, 'LOCK_TIMEOUT')) throw error;
-      await signOut();
-    }
+    await this.#flight.exclusive(signOut, signOut);
     if (revokeFailure !== undefined) throw revokeFailure;
   }
 
   /** Stops timers and storage subscriptions. */
   dispose(): void {
     this.stop();
-    this.#unfollow?.();
-    this.#unfollow = undefined;
+    this.#follower.dispose();
   }
 
   // ── refresh ─────────────────────────────────────────────────────────────────────────
@@ -318,54 +310,12 @@ export class TokenManager {
       : (oauth as TokenManagerOAuth).refreshTokens(refreshToken);
   }
 
-  #succeeded({ tokens, by }: FlightOutcome): void {
-    this.#attempt = 0;
-    this.#fault = undefined;
-    this.#events.renewed();
-    if (by) this.#events.refreshed(tokens, by);
-    this.#schedule.plan();
-  }
-
-  /**
-   * After a failed refresh: sign-out events for an invalid grant (`signedOut`: the tokens were
-   * erased under the lock), else backoff.
-   */
-  async #failed(error: StrataError, signedOut: boolean): Promise<void> {
-    if (isStrataError(error, 'CLIENT_FAULT')) {
-      // Retrying cannot help: reported, the refresh token kept, no backoff loop.
-      this.#fault = error;
-      this.#events.emit('refreshFailed', { error, attempt: ++this.#attempt, willRetry: false });
-      return;
-    }
-    switch (refreshFailureOf(error)) {
-      case 'signed-out':
-        // Voided by a sign-out still underway: the tokens are still here, and due; wait for it.
-        return this.#schedule.plan(
-          isVoidedBySignOut(error) ? this.#options.checkInterval : undefined,
-        );
-      case 'busy':
-        return this.#schedule.plan(this.#options.checkInterval); // not a failure of the refresh
-      case 'rejected':
-        if (signedOut) this.#events.emit('cleared', { reason: 'invalid_grant' });
-        this.#events.emit('refreshFailed', { error, attempt: ++this.#attempt, willRetry: false });
-        return;
-      case 'transient': {
-        const attempt = ++this.#attempt;
-        const decision = this.#options.onRefreshFailed?.(error, attempt) ?? 'retry';
-        const willRetry = decision === 'retry' && this.#schedule.running;
-        this.#events.emit('refreshFailed', { error, attempt, willRetry });
-        if (decision === 'logout') return this.#forget();
-        return this.#schedule.plan(backoffDelay(attempt));
-      }
-    }
-  }
-
   /** A planned proactive check: refreshes when due, announces an expiry it cannot fix. */
   async #check(): Promise<void> {
     const held = await this.#store.load({ fresh: true }).catch(() => this.#store.held);
     if (!held || !this.#statusOf(held).needsRefresh) return this.#schedule.plan();
     if (!this.#store.refreshTokenOf(held)) return this.#events.expired(held);
-    await this.refresh().catch(() => undefined); // failures are reported and rescheduled in #failed
+    await this.refresh().catch(() => undefined); // failures are reported and rescheduled by #outcomes
   }
 
   // ── state ───────────────────────────────────────────────────────────────────────────
@@ -395,33 +345,6 @@ export class TokenManager {
    */
   async #forget(): Promise<void> {
     if (await this.#erase()) this.#events.emit('cleared', { reason: 'logout' });
-  }
-
-  /**
-   * Another tab wrote the tokens: read them again, and tell listeners of a refresh there. One
-   * read at a time, the last after the last change heard (a refresh writes three keys, each
-   * heard on its own); the copy held meanwhile stays, so `status()` never blanks out.
-   */
-  #reread(isAccess: boolean): void {
-    this.#rereadAgain = { access: (this.#rereadAgain?.access ?? false) || isAccess };
-    this.#rereading ??= this.#rereadAll();
-  }
-
-  async #rereadAll(): Promise<void> {
-    try {
-      for (let again = this.#rereadAgain; again; again = this.#rereadAgain) {
-        this.#rereadAgain = undefined;
-        const held = await this.#store.load({ fresh: true }).catch(() => undefined);
-        // The access record is written last: once it changed, the others match it. A sign-in
-        // elsewhere is not a refresh (only a refresh or restore sets `lastRefreshAt`); the
-        // announcer tells each new access token once.
-        if (again.access && held?.accessToken && held.lastRefreshAt !== null)
-          this.#events.refreshed(held, 'other-tab');
-      }
-      this.#schedule.plan();
-    } finally {
-      this.#rereading = undefined; // in the step that found nothing more to read
-    }
   }
 
   /** The status of `held`; a refresh buffer it cuts is reported (`adjusted`). */

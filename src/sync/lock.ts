@@ -1,4 +1,4 @@
-import { StrataError } from '../errors.js';
+import { isStrataError, StrataError } from '../errors.js';
 
 /** Options of {@link withLock}. */
 export interface LockOptions {
@@ -26,6 +26,24 @@ export async function withLock<T>(
       : (navigator as Navigator & { locks?: LockManager }).locks;
   if (locks) return withWebLock(locks, name, work, timeout);
   return withLease(name, work, timeout);
+}
+
+/**
+ * {@link withLock}; when the lock does not come in time, `otherwise` (if given) runs instead,
+ * without it.
+ */
+export function withLockOr<T>(
+  name: string,
+  work: () => Promise<T>,
+  otherwise: (() => T | Promise<T>) | undefined,
+  options?: LockOptions,
+): Promise<T> {
+  const locked = withLock(name, work, options);
+  if (!otherwise) return locked;
+  return locked.catch((error: unknown) => {
+    if (isStrataError(error, 'LOCK_TIMEOUT')) return otherwise();
+    throw error;
+  });
 }
 
 async function withWebLock<T>(
