@@ -74,6 +74,8 @@ export class Strata {
   /** True once {@link ready} has succeeded: calls then skip awaiting it. */
   #started = false;
   #closed = false;
+  /** Writes called and not settled: close() lets them finish. */
+  readonly #writes = new Set<Promise<unknown>>();
   readonly #keys: KeyLoader;
   #channel: SyncChannel | undefined;
   readonly #eviction: EvictionWatch;
@@ -191,13 +193,15 @@ export class Strata {
    * Stores a value. Refuses what cannot round-trip (`UNSERIALIZABLE`) before writing
    * anything. With `sliding` but no `ttl`, the item keeps the TTL it already had.
    */
-  async set(key: string, value: unknown, options: SetOptions = {}): Promise<void> {
-    const text = await this.#enter(() => {
-      assertKey(key);
-      assertSetOptions(options, this.#options.encryptByDefault);
-      return serialize(value, key);
+  set(key: string, value: unknown, options: SetOptions = {}): Promise<void> {
+    return this.#tracked(async () => {
+      const text = await this.#enter(() => {
+        assertKey(key);
+        assertSetOptions(options, this.#options.encryptByDefault);
+        return serialize(value, key);
+      });
+      await this.#writer.set(key, text, options, (options as InternalSetOptions)[TAGS_OF]);
     });
-    await this.#writer.set(key, text, options, (options as InternalSetOptions)[TAGS_OF]);
   }
 
   /** True when the key holds an unexpired item that is not tampered with (a sealed one is opened to check). */
@@ -226,15 +230,19 @@ export class Strata {
   }
 
   /** Sets the expiry to now + `ms` (and the sliding TTL to `ms`); `false` when the key is missing. */
-  async extendTTL(key: string, ms: number): Promise<boolean> {
-    const found = await this.#live(key, () => assertSetOptions({ ttl: ms }));
-    return found !== undefined && this.#writer.extend(key, found, ms);
+  extendTTL(key: string, ms: number): Promise<boolean> {
+    return this.#tracked(async () => {
+      const found = await this.#live(key, () => assertSetOptions({ ttl: ms }));
+      return found !== undefined && this.#writer.extend(key, found, ms);
+    });
   }
 
   /** Removes a key from every layer. */
-  async remove(key: string): Promise<void> {
-    await this.#enter(() => assertKey(key));
-    await this.#remover.remove([key], false);
+  remove(key: string): Promise<void> {
+    return this.#tracked(async () => {
+      await this.#enter(() => assertKey(key));
+      await this.#remover.remove([key], false);
+    });
   }
 
   /**
@@ -249,14 +257,17 @@ export class Strata {
    * Removes items. No filter: everything in this namespace (other namespaces untouched).
    * `{ tags }`: items carrying any of the tags; with `prefix` too, only those under it.
    */
-  async clear(filter: ClearFilter = {}): Promise<void> {
-    await this.#enter(() => assertClearFilter(filter));
-    const tags = filter.tags && filter.tags.length > 0 ? [...new Set(filter.tags)] : undefined;
-    // Sealed items are matched by opening them: without the key (a wrong password) nothing is cleared.
-    if (tags && (await this.#ctx.mayHoldSealed())) await (await this.#keys.load()).ring();
-    await this.#remover.clear(filter.prefix ?? '', tags, filter.prefix !== undefined);
-    // Cleared on purpose: an empty store at the next start-up is not eviction.
-    if (tags === undefined && !filter.prefix) await this.#eviction.forget(this.#ctx.chain.adapters);
+  clear(filter: ClearFilter = {}): Promise<void> {
+    return this.#tracked(async () => {
+      await this.#enter(() => assertClearFilter(filter));
+      const tags = filter.tags && filter.tags.length > 0 ? [...new Set(filter.tags)] : undefined;
+      // Sealed items are matched by opening them: without the key (a wrong password) nothing is cleared.
+      if (tags && (await this.#ctx.mayHoldSealed())) await (await this.#keys.load()).ring();
+      await this.#remover.clear(filter.prefix ?? '', tags, filter.prefix !== undefined);
+      // Cleared on purpose: an empty store at the next start-up is not eviction.
+      if (tags === undefined && !filter.prefix)
+        await this.#eviction.forget(this.#ctx.chain.adapters);
+    });
   }
 
   /** Calls `listener` on every change to a key matching `pattern` (as in {@link keys}), local or from another tab. */
@@ -312,16 +323,30 @@ export class Strata {
     await this.clear();
   }
 
-  /** Stops the sweeper, closes the channel and connections. Later calls fail with `CLOSED`. */
+  /**
+   * Stops the sweeper, lets the writes already called (`set`, `remove`, `clear`, `extendTTL`)
+   * finish and reach the other tabs, then closes the channel and connections. Later calls fail
+   * with `CLOSED`.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#sweeper.stop();
     this.#ctx.subscribers.clear();
     await this.#ready?.catch(() => undefined);
-    await this.#channel?.drain(); // changes made before close() still reach the other tabs
+    await Promise.allSettled(this.#writes); // writes called before close() finish, and
+    await this.#channel?.drain(); // reach the other tabs
     await this.#keys.close();
     await Promise.all([this.#channel?.close(), this.#ctx.chain.close()]);
+  }
+
+  /** Runs a write (its checks at once, as every call's), tracked until it settles. */
+  #tracked<T>(write: () => Promise<T>): Promise<T> {
+    const running = write();
+    this.#writes.add(running);
+    const untrack = () => this.#writes.delete(running);
+    running.then(untrack, untrack);
+    return running;
   }
 
   /** The one entry guard: refuses a closed instance, runs the call's checks, then waits for start-up. */

@@ -90,7 +90,7 @@ export interface StrataOptions {
   persist?: boolean;
   /** The clock, injectable for tests. Default `Date.now`. */
   clock?: () => number;
-  /** Timer functions (the sweeper's), injectable for tests. Default the platform's. */
+  /** Timer functions (the sweeper's, sync's settle checks'), injectable for tests. Default the platform's. */
   timers?: Partial<import('./timers.js').Timers>;
   /** Receives every error the SDK reports instead of throwing (tampered records, failed layers…). */
   onError?: (error: import('./errors.js').StrataError) => void;

@@ -15,6 +15,8 @@ export interface SyncHandlers {
   onInvalid(error: StrataError): void;
   /** One of this instance's own changes, as it is posted. */
   onPost?(message: SyncMessage): void;
+  /** The channel closes: nothing more is heard or posted. */
+  onClose?(): void;
 }
 
 /**
@@ -30,7 +32,7 @@ export class SyncChannel {
   readonly #namespace: string;
   readonly #self: string;
   readonly #seal: MessageSeal | undefined;
-  readonly #onPost: ((message: SyncMessage) => void) | undefined;
+  readonly #handlers: SyncHandlers;
   /** Posts in order: sealing is asynchronous, and receivers drop a number lower than one heard. */
   #posting: Promise<unknown> = Promise.resolve();
 
@@ -39,13 +41,13 @@ export class SyncChannel {
     namespace: string,
     self: string,
     seal: MessageSeal | undefined,
-    onPost: ((message: SyncMessage) => void) | undefined,
+    handlers: SyncHandlers,
   ) {
     this.#transport = transport;
     this.#namespace = namespace;
     this.#self = self;
     this.#seal = seal;
-    this.#onPost = onPost;
+    this.#handlers = handlers;
   }
 
   /** Opens the channel `name`; `undefined` when the browser has no `BroadcastChannel` and no fallback was given. */
@@ -78,12 +80,12 @@ export class SyncChannel {
       );
     };
     const transport = nativeBroadcastChannel(name, receive) ?? (await fallback?.(name, receive));
-    return transport && new SyncChannel(transport, namespace, self, seal, handlers.onPost);
+    return transport && new SyncChannel(transport, namespace, self, seal, handlers);
   }
 
   /** Posts a change; resolves when handed to the channel. */
   post(msg: SyncMessage): Promise<void> {
-    this.#onPost?.(msg);
+    this.#handlers.onPost?.(msg);
     const envelope = { strata: SYNC_VERSION, ns: this.#namespace, from: this.#self };
     const seal = this.#seal;
     if (!seal) return this.#transport.post({ ...envelope, msg });
@@ -99,7 +101,9 @@ export class SyncChannel {
     await this.#posting;
   }
 
+  /** Closes the transport. */
   close(): Promise<void> {
+    this.#handlers.onClose?.();
     return this.#transport.close();
   }
 }

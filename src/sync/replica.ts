@@ -50,7 +50,12 @@ export async function connectReplica(
       options.name,
       options.namespace,
       ctx.clock.id,
-      { onMessage, onInvalid: (error) => ctx.report(error), onPost: (msg) => replica.posted(msg) },
+      {
+        onMessage,
+        onInvalid: (error) => ctx.report(error),
+        onPost: (msg) => replica.posted(msg),
+        onClose: () => replica.close(),
+      },
       options.fallback,
       ctx.sealedSync ? messageSeal(ctx) : undefined,
     );
@@ -112,6 +117,12 @@ export class Replica {
       return Promise.resolve();
     }
     return msg.kind === 'set' ? this.#applySet(msg) : this.#applyRemoval(msg);
+  }
+
+  /** Cancels the settle checks due: a closed instance tells nobody. */
+  close(): void {
+    for (const due of this.#settling.values()) this.#ctx.timers.clearTimeout(due);
+    this.#settling.clear();
   }
 
   /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Strata, StrataError, type StorageChange, type StorageKind } from 'strata-storage';
-import { makeStrata, uniqueNamespace } from './helpers.js';
+import { handTimers, makeStrata, uniqueNamespace } from './helpers.js';
 
 const kinds: StorageKind[] = ['localStorage', 'sessionStorage', 'indexedDB', 'memory', 'secure'];
 
@@ -137,6 +137,43 @@ describe.each(kinds)('Strata on %s', (kind) => {
 });
 
 describe('Strata instances and namespaces', () => {
+  it('close() leaves no timer behind (sweeper, settle checks of watched keys)', async () => {
+    const timers = handTimers();
+    const { strata } = makeStrata({
+      defaultStorage: 'localStorage',
+      sync: { enabled: true },
+      timers,
+    });
+    strata.subscribe('k', () => undefined);
+    await strata.set('k', 1);
+    expect(timers.delays).toContain(1_000); // the settle check of the watched key
+    expect(timers.active()).toBeGreaterThan(1);
+    await strata.close();
+    expect(timers.active()).toBe(0);
+  });
+
+  it('close() lets writes already called finish and reach the other tabs', async () => {
+    const { strata: a, namespace } = makeStrata({
+      encryption: { enabled: true },
+      sync: { enabled: true },
+    });
+    const { strata: b } = makeStrata({
+      namespace,
+      encryption: { enabled: true },
+      sync: { enabled: true },
+    });
+    await Promise.all([a.ready(), b.ready()]);
+    const heard = new Promise<unknown>((resolve) =>
+      b.subscribe('k', (change) => resolve(change.newValue)),
+    );
+    const written = a.set('k', 'last words'); // not awaited before close()
+    await a.close();
+    await written;
+    expect(await heard).toBe('last words');
+    expect(await b.get('k')).toBe('last words');
+    await b.close();
+  });
+
   it("a removal older than this tab's own per-tab copy leaves it and is not announced as a removal", async () => {
     // Tab a's clock runs 10 s behind, so its removal is older than b's write it has not heard of yet.
     const { strata: a, namespace } = makeStrata({
