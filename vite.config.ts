@@ -81,6 +81,7 @@ export default defineConfig(({ mode }) => {
     'tests/browser/reliability/quota.test.ts',
     'tests/browser/engine-facts.test.ts',
   ];
+  const setupFiles = ['tests/setup/fresh-cookies.ts'];
   /** Per engine: every browser test, the React tests on React 18, and (not in Chromium) the storage suites in private mode. */
   const browserProjects = (engine: Engine) => [
     {
@@ -90,6 +91,7 @@ export default defineConfig(({ mode }) => {
         name: engine,
         include: ['tests/browser/**/*.test.ts', 'tests/browser/**/*.test.tsx'],
         testTimeout: 30_000,
+        setupFiles,
         globalSetup: ['tests/setup/auth-server.global.ts', 'tests/setup/oidc-provider.global.ts'],
         provide: { reactMajor: 19, engine, privateMode: false },
         browser: browser(engine, 0),
@@ -104,6 +106,7 @@ export default defineConfig(({ mode }) => {
         name: `${engine}-react18`,
         include: ['tests/browser/react/**/*.test.tsx'],
         testTimeout: 30_000,
+        setupFiles,
         provide: { reactMajor: 18, engine, privateMode: false },
         browser: browser(engine, 1),
       },
@@ -118,6 +121,7 @@ export default defineConfig(({ mode }) => {
               name: engine === 'firefox' ? 'firefox-private' : 'webkit-ephemeral',
               include: storageSuites,
               testTimeout: 30_000,
+              setupFiles,
               provide: { reactMajor: 19, engine, privateMode: true },
               browser: browser(engine, 2, { private: true }),
             },
