@@ -1,3 +1,5 @@
+import { assertRecord, decodeRecordText, type StoredRecord } from '../../src/record.js';
+
 /** One raw entry of browser storage, and what of it is readable without the keys. */
 export interface Entry {
   area: string;
@@ -21,39 +23,33 @@ function span(ms: number): string {
   return `${Math.round(s / 86_400)} d`;
 }
 
-/** The fields of a strata record header (see src/record.ts) anyone can read. */
-function recordFacts(fields: { e: unknown; s: unknown }) {
-  const facts: string[] = [];
-  if (typeof fields.e === 'number' && fields.e > 0)
-    facts.push(`expires in ${span(fields.e - Date.now())}${fields.s === 1 ? ', sliding' : ''}`);
-  else facts.push('no expiry');
-  return facts;
+/** What anyone can read of a record (the SDK's own decoder reads it, as an attacker's would). */
+function recordFacts(record: StoredRecord): string[] {
+  const expiry = record.e
+    ? `expires in ${span(record.e - Date.now())}${record.s === 1 ? ', sliding' : ''}`
+    : 'no expiry';
+  const payload = record.x === 1 ? `${record.p.length} chars of ciphertext` : 'value readable';
+  return [payload, expiry];
 }
 
-/** An entry of Web Storage: a record's header line and its payload, or other text. */
+/** An entry of Web Storage: a record (header line, payload), or other text. */
 function webStorageEntry(area: string, key: string, text: string): Entry {
-  const newline = text.indexOf('\n');
-  let header: unknown;
+  let record: StoredRecord;
   try {
-    header = newline > 0 ? JSON.parse(text.slice(0, newline)) : undefined;
+    record = decodeRecordText(text, key);
   } catch {
-    header = undefined;
-  }
-  if (!Array.isArray(header) || header.length < 8)
     return { area, key, kind: 'clear', facts: [metadata(key)], raw: preview(text) };
-  const [, , , x, e, , s] = header as unknown[];
-  const sealed = x === 1;
-  const facts = recordFacts({ e, s });
+  }
+  const facts = recordFacts(record);
   if (key.includes('oauth:pending:'))
     return {
       area,
       key,
       kind: 'hashed',
-      facts: ['name: SHA-256 of the sign-in state', ...facts],
+      facts: ['name: SHA-256 of the sign-in state', ...facts.slice(1)],
       raw: preview(text),
     };
-  facts.unshift(sealed ? `${text.length - newline - 1} chars of ciphertext` : 'value readable');
-  return { area, key, kind: sealed ? 'sealed' : 'clear', facts, raw: preview(text) };
+  return { area, key, kind: record.x === 1 ? 'sealed' : 'clear', facts, raw: preview(text) };
 }
 
 /** What a namespace's metadata entry is for (src/crypto/meta-copies.ts, src/eviction.ts). */
@@ -98,11 +94,9 @@ function indexedDbEntry(area: string, key: string, value: unknown): Entry {
       facts: [`DPoP key pair: ${describeKey(privateKey)}`, describeKey(publicKey)],
       raw: `CryptoKeyPair (private key extractable: ${privateKey.extractable})`,
     };
-  if (typeof object.p === 'string' && 'v' in object) {
-    const sealed = object.x === 1;
-    const facts = recordFacts(object as Parameters<typeof recordFacts>[0]);
-    facts.unshift(sealed ? `${object.p.length} chars of ciphertext` : 'value readable');
-    return { area, key, kind: sealed ? 'sealed' : 'clear', facts, raw: preview(object.p) };
+  if (isRecord(object)) {
+    const kind = object.x === 1 ? 'sealed' : 'clear';
+    return { area, key, kind, facts: recordFacts(object), raw: preview(object.p) };
   }
   return {
     area,
@@ -111,6 +105,16 @@ function indexedDbEntry(area: string, key: string, value: unknown): Entry {
     facts: [metadata(key)],
     raw: preview(JSON.stringify(value) ?? String(value)),
   };
+}
+
+/** Whether `value` is a record of the IndexedDB layer. */
+function isRecord(value: unknown): value is StoredRecord {
+  try {
+    assertRecord(value);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Every raw entry of Web Storage and IndexedDB on this origin that belongs to strata. */

@@ -154,6 +154,9 @@ test('sign-in at the provider, DPoP tokens, cart merge, inspector, and sign-out 
   await expect(inspector).toContainText('DPoP key pair: private ECDSA key, extractable: false');
   await expect(inspector).toContainText('secret AES-GCM key, extractable: false');
   await expect(inspector).toContainText('strata-demo:auth:tokens:refresh');
+  // What the SDK's own record decoder reads of a sealed record: its size and expiry, no value.
+  await expect(inspector).toContainText(/\d+ chars of ciphertext/);
+  await expect(inspector).toContainText(/expires in \d+ (s|min|h|d), sliding/);
   const raw = await inspector.textContent();
   for (const plain of ['alice@example.com', 'Alice Example', 'Pear', refreshToken ?? '?'])
     expect(raw).not.toContain(plain);
