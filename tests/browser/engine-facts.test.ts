@@ -65,7 +65,11 @@ describe(`engine facts: ${mode}`, () => {
     // Granting goes through another process in WebKit: wait for it rather than a fixed time.
     await held;
     const second = navigator.locks.request(name, async () => void order.push('second'));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Queued, not granted: the lock manager lists it as pending while the first is held.
+    await expect
+      .poll(async () => (await navigator.locks.query()).pending?.map((lock) => lock.name))
+      .toContain(name);
+    expect((await navigator.locks.query()).held?.map((lock) => lock.name)).toContain(name);
     expect(order).toEqual(['first']);
     release();
     await Promise.all([first, second]);
