@@ -184,8 +184,9 @@ const ENTRIES = [
     name: 'strata: core entry (export *)',
     code: "export * from 'strata-storage';",
     budget: 22 * KB,
-    // 37.8 before AuthSession and TokenManager fell under 350 lines (four more concept files).
-    ceiling: 38.0 * KB,
+    // 37.8 before AuthSession and TokenManager fell under 350 lines (four more concept files) and
+    // close() waited for the writes already called.
+    ceiling: 38.1 * KB,
     deps: true,
   },
   {
