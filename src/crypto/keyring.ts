@@ -47,10 +47,15 @@ export class KeyRing {
       }
   }
 
-  /** Marks the ring as behind another tab's rotation to `gen`: encrypting fails with `KEY_ROTATED`. */
-  markStale(gen: number): void {
-    if (!this.#ciphers.has(gen) && gen > this.#writeGen)
-      this.#staleFor = Math.max(this.#staleFor ?? 0, gen);
+  /**
+   * Marks the ring as behind another tab's rotation to `gen`: encrypting fails with `KEY_ROTATED`.
+   * True when that is news (a newer generation than it knew to be behind).
+   */
+  markStale(gen: number): boolean {
+    if (this.#ciphers.has(gen) || gen <= Math.max(this.#writeGen, this.#staleFor ?? 0))
+      return false;
+    this.#staleFor = gen;
+    return true;
   }
 
   /** Whether another tab's rotation left this ring behind (see {@link markStale}). */
@@ -60,7 +65,7 @@ export class KeyRing {
 
   /** Encrypts with the write generation's key. */
   async encrypt(plain: string, context: string): Promise<string> {
-    if (this.#staleFor !== undefined) throw rotated(this.#staleFor);
+    if (this.#staleFor !== undefined) throw keyRotated(this.#staleFor);
     const sealed = await (this.#ciphers.get(this.#writeGen) as Cipher).encrypt(plain, context);
     return sealRef(this.#writeGen, sealed);
   }
@@ -70,7 +75,7 @@ export class KeyRing {
     const { gen, body } = parseSealed(sealed);
     const cipher = this.#ciphers.get(gen);
     if (cipher) return cipher.decrypt(body, context);
-    if (gen > this.#writeGen) return Promise.reject(rotated(gen));
+    if (gen > this.#writeGen) return Promise.reject(keyRotated(gen));
     return Promise.reject(
       new StrataError(
         'DECRYPT_FAILED',
@@ -81,7 +86,7 @@ export class KeyRing {
 
   /** Seals a cross-tab message under the write generation's channel key: `<gen>:<base64>`. */
   async sealMessage(text: string, context: string): Promise<string> {
-    if (this.#staleFor !== undefined) throw rotated(this.#staleFor);
+    if (this.#staleFor !== undefined) throw keyRotated(this.#staleFor);
     const gen = this.#writeGen;
     return `${gen}:${await (await this.#channel(gen)).encrypt(text, context)}`;
   }
@@ -90,7 +95,7 @@ export class KeyRing {
   async openMessage(sealed: string, context: string): Promise<string> {
     const colon = sealed.indexOf(':');
     const gen = Number(sealed.slice(0, colon));
-    if (colon > 0 && gen > this.#writeGen && this.#staleFor !== undefined) throw rotated(gen);
+    if (colon > 0 && gen > this.#writeGen && this.#staleFor !== undefined) throw keyRotated(gen);
     if (colon <= 0 || !this.#ciphers.has(gen))
       throw new StrataError(
         'DECRYPT_FAILED',
@@ -126,7 +131,8 @@ function parseSealed(sealed: string): { gen: number; body: string } {
   return { gen, body: sealed.slice(dot + 1) };
 }
 
-function rotated(gen: number): StrataError {
+/** `KEY_ROTATED`: another tab or session rotated the namespace key to generation `gen`. */
+export function keyRotated(gen: number): StrataError {
   return new StrataError(
     'KEY_ROTATED',
     `The namespace key was rotated (generation ${gen}) in another tab or session; call rotateKey() with the new password or key, or reopen with it.`,

@@ -6,6 +6,7 @@ import type { ChannelTransportFactory } from '../sync/transport.js';
 import { openKeyChannel, type KeyChannel, type KeyEvent } from './key-channel.js';
 import type { KeyRing } from './keyring.js';
 import { dropTabMeta } from './meta-copies.js';
+import { RotationWatch } from './rotation-watch.js';
 import {
   destroyNamespaceKey,
   finishPendingRotation,
@@ -36,11 +37,13 @@ export class NamespaceKey {
   #secret: KeySecret;
   #ring: Promise<KeyRing> | undefined;
   #channel: KeyChannel | undefined;
+  readonly #watch: RotationWatch;
 
   constructor(ctx: StoreContext, config: KeyConfig, secret: KeySecret) {
     this.#ctx = ctx;
     this.#config = config;
     this.#secret = secret;
+    this.#watch = new RotationWatch(ctx, () => this.#checkRotation());
   }
 
   /** Whether a key is held or being set up (tags may then be hashed). */
@@ -132,7 +135,7 @@ export class NamespaceKey {
     const ring = await this.ring();
     // A message of a newer generation may be the first sign of a rotation: the metadata says.
     if (!ring.stale && /^\d+:/.test(sealed) && parseInt(sealed, 10) > ring.generation)
-      await this.#checkRotation();
+      await this.#watch.hinted(false); // failing with KEY_ROTATED, the message itself tells it
     return ring.openMessage(sealed, context);
   }
 
@@ -160,6 +163,7 @@ export class NamespaceKey {
   /** Waits for a set-up in flight, then closes the channel. */
   async close(): Promise<void> {
     await this.#ring?.catch(() => undefined);
+    this.#watch.close();
     this.#channel?.close();
   }
 
@@ -181,7 +185,7 @@ export class NamespaceKey {
    */
   async #onKeyEvent(event: KeyEvent): Promise<void> {
     this.#ctx.cache.invalidateAll();
-    if (event.phase !== 'destroyed') return this.#checkRotation();
+    if (event.phase !== 'destroyed') return this.#watch.hinted(); // told, whatever comes first
     const layers = await this.#config.metaLayers();
     const shared = layers.filter((layer) => layer.shared); // per-tab copies are dropped below
     // Metadata still there, or unreadable (corrupt, storage failing): not shown to be shredded.
@@ -191,11 +195,14 @@ export class NamespaceKey {
   }
 
   /** A record of a newer generation was met, perhaps before the announcement: check the metadata. */
-  async #checkRotation(): Promise<void> {
+  /** What the metadata shows: the generation this ring is newly behind, or `'behind'` already. */
+  async #checkRotation(): Promise<number | 'behind' | undefined> {
     const ring = await this.#ring?.catch(() => undefined);
-    if (!ring) return;
+    if (!ring) return undefined;
     const meta = await readMeta(await this.#config.metaLayers()).catch(() => undefined);
-    ring.markStale(Math.max(meta?.gen ?? 1, meta?.next?.gen ?? 0));
+    const gen = Math.max(meta?.gen ?? 1, meta?.next?.gen ?? 0);
+    if (ring.markStale(gen)) return gen;
+    return ring.stale ? 'behind' : undefined;
   }
 
   #drop(): void {

@@ -161,13 +161,7 @@ export class OAuthClient {
           pending.codeVerifier,
           this.#tokenOptions(handle),
         );
-        raw =
-          answer.status === 200
-            ? await answer
-                .clone()
-                .json()
-                .catch(() => undefined)
-            : undefined;
+        raw = await bodyOf200(answer);
         return oauth.processAuthorizationCodeResponse(as, this.#client, answer, {
           expectedNonce: pending.nonce ?? oauth.expectNoNonce,
           requireIdToken: this.#openid,
@@ -230,14 +224,7 @@ export class OAuthClient {
           refreshToken,
           this.#tokenOptions(handle),
         );
-        // Read before anything can fail it: a 200 may carry a rotated refresh token.
-        raw =
-          response.status === 200
-            ? await response
-                .clone()
-                .json()
-                .catch(() => undefined)
-            : undefined;
+        raw = await bodyOf200(response); // before anything can fail it
         const result = await oauth.processRefreshTokenResponse(as, this.#client, response);
         const tokens = tokensOf(result);
         if (tokens === undefined) throw new StrataError('CLIENT_FAULT', 'No access token.');
@@ -365,4 +352,13 @@ function redirectUriOf(options: OAuthClientOptions): string {
       'OAuthClient needs a redirectUri outside a browser page.',
     );
   return location.origin + location.pathname;
+}
+
+/** The JSON body of a 200 answer (a 200 may carry a rotated refresh token); else `undefined`. */
+function bodyOf200(response: Response): Promise<unknown> {
+  if (response.status !== 200) return Promise.resolve(undefined);
+  return response
+    .clone()
+    .json()
+    .catch(() => undefined);
 }

@@ -284,6 +284,19 @@ describe('other tabs after a rotation', () => {
     expect(await a.strata.get('mine')).toBe('x');
   });
 
+  it('a tab that reads nothing and hears no change is still told of the rotation (KEY_ROTATED, once)', async () => {
+    const namespace = uniqueNamespace('rot-told');
+    const a = strataWith(namespace, OLD);
+    const b = strataWith(namespace, OLD); // no sync: only the key channel reaches it
+    await a.strata.set('shared', 'v1');
+    expect(await b.strata.get('shared')).toBe('v1');
+    await a.strata.rotateKey(NEW);
+    await expect.poll(() => b.errors.map((e) => e.code)).toContain('KEY_ROTATED');
+    expect(b.errors.map((e) => e.code)).toEqual(['KEY_ROTATED']);
+    expect(b.errors[0]?.message).toMatch(/generation 2/);
+    await expect(b.strata.set('mine', 'x')).rejects.toMatchObject({ code: 'KEY_ROTATED' });
+  });
+
   it('a CryptoKey rotation keeps per-tab (sessionStorage) items readable under the new key', async () => {
     const namespace = uniqueNamespace('rot-tabs-key');
     const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, true, [
