@@ -194,7 +194,6 @@ export class NamespaceKey {
     await dropTabMeta(layers);
   }
 
-  /** A record of a newer generation was met, perhaps before the announcement: check the metadata. */
   /** What the metadata shows: the generation this ring is newly behind, or `'behind'` already. */
   async #checkRotation(): Promise<number | 'behind' | undefined> {
     const ring = await this.#ring?.catch(() => undefined);
