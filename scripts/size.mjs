@@ -157,8 +157,9 @@ const ENTRIES = [
     code: "export { Strata } from 'strata-storage';",
     budget: 14 * KB,
     // Ceilings at the figures after the security work (authenticated records, sealed messages,
-    // wrapping keys, parameter bounds) plus a margin; the targets stay where they were.
-    ceiling: 24.7 * KB,
+    // wrapping keys, parameter bounds) plus a margin; the targets stay where they were. 24.7
+    // before a rotation another tab announces was re-checked until localStorage shows it (0.2).
+    ceiling: 24.9 * KB,
     // What loads at start-up in a code-split build: the entry chunk and its static imports.
     eagerBudget: 7 * KB,
     deps: true,
@@ -178,15 +179,15 @@ const ENTRIES = [
     name: "strata: start-up, the quick start's configuration",
     code: "export { Strata } from 'strata-storage';",
     startup: ['src/adapters/indexed-db.ts', 'src/crypto/namespace-key.ts', 'src/sync/replica.ts'],
-    ceiling: 28.6 * KB,
+    ceiling: 28.7 * KB, // 28.6 before the rotation re-check
   },
   {
     name: 'strata: core entry (export *)',
     code: "export * from 'strata-storage';",
     budget: 22 * KB,
     // 37.8 before AuthSession and TokenManager fell under 350 lines (four more concept files) and
-    // close() waited for the writes already called.
-    ceiling: 38.1 * KB,
+    // close() waited for the writes already called; 38.1 before the rotation re-check.
+    ceiling: 38.3 * KB,
     deps: true,
   },
   {
