@@ -93,6 +93,11 @@ export function openDatabase(
 export interface IdbConnection {
   /** The open connection; a new one on first use and after `blocking`, `terminated` or {@link drop}. */
   get(): Promise<IDBPDatabase>;
+  /**
+   * The open connection as it is, `undefined` when none is open (or closed for good). The hot
+   * path: resolving a promise with `idb`'s proxy makes it look up `then` through its traps.
+   */
+  peek(): IDBPDatabase | undefined;
   /** Closes and forgets `db` if it is still the current connection (an operation found it closing). */
   drop(db: IDBPDatabase): void;
   /** Closes for good (running transactions still commit); `get()` then rejects with `CLOSED`. */
@@ -136,6 +141,7 @@ export function idbConnection(
       if (current) return Promise.resolve(current);
       return (opening ??= open());
     },
+    peek: () => (closed ? undefined : current),
     drop: (db) => {
       if (current !== db) return;
       current = undefined;

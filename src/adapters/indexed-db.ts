@@ -62,11 +62,14 @@ export function indexedDbAdapter(
     key?: string,
   ): Promise<T> => {
     for (let attempt = 0; ; attempt++) {
-      let database: IDBPDatabase;
-      try {
-        database = await connection.get();
-      } catch (error) {
-        throw toStorageError(error, 'IndexedDB open');
+      // The open connection taken as is: awaiting idb's proxy costs a `then` lookup through its traps.
+      let database = connection.peek();
+      if (!database) {
+        try {
+          database = await connection.get();
+        } catch (error) {
+          throw toStorageError(error, 'IndexedDB open');
+        }
       }
       try {
         return await run(database);
