@@ -186,12 +186,14 @@ export class LayerChain {
   async write(
     key: string,
     record: StoredRecord,
-    prepare: (layer: StorageAdapter, record: StoredRecord) => Promise<StoredRecord>,
+    prepare: (layer: StorageAdapter, record: StoredRecord) => StoredRecord | Promise<StoredRecord>,
   ): Promise<LayerRef> {
     let failure: StrataError | undefined;
     for (let index = 0; index < this.#layers.length; index++) {
       const layer = this.#layers[index] as StorageAdapter;
-      const stored = await prepare(layer, record);
+      const prepared = prepare(layer, record);
+      // Awaited only when it is a promise: most writes need no rewrite, and a set is a hot path.
+      const stored = prepared instanceof Promise ? await prepared : prepared;
       try {
         await layer.write(key, stored);
       } catch (error) {
@@ -205,25 +207,29 @@ export class LayerChain {
       this.#problems[index] = undefined;
       if (failure) this.#hooks.fallback(key, this.ref(0).kind, layer.kind, failure);
       // Stale copies can only sit in other layers that hold data (usually none: no await).
-      const stale = this.#layers.filter((_, i) => i !== index && this.#occupied[i]);
-      if (stale.length > 0) {
-        await Promise.all(
-          stale.map((other) =>
-            other
+      if (this.#occupied.some((held, i) => held && i !== index)) await this.#dropCopies(key, index);
+      return this.ref(index);
+    }
+    throw (
+      failure ??
+      new StrataError('STORAGE_UNAVAILABLE', 'No storage layer accepted the write.', { key })
+    );
+  }
+
+  /** Deletes `key` from the layers that may hold data other than `kept`. */
+  async #dropCopies(key: string, kept: number): Promise<void> {
+    await Promise.all(
+      this.#layers.map((other, i) =>
+        i === kept || !this.#occupied[i]
+          ? undefined
+          : other
               .delete(key)
               .catch((e: unknown) =>
                 this.#hooks.report(
                   toStorageError(e, `Removing a stale copy from ${other.kind}`, key),
                 ),
               ),
-          ),
-        );
-      }
-      return this.ref(index);
-    }
-    throw (
-      failure ??
-      new StrataError('STORAGE_UNAVAILABLE', 'No storage layer accepted the write.', { key })
+      ),
     );
   }
 

@@ -44,8 +44,10 @@ export class Writer {
       this.#ctx.chain.adapters[0]?.kind === 'secure';
     const sliding = options.sliding ?? this.#defaults.slidingDefault;
     const record = newRecord(text, this.#ctx.clock.stamp(now), now, ttl, sliding);
-    const tags = await tagsFor(this.#reader, options.tags ?? [], tagsOf, encrypt);
-    if (tags.length > 0) record.g = tags;
+    if (options.tags?.length || tagsOf.length > 0) {
+      const tags = await tagsFor(this.#reader, options.tags ?? [], tagsOf, encrypt);
+      if (tags.length > 0) record.g = tags;
+    }
     if (encrypt) await (await this.#ctx.key()).seal(key, record);
     const oldValue = subscribers.watches(key) ? await this.#reader.valueOf(key) : null;
     const layer = await this.#write(key, record);
@@ -80,9 +82,9 @@ export class Writer {
 
   /** Writes through the chain (the `'secure'` layer gets a sealed copy of a clear record), marking a persistent layer that took data. */
   async #write(key: string, record: StoredRecord): Promise<LayerRef> {
-    const layer = await this.#ctx.chain.write(key, record, async (adapter, stored) =>
+    const layer = await this.#ctx.chain.write(key, record, (adapter, stored) =>
       adapter.kind === 'secure' && stored.x !== 1
-        ? (await this.#ctx.key()).sealedCopy(key, stored)
+        ? this.#ctx.key().then((namespaceKey) => namespaceKey.sealedCopy(key, stored))
         : stored,
     );
     this.#ctx.deadlines.note(key, record, this.#ctx.now());
