@@ -67,6 +67,6 @@ function decodedLength(text: string): number {
 export function refuse(field: string): never {
   throw new StrataError(
     'CORRUPT_RECORD',
-    `The stored key metadata is outside the bounds this SDK writes (${field}); it was left as it is. Restore it, or remove it to start over (the items under it are then lost).`,
+    `The stored key metadata is out of bounds (${field}) and was left as it is: restore it, or remove it to start over (losing the items under it).`,
   );
 }

@@ -128,7 +128,7 @@ export async function finishPendingRotation(scope: RotationScope): Promise<void>
       scope.report(
         new StrataError(
           'KEY_ROTATED',
-          'A key rotation is pending and this instance holds only one of its keys; records under the other read as null until an instance with both finishes it.',
+          'A key rotation is pending and this instance holds one of its two keys; records under the other read as null until one with both finishes it.',
         ),
       );
       return;
