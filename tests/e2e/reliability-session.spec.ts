@@ -173,6 +173,10 @@ test("a restore in tab B voided by tab A's sign-out resolves null and leaves tab
   const { a, b } = await signedInPair(context, 'void-restore');
   // The session record goes (as when its TTL ran out); the refresh token stays: B restores.
   await a.evaluate(() => (window.t as Page).storage.remove('auth-session'));
+  // B restores only once it sees the removal (its read cache hears of it over the channel).
+  await expect
+    .poll(() => b.evaluate(() => (window.t as Page).storage.get('auth-session')))
+    .toBeNull();
   await signOutDuring(a, b, 'restore');
   expect(await outcome(b, 'inFlight')).toEqual({ resolved: null });
   await outcome(a, 'signingOut');
