@@ -41,8 +41,9 @@ export class Deadlines {
   /** Milliseconds left: the wall clock's answer, or this page's clock's when it says over a second less. */
   left(key: string, record: StoredRecord, now: number): number | null {
     const wall = timeLeft(record, now);
+    if (wall === null) return null;
     const mono = this.#left(key, record);
-    if (wall === null || mono === undefined || mono > wall - SKEW_MS) return wall;
+    if (mono === undefined || mono > wall - SKEW_MS) return wall;
     return Math.max(0, Math.ceil(mono));
   }
 

@@ -23,9 +23,14 @@ export class ReadCache implements RecordCache {
    * store holds the same write, or, for one heard less than {@link LAG_WINDOW_MS} ago, while
    * the store does not show it yet; otherwise the store wins, so every tab converges.
    */
-  async lookup(key: string, readAt: ReadAt): Promise<CachedRead | undefined> {
+  lookup(key: string, readAt: ReadAt): CachedRead | undefined | Promise<CachedRead | undefined> {
     const cached = this.peek(key);
     if (!cached || cached.layer.kind !== 'localStorage') return cached;
+    return this.#checked(key, cached, readAt);
+  }
+
+  /** A localStorage entry, still served when the store agrees or its change is on its way. */
+  async #checked(key: string, cached: CachedRead, readAt: ReadAt): Promise<CachedRead | undefined> {
     const stored = await readAt(cached.layer, key).catch(() => undefined);
     if (stored && compareWrites(stored, cached.record) === 0 && stored.e === cached.record.e)
       return cached;

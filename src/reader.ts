@@ -32,10 +32,11 @@ export class Reader {
   async find(key: string): Promise<Found | undefined> {
     const { cache, chain, removals } = this.#ctx;
     const ticket = cache.ticket(key);
-    const cached = await cache.lookup(key, chain.readAt);
+    const hit = cache.lookup(key, chain.readAt);
+    const cached = hit instanceof Promise ? await hit : hit;
     if (cached) return { record: cached.record, layer: cached.layer, text: cached.text, ticket };
     const found = await chain.find(key, (record) => removals.removedSince(key, record));
-    return found && { ...found, ticket };
+    return found && { record: found.record, layer: found.layer, ticket };
   }
 
   /** The record of `key` when it is there and unexpired. */
@@ -67,7 +68,10 @@ export class Reader {
    */
   async value(key: string, found: Found, now: number): Promise<unknown> {
     const { record } = found;
-    const text = found.text ?? (await this.plaintext(key, record, found.layer.kind));
+    const text =
+      found.text ??
+      this.#clearText(record, found.layer.kind) ??
+      (await this.plaintext(key, record, found.layer.kind));
     if (text === undefined) return null;
     let value: unknown;
     try {
@@ -82,8 +86,11 @@ export class Reader {
       );
       return null;
     }
-    const left = this.#ctx.deadlines.left(key, record, now) ?? undefined;
-    if (shouldSlide(record, now, left)) await this.#slide(key, found, now, text);
+    if (
+      record.s === 1 &&
+      shouldSlide(record, now, this.#ctx.deadlines.left(key, record, now) ?? undefined)
+    )
+      await this.#slide(key, found, now, text);
     else if (found.text === undefined)
       this.#ctx.cache.fill(key, found.ticket, { record, layer: found.layer, text });
     return value;
@@ -125,7 +132,7 @@ export class Reader {
     kind: StorageKind,
   ): Promise<Opened | StrataError> {
     if (record.x !== 1) {
-      if (!this.#ctx.sealedOnly && kind !== 'secure') return { text: record.p, tags: record.g };
+      if (this.#clearText(record, kind) !== undefined) return { text: record.p, tags: record.g };
       return new StrataError(
         'DECRYPT_FAILED',
         'A clear record where only encrypted ones are kept was refused; it reads as null.',
@@ -139,6 +146,11 @@ export class Reader {
         ? new StrataError(error.code, error.message, { cause: error.cause, key })
         : toStorageError(error, 'Decrypting', key);
     }
+  }
+
+  /** The text of a clear record where clear records are kept; `undefined` otherwise. */
+  #clearText(record: StoredRecord, kind: StorageKind): string | undefined {
+    return record.x !== 1 && !this.#ctx.sealedOnly && kind !== 'secure' ? record.p : undefined;
   }
 
   /** {@link opened}, with an untrusted record reported and read as `undefined`. */

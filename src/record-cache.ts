@@ -15,8 +15,11 @@ export type ReadAt = (layer: LayerRef, key: string) => Promise<StoredRecord | un
 
 /** Decoded reads kept between calls: a `ReadCache` (read-cache.ts) while sync is on, else {@link NO_CACHE}. */
 export interface RecordCache {
-  /** The entry of `key` when it may still be served (localStorage entries are checked against the store). */
-  lookup(key: string, readAt: ReadAt): Promise<CachedRead | undefined>;
+  /**
+   * The entry of `key` when it may still be served; a promise only when a localStorage entry is
+   * checked against the store (a read is a hot path: no await when none is needed).
+   */
+  lookup(key: string, readAt: ReadAt): CachedRead | undefined | Promise<CachedRead | undefined>;
   /** The entry of `key` as cached, unchecked. */
   peek(key: string): CachedRead | undefined;
   /** A token to pass to {@link fill}: the fill is ignored if `key` changed in between. */
@@ -29,7 +32,7 @@ export interface RecordCache {
 
 /** The cache of an instance without sync: nothing is kept, since no other tab's change would reach it. */
 export const NO_CACHE: RecordCache = {
-  lookup: () => Promise.resolve(undefined),
+  lookup: () => undefined,
   peek: () => undefined,
   ticket: () => 0,
   fill: () => undefined,

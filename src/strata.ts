@@ -178,7 +178,8 @@ export class Strata {
 
   /** Reads a value: `null` when missing, expired, or unreadable (tampered, wrong key: reported through `on('error')`). */
   async get<T = unknown>(key: string): Promise<T | null> {
-    await this.#enter(() => assertKey(key));
+    const entering = this.#enter(() => assertKey(key));
+    if (entering) await entering; // started: no await (a get is the hottest path)
     const found = await this.#reader.find(key);
     if (!found) return null;
     const now = this.#ctx.now();
@@ -350,11 +351,11 @@ export class Strata {
   }
 
   /** The one entry guard: refuses a closed instance, runs the call's checks, then waits for start-up. */
-  async #enter<T = void>(check?: () => T): Promise<T> {
+  #enter<T = void>(check?: () => T): T | Promise<T> {
     this.#assertOpen();
     const checked = check?.() as T;
-    if (!this.#started) await this.ready();
-    return checked;
+    // Started: no promise to build (every call passes here).
+    return this.#started ? checked : this.ready().then(() => checked);
   }
 
   /** The record of an unexpired key that opens (a tampered one is not there), after the entry checks. */
@@ -407,7 +408,7 @@ export class Strata {
 function connectionClosed(): StrataError {
   return new StrataError(
     'STORAGE_UNAVAILABLE',
-    'The browser closed the IndexedDB connection (site data cleared?); it reopens on next use.',
+    'The browser closed the IndexedDB connection; it reopens on next use.',
   );
 }
 
