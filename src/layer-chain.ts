@@ -167,7 +167,7 @@ export class LayerChain {
         this.#hooks.report(
           new StrataError(
             'UNSUPPORTED_VERSION',
-            `A record has format version ${record.v}, newer than this build reads (${RECORD_VERSION}); it reads as null and is left in place.`,
+            `Record format ${record.v} is newer than this build reads (${RECORD_VERSION}); it reads as null, left in place.`,
             { key },
           ),
         );

@@ -68,8 +68,7 @@ export function resolveOptions(options: StrataOptions = {}): ResolvedOptions {
       fail('encryption.key must be an AES-GCM CryptoKey');
     if (encryption.password !== undefined && encryption.key !== undefined)
       fail('give encryption.password or encryption.key, not both');
-    if (encryption.wrappingKey !== undefined && typeof encryption.wrappingKey !== 'function')
-      fail('encryption.wrappingKey must be a function resolving to a CryptoKey');
+    assertOptional(encryption.wrappingKey, 'function', 'encryption.wrappingKey');
     if (
       encryption.wrappingKey !== undefined &&
       (encryption.password !== undefined || encryption.key !== undefined)
@@ -105,7 +104,7 @@ export function resolveOptions(options: StrataOptions = {}): ResolvedOptions {
     sync !== undefined &&
     (typeof sync !== 'object' || sync === null || typeof sync.enabled !== 'boolean')
   )
-    fail('sync must be { enabled: boolean, broadcastChannel?: string, fallback?: function }');
+    fail('sync must be { enabled: boolean, … }');
   if (
     sync?.broadcastChannel !== undefined &&
     (typeof sync.broadcastChannel !== 'string' || sync.broadcastChannel === '')
@@ -118,8 +117,7 @@ export function resolveOptions(options: StrataOptions = {}): ResolvedOptions {
 
   const idbOpenTimeout = options.idbOpenTimeout ?? 3_000;
   if (!isValidTtl(idbOpenTimeout)) fail('idbOpenTimeout must be a positive number of milliseconds');
-  if (options.clock !== undefined && typeof options.clock !== 'function')
-    fail('clock must be a function returning epoch milliseconds');
+  assertOptional(options.clock, 'function', 'clock');
   if (
     options.timers !== undefined &&
     (typeof options.timers !== 'object' || options.timers === null)
