@@ -6,8 +6,8 @@ import type { StorageKind } from './types.js';
 
 /** A layer of the chain: its position (reads look through them in order) and its kind. */
 export interface LayerRef {
-  index: number;
-  kind: StorageKind;
+  readonly index: number;
+  readonly kind: StorageKind;
 }
 
 /** Builds the adapter of a storage kind for a namespace. */
@@ -47,6 +47,7 @@ export class LayerChain {
   readonly #hooks: ChainHooks;
   #layers: StorageAdapter[] = [];
   #occupied: boolean[] = [];
+  #refs: LayerRef[] = [];
   /** Why a layer is unhealthy: its last failure, cleared by a successful write. */
   #problems: Array<StrataError | undefined> = [];
 
@@ -89,6 +90,7 @@ export class LayerChain {
   async reset(): Promise<void> {
     const layers = this.#layers;
     this.#layers = [];
+    this.#refs = [];
     this.#occupied = [];
     this.#problems = [];
     await Promise.all(layers.map((layer) => layer.close().catch(() => undefined)));
@@ -126,7 +128,9 @@ export class LayerChain {
   }
 
   ref(index: number): LayerRef {
-    return { index, kind: this.#layers[index]?.kind ?? 'memory' };
+    const layer = this.#layers[index];
+    if (!layer) return { index, kind: 'memory' };
+    return (this.#refs[index] ??= { index, kind: layer.kind }); // one per layer: reads and writes allocate none
   }
 
   at(layer: LayerRef): StorageAdapter {
