@@ -135,7 +135,7 @@ export class Reader {
       if (this.#clearText(record, kind) !== undefined) return { text: record.p, tags: record.g };
       return new StrataError(
         'DECRYPT_FAILED',
-        'A clear record where only encrypted ones are kept was refused; it reads as null.',
+        'A clear record where only encrypted ones are kept reads as null.',
         { key },
       );
     }
