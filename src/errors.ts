@@ -73,7 +73,7 @@ export function toStorageError(error: unknown, what: string, key?: string): Stra
   if (isQuotaError(error)) {
     return new StrataError(
       'QUOTA_EXCEEDED',
-      `${what}: the storage quota is exhausted (${name}). Free space or use a fallback layer.`,
+      `${what}: the storage quota is exhausted (${name}).`,
       withKey(error, key),
     );
   }

@@ -122,7 +122,7 @@ export function resolveOptions(options: StrataOptions = {}): ResolvedOptions {
     options.timers !== undefined &&
     (typeof options.timers !== 'object' || options.timers === null)
   )
-    fail('timers must be an object of timer functions');
+    fail('timers must be an object');
   assertOptional(options.persist, 'boolean', 'persist');
   assertOptional(options.onError, 'function', 'onError');
 

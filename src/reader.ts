@@ -80,7 +80,7 @@ export class Reader {
       this.#ctx.report(
         new StrataError(
           'CORRUPT_RECORD',
-          'A stored value is not valid JSON; it reads as null and is left in place.',
+          'A stored value is not valid JSON; it reads as null, left in place.',
           { cause, key },
         ),
       );
