@@ -170,7 +170,7 @@ const ENTRIES = [
     code: "export { Strata } from 'strata-storage';",
     startup: [],
     budget: 7 * KB,
-    ceiling: 15.2 * KB,
+    ceiling: 15.1 * KB,
   },
   {
     // README's quick start: defaultStorage 'indexedDB', encryption on, sync on, so ready() opens
@@ -208,9 +208,9 @@ const ENTRIES = [
     code: "export * from 'strata-storage/oauth';",
     // oauth4webapi is most of it (≈ 8.7 kB of what this entry imports from it), so the target is
     // out of reach while the protocol is left to it; the ceiling holds today's figure (the DPoP key
-    // cache and the server clock: 13.9 → 14.2).
+    // cache and the server clock: 13.9 → 14.0).
     budget: 8 * KB,
-    ceiling: 14.2 * KB,
+    ceiling: 14 * KB,
     plugins: [oauthCoreExternal],
   },
   {
