@@ -23,7 +23,7 @@ export class Deadlines {
 
   /** `record` was just written for `key` at wall time `now`. */
   note(key: string, record: StoredRecord, now: number): void {
-    if (this.#byKey.size > 0) this.#byKey.delete(key); // none kept (no TTLs): skip the hash lookup
+    this.#byKey.delete(key);
     if (record.e === undefined) return;
     this.#byKey.set(key, { u: record.u, w: record.w, at: this.#monotonic() + (record.e - now) });
     if (this.#byKey.size > LIMIT) this.#byKey.delete(this.#byKey.keys().next().value as string);

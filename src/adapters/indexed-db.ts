@@ -62,7 +62,7 @@ export function indexedDbAdapter(
     key?: string,
   ): Promise<T> => {
     for (let attempt = 0; ; attempt++) {
-      // The open connection taken as is: awaiting idb's proxy costs a `then` lookup through its traps.
+      // The hot path takes the open connection as it is (see IdbConnection.peek).
       let database = connection.peek();
       if (!database) {
         try {
