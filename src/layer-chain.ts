@@ -190,12 +190,16 @@ export class LayerChain {
   async write(
     key: string,
     record: StoredRecord,
-    prepare: (layer: StorageAdapter, record: StoredRecord) => StoredRecord | Promise<StoredRecord>,
+    prepare: (
+      layer: StorageAdapter,
+      record: StoredRecord,
+      key: string,
+    ) => StoredRecord | Promise<StoredRecord>,
   ): Promise<LayerRef> {
     let failure: StrataError | undefined;
     for (let index = 0; index < this.#layers.length; index++) {
       const layer = this.#layers[index] as StorageAdapter;
-      const prepared = prepare(layer, record);
+      const prepared = prepare(layer, record, key);
       // Awaited only when it is a promise: most writes need no rewrite, and a set is a hot path.
       const stored = prepared instanceof Promise ? await prepared : prepared;
       try {

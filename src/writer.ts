@@ -3,6 +3,7 @@ import { toStorageError } from './errors.js';
 import type { EvictionWatch } from './eviction.js';
 import type { LayerRef } from './layer-chain.js';
 import type { ResolvedOptions } from './options.js';
+import type { StorageAdapter } from './adapters/adapter.js';
 import type { Found, Reader } from './reader.js';
 import { isFutureRecord, newRecord, type StoredRecord } from './record.js';
 import type { StoreContext } from './store-context.js';
@@ -50,7 +51,9 @@ export class Writer {
     }
     if (encrypt) await (await this.#ctx.key()).seal(key, record);
     const oldValue = subscribers.watches(key) ? await this.#reader.valueOf(key) : null;
-    const layer = await this.#write(key, record);
+    const layer = await this.#ctx.chain.write(key, record, this.#prepare);
+    const marking = this.#wrote(key, record, layer);
+    if (marking) await marking;
     cache.set(key, { record, layer, text });
     this.#ctx.post({ kind: 'set', key, layer: layer.kind, record });
     if (subscribers.watches(key))
@@ -73,26 +76,29 @@ export class Writer {
       if (!opened) return false;
       record = await this.#reader.reseal(key, record, opened);
     }
-    const layer = await this.#write(key, record);
+    const layer = await this.#ctx.chain.write(key, record, this.#prepare);
+    const marking = this.#wrote(key, record, layer);
+    if (marking) await marking;
     if (found.text !== undefined) this.#ctx.cache.set(key, { record, layer, text: found.text });
     else this.#ctx.cache.invalidate(key);
     this.#ctx.post({ kind: 'set', key, layer: layer.kind, record });
     return true;
   }
 
-  /** Writes through the chain (the `'secure'` layer gets a sealed copy of a clear record), marking a persistent layer that took data. */
-  async #write(key: string, record: StoredRecord): Promise<LayerRef> {
-    const layer = await this.#ctx.chain.write(key, record, (adapter, stored) =>
-      adapter.kind === 'secure' && stored.x !== 1
-        ? this.#ctx.key().then((namespaceKey) => namespaceKey.sealedCopy(key, stored))
-        : stored,
-    );
+  /** The `'secure'` layer gets a sealed copy of a clear record; every other layer the record. */
+  readonly #prepare = (adapter: StorageAdapter, stored: StoredRecord, key: string) =>
+    adapter.kind === 'secure' && stored.x !== 1
+      ? this.#ctx.key().then((namespaceKey) => namespaceKey.sealedCopy(key, stored))
+      : stored;
+
+  /**
+   * After a write: notes the deadline and marks a persistent layer that took data, returning a
+   * promise only then. Not async: an async step of its own made every set measurably slower.
+   */
+  #wrote(key: string, record: StoredRecord, layer: LayerRef): Promise<void> | undefined {
     this.#ctx.deadlines.note(key, record, this.#ctx.now());
-    const marking = this.#eviction.held(this.#ctx.chain.at(layer));
-    if (marking)
-      await marking.catch((error: unknown) =>
-        this.#ctx.report(toStorageError(error, 'Marking a layer held')),
-      );
-    return layer;
+    return this.#eviction
+      .held(this.#ctx.chain.at(layer))
+      ?.catch((error: unknown) => this.#ctx.report(toStorageError(error, 'Marking a layer held')));
   }
 }
