@@ -1,5 +1,5 @@
 import { withLockOr } from '../sync/lock.js';
-import { signingOut } from './sign-out-lock.js';
+import { signingOut, signOutLockName } from './sign-out-lock.js';
 import { checkSameSubject, idTokenClaims } from './oidc-user.js';
 import { isInvalidGrant } from './token-errors.js';
 import type { TokenManager, TokenResponse } from './token-manager.js';
@@ -44,7 +44,7 @@ export class SessionRestore {
 
   /** The lock a tab holds while it logs out (see `sign-out-lock.ts`). */
   get signOutLock(): string {
-    return `strata-signout:${this.#options.storage.namespace}/${this.#key}`;
+    return signOutLockName(this.#options.storage.namespace, this.#key);
   }
 
   /** Tells that this tab signs out: a restore in flight then signs nobody in. */

@@ -14,6 +14,11 @@ function webLocks(): Locks | undefined {
   return (navigator as Navigator & { locks?: Locks }).locks;
 }
 
+/** The lock name of a sign-out from the session stored under `key` in `namespace`. */
+export function signOutLockName(namespace: string, key: string): string {
+  return `strata-signout:${namespace}/${key}`;
+}
+
 /** Runs `work` while this tab is known to be signing out under `name`. */
 export function whileSigningOut<T>(name: string, work: () => Promise<T>): Promise<T> {
   const locks = webLocks();

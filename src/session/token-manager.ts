@@ -4,7 +4,7 @@ import { authFetch } from './auth-fetch.js';
 import { RefreshFlight, type LockedResult } from './refresh-flight.js';
 import { RefreshOutcomes } from './refresh-outcomes.js';
 import { RefreshSchedule } from './refresh-schedule.js';
-import { whileSigningOut } from './sign-out-lock.js';
+import { signOutLockName, whileSigningOut } from './sign-out-lock.js';
 import { isVoidedBySignOut } from './token-errors.js';
 import { TokenAnnouncer } from './token-events.js';
 import { TokenFollower } from './token-follower.js';
@@ -50,7 +50,7 @@ export class TokenManager {
     const timers = (this.#timers = resolveTimers(merged));
     const { storage, keyPrefix, lockTimeout, refreshTokenStorage } = merged;
     this.#store = new TokenStore({ storage, keyPrefix, refreshTokenStorage, now: timers.now });
-    this.#signOutLock = `strata-signout:${storage.namespace}/${keyPrefix}`;
+    this.#signOutLock = signOutLockName(storage.namespace, keyPrefix);
     this.#flight = new RefreshFlight({
       store: this.#store,
       lockName: `strata-refresh:${storage.namespace}/${keyPrefix}`,
