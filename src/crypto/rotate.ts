@@ -128,7 +128,7 @@ export async function finishPendingRotation(scope: RotationScope): Promise<void>
       scope.report(
         new StrataError(
           'KEY_ROTATED',
-          'A key rotation is pending and this instance holds one of its two keys; records under the other read as null until one with both finishes it.',
+          'A key rotation is pending and this instance holds one of its two keys; items under the other read as null until it is finished.',
         ),
       );
       return;
@@ -163,7 +163,7 @@ async function commit(scope: RotationScope, meta: KeyMeta, pending: PendingSlot)
   if (left > 0) {
     throw new StrataError(
       'STORAGE_UNAVAILABLE',
-      `Key rotation could not re-encrypt ${left} item(s); it stays pending (both keys still work) and is finished by the next rotateKey() or ready().`,
+      `Key rotation could not re-encrypt ${left} item(s); it stays pending (both keys work) until the next rotateKey() or ready().`,
     );
   }
   const committed: KeyMeta = {
